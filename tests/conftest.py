@@ -1,0 +1,39 @@
+"""Shared fixtures: the synthetic demo export and its processed data, built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zaitaku.demo import DEFAULT_SEED, generate, write_demo
+from zaitaku.ingest import ingest, write_outputs
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_survey():
+    """The generator's truth (answers per municipality) for the default seed."""
+    return generate(DEFAULT_SEED)
+
+
+@pytest.fixture(scope="session")
+def demo_raw(tmp_path_factory) -> Path:
+    """A folder with demo_r3.xlsx, demo_r3_cp932.csv and README.md (synthetic)."""
+    out = tmp_path_factory.mktemp("raw_demo")
+    write_demo(out, DEFAULT_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_result(demo_raw):
+    return ingest([demo_raw / "demo_r3.xlsx"])
+
+
+@pytest.fixture(scope="session")
+def processed_dir(demo_result, tmp_path_factory) -> Path:
+    """data/processed as `make demo` writes it, in a temporary folder."""
+    out = tmp_path_factory.mktemp("processed")
+    write_outputs(demo_result, out)
+    return out
