@@ -13,6 +13,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "demo": "zaitaku.demo",
     "ingest": "zaitaku.ingest",
+    "render": "zaitaku.render",
 }
 
 

@@ -1,0 +1,418 @@
+"""HTML for ``zaitaku render``: the report exporter (slim template, table of contents, provenance
+footer) and the index pages (top, prefecture, municipality).
+
+Every page is one self-contained file: ``<html lang="ja">``, a small inline stylesheet with a
+Japanese font stack, images as ``data:`` URIs, no external scripts, no JupyterLab CSS.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zaitaku.paths import PACKAGE_DIR
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "zaitaku_report"
+# bump when the HTML produced from the same notebook outputs changes (part of the input hash)
+HTML_FORMAT = "zaitaku-html-1"
+
+FONT_STACK = (
+    '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Yu Gothic", "Meiryo", '
+    '"Noto Sans CJK JP", "IPAexGothic", sans-serif'
+)
+
+CSS = (
+    """
+:root { --fg: #222; --muted: #666; --line: #d9d9d9; --accent: #c2185b; --bg-soft: #f7f7f9; }
+html { font-family: FONT_STACK; color: var(--fg); line-height: 1.7; }
+body { margin: 0; background: #fff; }
+main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+h1 { font-size: 1.6rem; line-height: 1.35; margin: 0.5rem 0 1rem; border-bottom: 3px solid var(--accent); padding-bottom: 0.3rem; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 0.8rem; border-left: 6px solid var(--accent); padding-left: 0.5rem; }
+h3 { font-size: 1.1rem; margin: 1.6rem 0 0.6rem; }
+h4, h5, h6 { font-size: 1rem; }
+a { color: #1a5fb4; }
+a.anchor-link { display: none; }
+p, ul, ol { margin: 0.5rem 0; }
+img { max-width: 100%; height: auto; }
+pre { white-space: pre-wrap; font-size: 0.85rem; background: var(--bg-soft); padding: 0.5rem; overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid var(--line); padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: var(--bg-soft); }
+td.num, th.num, .jp-RenderedHTML td:not(:first-child) { font-variant-numeric: tabular-nums; }
+.cell { margin: 0.4rem 0; }
+.jp-RenderedImage { margin: 0.6rem 0; }
+.jp-needs-dark-background { background: #fff; }
+nav.toc { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 4px; padding: 0.6rem 1rem; margin: 1rem 0 1.5rem; }
+nav.toc .toc-title { font-weight: bold; margin: 0 0 0.3rem; }
+nav.toc ol { margin: 0; padding-left: 1.4rem; }
+nav.toc ol ol { padding-left: 1.2rem; font-size: 0.95em; }
+footer.provenance { margin-top: 3rem; border-top: 1px solid var(--line); padding-top: 0.6rem; color: var(--muted); font-size: 0.8rem; }
+footer.provenance dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem; margin: 0; }
+footer.provenance dt { font-weight: bold; }
+footer.provenance dd { margin: 0; overflow-wrap: anywhere; }
+.crumbs { font-size: 0.9rem; color: var(--muted); margin-bottom: 0.5rem; }
+.status-failed { color: #b00020; font-weight: bold; }
+.muted { color: var(--muted); }
+input[type=search] { font: inherit; padding: 0.35rem 0.6rem; width: min(28rem, 100%); border: 1px solid #999; border-radius: 4px; }
+table.index { width: 100%; }
+table.index td, table.index th { white-space: nowrap; }
+@media print {
+  main { max-width: none; padding: 0; }
+  nav.toc, input[type=search] { display: none; }
+  h2, h3 { break-after: avoid; }
+  .jp-RenderedImage, table { break-inside: avoid; }
+}
+""".replace("FONT_STACK", FONT_STACK).strip()
+)
+
+
+# --------------------------------------------------------------------------------------------
+# report export
+
+
+def make_exporter():
+    """One HTMLExporter per worker: the zaitaku template, code and prompts excluded."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+
+
+REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "injected-parameters", "parameters"}
+REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
+
+
+def prepare_for_report(nb):
+    """A copy of the executed notebook fit for the report.
+
+    Drops stderr streams (warnings never reach a report), cells tagged ``remove-cell`` (and the
+    parameters cells), outputs of cells tagged ``remove-output``, and code cells left without output.
+    """
+    nb = copy.copy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_CELL_TAGS:
+            continue
+        if cell.cell_type == "code":
+            if tags & REMOVE_OUTPUT_TAGS:
+                continue
+            outputs = [
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+            if not outputs:
+                continue
+            cell = copy.copy(cell)
+            cell["outputs"] = outputs
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+@dataclass
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+_HEADING_RE = re.compile(r"<h([1-3])((?:\s[^>]*)?)>(.*?)</h\1\s*>", re.S | re.I)
+_ID_RE = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+_ANCHOR_RE = re.compile(r'<a\s[^>]*class="anchor-link"[^>]*>.*?</a>', re.S | re.I)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def heading_text(inner_html: str) -> str:
+    text = _TAG_RE.sub("", _ANCHOR_RE.sub("", inner_html))
+    return " ".join(html.unescape(text).split())
+
+
+def collect_headings(body: str) -> tuple[str, list[Heading]]:
+    """Find h1–h3 in document order; give every h2/h3 a unique id. Returns (new body, headings)."""
+    headings: list[Heading] = []
+    used: set[str] = set(m.group(1) or m.group(2) for m in _ID_RE.finditer(body))
+    counter = 0
+
+    def fix(m: re.Match) -> str:
+        nonlocal counter
+        level, attrs, inner = int(m.group(1)), m.group(2) or "", m.group(3)
+        text = heading_text(inner)
+        idm = _ID_RE.search(attrs)
+        if idm:
+            hid = html.unescape(idm.group(1) if idm.group(1) is not None else idm.group(2))
+        elif level == 1:
+            hid = ""
+        else:
+            counter += 1
+            hid = f"sec-{counter}"
+            while hid in used:
+                counter += 1
+                hid = f"sec-{counter}"
+            used.add(hid)
+            attrs = f'{attrs} id="{hid}"'
+        headings.append(Heading(level, hid, text))
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    return _HEADING_RE.sub(fix, body), headings
+
+
+def toc_html(headings: Sequence[Heading]) -> str:
+    """Nested ordered list of the h2 (and their h3) headings; empty when there are none."""
+    items = [h for h in headings if h.level in (2, 3) and h.text]
+    if not items:
+        return ""
+    out = ['<nav class="toc" aria-label="目次">', '<p class="toc-title">目次</p>', "<ol>"]
+    open_sub = False
+    open_item = False
+    for h in items:
+        link = f'<a href="#{html.escape(h.id, quote=True)}">{html.escape(h.text)}</a>'
+        if h.level == 2:
+            if open_sub:
+                out.append("</ol>")
+                open_sub = False
+            if open_item:
+                out.append("</li>")
+            out.append(f"<li>{link}")
+            open_item = True
+        else:
+            if not open_item:  # an h3 before any h2
+                out.append('<li class="muted">')
+                open_item = True
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f"<li>{link}</li>")
+    if open_sub:
+        out.append("</ol>")
+    if open_item:
+        out.append("</li>")
+    out.append("</ol></nav>")
+    return "\n".join(out)
+
+
+def footer_html(items: Iterable[tuple[str, str]]) -> str:
+    rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items)
+    return f'<footer class="provenance"><dl>{rows}</dl></footer>'
+
+
+TOC_MARK = "<!--zaitaku:toc-->"
+FOOTER_MARK = "<!--zaitaku:footer-->"
+
+
+def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[str, str, int]:
+    """Fill the template's markers: ToC after the first h1 (or at the top), footer, <title>.
+
+    Returns (html, title, number of headings in the ToC).
+    """
+    head, sep, body = page.partition("<body>")
+    if not sep:  # not our template
+        head, body = "", page
+    body, headings = collect_headings(body)
+    toc = toc_html(headings)
+    h1 = next((h for h in headings if h.level == 1 and h.text), None)
+    if toc:
+        first_h1 = re.search(r"</h1\s*>", body, re.I)
+        if first_h1 and first_h1.start() > body.find(TOC_MARK):
+            body = body.replace(TOC_MARK, "", 1)
+            body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
+        else:
+            body = body.replace(TOC_MARK, toc, 1)
+    else:
+        body = body.replace(TOC_MARK, "", 1)
+    body = body.replace(FOOTER_MARK, footer_html(footer), 1)
+    title = h1.text if h1 else ""
+    if title and head:
+        head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
+    n_toc = sum(1 for h in headings if h.level in (2, 3))
+    return (head + sep + body if sep else body), title, n_toc
+
+
+def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[str, str, int]:
+    """Executed notebook -> (html, title, ToC size) with the reused exporter."""
+    nb = prepare_for_report(nb)
+    page, _ = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": fallback_title}, "zaitaku_css": CSS}
+    )
+    return finish_report(page, footer)
+
+
+# --------------------------------------------------------------------------------------------
+# index pages
+
+
+@dataclass
+class ReportLink:
+    group: str
+    href: str | None  # relative to the page; None when there is no HTML
+    status: str  # "ok" | "failed" | "missing"
+    title: str = ""
+
+
+@dataclass
+class IndexRow:
+    pref_code: str
+    prefecture: str
+    code: str  # "" for the prefecture-mode row
+    name: str
+    kana: str = ""
+    href: str | None = None  # the row's own index page
+    links: list[ReportLink] = field(default_factory=list)
+
+
+SEARCH_JS = """
+(function () {
+  var box = document.getElementById("search"), rows = document.querySelectorAll("tr[data-search]");
+  var count = document.getElementById("count");
+  function norm(s) {
+    s = (s || "").normalize("NFKC").toLowerCase();
+    return s.replace(/[\\u3041-\\u3096]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) + 0x60); });
+  }
+  var keys = Array.prototype.map.call(rows, function (r) { return norm(r.getAttribute("data-search")); });
+  function apply() {
+    var q = norm(box.value).trim().split(/\\s+/).filter(Boolean), shown = 0;
+    rows.forEach(function (r, i) {
+      var ok = q.every(function (w) { return keys[i].indexOf(w) >= 0; });
+      r.hidden = !ok; if (ok) shown++;
+    });
+    if (count) count.textContent = shown + " / " + rows.length;
+  }
+  box.addEventListener("input", apply);
+  if (location.hash.length > 1) { box.value = decodeURIComponent(location.hash.slice(1)); }
+  apply();
+})();
+""".strip()
+
+
+def page_html(title: str, body: str, *, script: str = "") -> str:
+    js = f"\n<script>\n{script}\n</script>" if script else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="ja">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n"
+        f'<body>\n<main class="index">\n{body}\n</main>{js}\n</body>\n</html>\n'
+    )
+
+
+def _a(href: str | None, text: str) -> str:
+    if not href:
+        return html.escape(text)
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
+
+
+def _link_cell(link: ReportLink | None) -> str:
+    if link is None or link.status == "missing":
+        return '<td class="muted">–</td>'
+    if link.status == "failed":
+        inner = _a(link.href, "旧版") + " " if link.href else ""
+        return f'<td><span class="status-failed" title="最新の実行で失敗">失敗</span> {inner}</td>'
+    return f"<td>{_a(link.href, '表示')}</td>"
+
+
+def _group_header(groups: Sequence[str], labels: Mapping[str, str]) -> str:
+    return "".join(
+        f'<th title="{html.escape(labels.get(g, g), quote=True)}">{html.escape(short_label(g, labels))}</th>'
+        for g in groups
+    )
+
+
+def short_label(group: str, labels: Mapping[str, str]) -> str:
+    label = labels.get(group, group)
+    return label.split("（")[0] if label else group
+
+
+def top_index_html(year: str, rows: Sequence[IndexRow], groups: Sequence[str], labels: Mapping[str, str],
+                   prefectures: Sequence[tuple[str, str, str]]) -> str:
+    """The batch's front page: every municipality with links, and a search box.
+
+    ``prefectures`` is (pref_code, prefecture, href of the prefecture page).
+    """
+    pref_links = " ・ ".join(_a(href, f"{name}") for _, name, href in prefectures)
+    head = f"<tr><th>コード</th><th>都道府県</th><th>市区町村</th>{_group_header(groups, labels)}</tr>"
+    body_rows = []
+    for r in rows:
+        by_group = {link.group: link for link in r.links}
+        search = " ".join(x for x in (r.code, r.name, r.kana, r.prefecture, r.pref_code) if x)
+        label = r.name if r.code else f"{r.prefecture}（都道府県全体）"
+        body_rows.append(
+            f'<tr data-search="{html.escape(search, quote=True)}"><td>{html.escape(r.code or r.pref_code)}</td>'
+            f"<td>{html.escape(r.prefecture)}</td><td>{_a(r.href, label)}</td>"
+            + "".join(_link_cell(by_group.get(g)) for g in groups)
+            + "</tr>"
+        )
+    body = (
+        f"<h1>在宅医療・介護連携推進事業 実施状況調査 振り返りレポート（{html.escape(year)}）</h1>\n"
+        f'<p class="crumbs">都道府県：{pref_links}</p>\n'
+        '<p><label for="search">市区町村名・コードで絞り込み：</label> '
+        '<input type="search" id="search" placeholder="例：松江、322016、まつえ" autocomplete="off"> '
+        '<span id="count" class="muted"></span></p>\n'
+        f'<table class="index"><thead>{head}</thead><tbody>\n' + "\n".join(body_rows) + "\n</tbody></table>"
+    )
+    return page_html(f"振り返りレポート一覧（{year}）", body, script=SEARCH_JS)
+
+
+def prefecture_index_html(year: str, pref_code: str, prefecture: str, rows: Sequence[IndexRow],
+                          groups: Sequence[str], labels: Mapping[str, str], top_href: str) -> str:
+    head = f"<tr><th>コード</th><th>市区町村</th>{_group_header(groups, labels)}</tr>"
+    body_rows = []
+    for r in rows:
+        by_group = {link.group: link for link in r.links}
+        label = r.name if r.code else "都道府県全体（都道府県モード）"
+        search = " ".join(x for x in (r.code, r.name, r.kana) if x) or prefecture
+        body_rows.append(
+            f'<tr data-search="{html.escape(search, quote=True)}"><td>{html.escape(r.code or pref_code)}</td>'
+            f"<td>{_a(r.href, label)}</td>"
+            + "".join(_link_cell(by_group.get(g)) for g in groups)
+            + "</tr>"
+        )
+    body = (
+        f'<p class="crumbs">{_a(top_href, "一覧")} › {html.escape(prefecture)}</p>\n'
+        f"<h1>{html.escape(prefecture)}（{html.escape(pref_code)}） 振り返りレポート（{html.escape(year)}）</h1>\n"
+        '<p><label for="search">絞り込み：</label> <input type="search" id="search" autocomplete="off"> '
+        '<span id="count" class="muted"></span></p>\n'
+        f'<table class="index"><thead>{head}</thead><tbody>\n' + "\n".join(body_rows) + "\n</tbody></table>"
+    )
+    return page_html(f"{prefecture} 振り返りレポート（{year}）", body, script=SEARCH_JS)
+
+
+def municipality_index_html(year: str, row: IndexRow, groups: Sequence[str], labels: Mapping[str, str],
+                            top_href: str, pref_href: str) -> str:
+    by_group = {link.group: link for link in row.links}
+    items = []
+    for g in groups:
+        link = by_group.get(g)
+        label = labels.get(g, g)
+        if link is None or link.status == "missing":
+            items.append(f'<li>{html.escape(label)} <span class="muted">（未作成）</span></li>')
+        elif link.status == "failed":
+            old = f"（{_a(link.href, '旧版')}）" if link.href else ""
+            items.append(f'<li>{html.escape(label)} <span class="status-failed">作成に失敗</span>{old}</li>')
+        else:
+            items.append(f"<li>{_a(link.href, label)}</li>")
+    name = row.name if row.code else f"{row.prefecture}（都道府県全体）"
+    code = f"（{row.code}）" if row.code else ""
+    body = (
+        f'<p class="crumbs">{_a(top_href, "一覧")} › {_a(pref_href, row.prefecture)} › {html.escape(name)}</p>\n'
+        f"<h1>{html.escape(name)}{html.escape(code)} 振り返りレポート（{html.escape(year)}）</h1>\n"
+        "<ul>\n" + "\n".join(items) + "\n</ul>"
+    )
+    return page_html(f"{name} 振り返りレポート（{year}）", body)
+
+
+def relative_href(target: Path, page_dir: Path) -> str:
+    """URL of ``target`` relative to a page in ``page_dir`` (both absolute or both relative)."""
+    import os
+
+    return Path(os.path.relpath(target, page_dir)).as_posix()

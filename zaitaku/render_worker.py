@@ -1,0 +1,603 @@
+"""Worker side of ``zaitaku render``: one warm Jupyter kernel, papermill, one HTML exporter.
+
+A worker (a local process, or a Dask worker thread) keeps its kernel across reports: papermill's
+nbclient engine accepts an already-started kernel manager (``km=``) and leaves a kernel it does
+not own alive (nbclient PR #94). Between reports the kernel's namespace and global state are
+reset (``%reset -f``, matplotlib rcParams and figures, pandas/numpy options, warnings filters,
+cwd, sys.path, environment, execution count) so a warm run's output equals a fresh run's.
+
+Kernels use IPC transport with a connection file in the worker's own temp folder, so kernels
+started side by side never race for TCP ports (papermill #511, #239); a failed start is retried
+once. A kernel that died or timed out is replaced before the next report.
+
+Workers never write into the reports folder: a report's HTML, figures CSV or failed notebook
+travel back to the parent process in a :class:`Result`, and the parent writes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = "zaitaku_warm"
+FAILED_MARKER_TAG = "papermill-error-cell-tag"  # papermill's tag, so papermill strips it on re-run
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report: a notebook executed with one set of parameters."""
+
+    key: str  # HTML path relative to reports/<year>, POSIX separators
+    group: str
+    notebook: str  # absolute path
+    parameters: dict[str, Any]
+    code: str  # 6-digit municipality code; "" in prefecture mode
+    name: str
+    pref_code: str
+    prefecture: str
+    input_hash: str = ""
+    footer: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        who = f"{self.code} {self.name}" if self.code else f"{self.pref_code} {self.prefecture}（都道府県）"
+        return f"{who} / {self.group}"
+
+
+@dataclass
+class Result:
+    key: str
+    status: str  # "ok" | "failed"
+    seconds: float = 0.0
+    html: str | None = None
+    figures_csv: bytes | None = None
+    failed_notebook: str | None = None  # executed notebook (JSON) of a failed report
+    title: str = ""
+    toc_entries: int = 0
+    ename: str = ""
+    evalue: str = ""
+    cell_index: int | None = None  # index in the source notebook (0-based)
+    execution_count: int | None = None
+    stderr: str = ""  # first lines of dropped stderr output (warnings)
+    worker: str = ""
+    kernel_starts: int = 0
+    input_hash: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    kernel_name: str = "python3"
+    cell_timeout: float | None = 300.0
+    start_timeout: float = 60.0
+    kernel_cwd: str = ""  # "" = the worker's cwd
+    preload: tuple[str, ...] = ()  # modules imported before the reference snapshot
+    env: tuple[tuple[str, str], ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# code run inside the kernel (never stored in history, never visible in outputs)
+
+KERNEL_SETUP = r'''
+def __zaitaku_warm_setup(preload):
+    import copy, importlib, os, sys, types, warnings
+    for name in preload:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(name)
+        except Exception:
+            pass
+    st = types.ModuleType("_zaitaku_warm")
+    st.cwd = os.getcwd()
+    st.path = list(sys.path)
+    st.environ = dict(os.environ)
+    st.filters = list(warnings.filters)
+    st.rc = st.pd = st.np = st.inline = None
+    if "matplotlib" in sys.modules:
+        import matplotlib
+        import matplotlib.pyplot  # noqa: F401  (activates the inline backend, as a notebook's import does)
+        st.rc = matplotlib.rcParams.copy()
+        try:
+            from matplotlib_inline.config import InlineBackend
+            cfg = InlineBackend.instance()
+            st.inline = {k: copy.deepcopy(getattr(cfg, k)) for k in ("figure_formats", "print_figure_kwargs", "close_figures", "rc")}
+        except Exception:
+            pass
+    if "pandas" in sys.modules:
+        try:
+            from pandas._config import config as _pdc
+            st.pd = copy.deepcopy(_pdc._global_config)
+        except Exception:
+            pass
+    if "numpy" in sys.modules:
+        import numpy
+        st.np = numpy.get_printoptions()
+
+    def reset():
+        import gc
+        ip = get_ipython()  # noqa: F821
+        ip.run_line_magic("reset", "-f")
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        if st.rc is not None:
+            import matplotlib
+            rc = matplotlib.rcParams
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for k, v in st.rc.items():
+                    if k != "backend" and rc.get(k) is not v:
+                        try:
+                            dict.__setitem__(rc, k, v)
+                        except Exception:
+                            rc[k] = v
+        if st.inline is not None:
+            from matplotlib_inline.config import InlineBackend
+            cfg = InlineBackend.instance()
+            for k, v in st.inline.items():
+                if getattr(cfg, k) != v:
+                    setattr(cfg, k, copy.deepcopy(v))
+        if st.pd is not None and "pandas" in sys.modules:
+            from pandas._config import config as _pdc
+            if _pdc._global_config != st.pd:
+                _pdc._global_config.clear()
+                _pdc._global_config.update(copy.deepcopy(st.pd))
+        if st.np is not None and "numpy" in sys.modules:
+            import numpy
+            if numpy.get_printoptions() != st.np:
+                numpy.set_printoptions(**st.np)
+        warnings.filters[:] = st.filters
+        if hasattr(warnings, "_filters_mutated"):
+            warnings._filters_mutated()
+        sys.path[:] = st.path
+        if dict(os.environ) != st.environ:
+            os.environ.clear()
+            os.environ.update(st.environ)
+        if os.getcwd() != st.cwd:
+            os.chdir(st.cwd)
+        ip.execution_count = 1
+        gc.collect()
+
+    st.reset = reset
+    sys.modules["_zaitaku_warm"] = st
+'''
+
+KERNEL_RESET = '__import__("sys").modules["_zaitaku_warm"].reset()'
+
+
+def notebook_imports(nb) -> list[str]:
+    """Modules a notebook imports (in order), for preloading before the reset snapshot."""
+    names: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                if node.module == "__future__":
+                    continue
+                names.append(node.module)
+                names += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+    seen: dict[str, None] = {}
+    for n in names:
+        seen.setdefault(n, None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------------------------
+# papermill engine: nbclient with a kernel we own
+
+
+def _register_engine() -> None:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        """nbclient engine that runs on a given, already started kernel (manager and client)
+        and leaves it running; ``holder`` receives the notebook being executed, so a failed
+        run's outputs are kept even when nbclient raises."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None,
+                                     km=None, kc=None, holder=None, **kwargs):
+            if holder is not None:
+                holder["nb"] = nb_man.nb
+            client = PapermillNotebookClient(
+                nb_man,
+                km=km,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logging.getLogger("papermill"),
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                interrupt_on_timeout=False,
+            )
+            client.kc = kc  # reuse the warm client: no new channels per report
+            return client.execute()
+
+    papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
+
+
+# --------------------------------------------------------------------------------------------
+# the warm kernel
+
+
+class KernelStartError(RuntimeError):
+    pass
+
+
+class WarmKernel:
+    """A kernel over IPC in ``tmpdir``, started on first use, reset before each report."""
+
+    def __init__(self, settings: WorkerSettings, tmpdir: Path):
+        self.settings = settings
+        self.tmpdir = tmpdir
+        self.km = None
+        self.kc = None
+        self.starts = 0
+        self.broken = False
+        self.used = False
+
+    @property
+    def pid(self) -> int | None:
+        prov = getattr(self.km, "provisioner", None)
+        return getattr(prov, "pid", None)
+
+    # async parts run on the thread's event loop (the one nbclient uses too)
+    async def _astart(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        s = self.settings
+        last: Exception | None = None
+        for attempt in (1, 2):  # retry a failed start once
+            conn = self.tmpdir / f"k{uuid.uuid4().hex[:8]}.json"
+            km = AsyncKernelManager(kernel_name=s.kernel_name, transport="ipc", connection_file=str(conn))
+            kc = None
+            try:
+                env = dict(os.environ)
+                env.update(dict(s.env))
+                env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+                await km.start_kernel(
+                    cwd=s.kernel_cwd or os.getcwd(),
+                    env=env,
+                    extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                )
+                kc = km.client()
+                kc.start_channels()
+                await kc.wait_for_ready(timeout=s.start_timeout)
+                self.km, self.kc = km, kc
+                self.starts += 1
+                break
+            except Exception as exc:  # noqa: BLE001
+                last = exc
+                log.warning("kernel start failed (attempt %d): %s", attempt, exc)
+                await self._ateardown(km, kc)
+        else:
+            raise KernelStartError(f"kernel {s.kernel_name!r} did not start: {last}") from last
+        await self._arun(KERNEL_SETUP + f"\n__zaitaku_warm_setup({list(s.preload)!r})\n", timeout=600)
+        self.broken = False
+        self.used = False
+
+    async def _arun(self, code: str, timeout: float = 120) -> None:
+        reply = await self.kc._async_execute_interactive(
+            code, silent=True, store_history=False, allow_stdin=False, timeout=timeout,
+            output_hook=lambda msg: None,
+        )
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"kernel setup/reset failed: {content.get('ename')}: {content.get('evalue')}")
+
+    @staticmethod
+    async def _ateardown(km, kc) -> None:
+        from jupyter_core.utils import ensure_async
+
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:  # noqa: BLE001
+                pass
+        if km is not None:
+            try:
+                if km.has_kernel:
+                    await km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                await ensure_async(km.cleanup_resources())
+            except Exception:  # noqa: BLE001
+                pass
+
+    async def _aprepare(self) -> None:
+        if self.km is not None and (self.broken or not await self.km.is_alive()):
+            await self._ateardown(self.km, self.kc)
+            self.km = self.kc = None
+        if self.km is None:
+            await self._astart()
+        if self.used:
+            try:
+                await self._arun(KERNEL_RESET, timeout=120)
+            except Exception:  # noqa: BLE001 - a kernel we cannot reset is replaced
+                await self._ateardown(self.km, self.kc)
+                self.km = self.kc = None
+                await self._astart()
+        self.used = True
+
+    async def _ashutdown(self) -> None:
+        await self._ateardown(self.km, self.kc)
+        self.km = self.kc = None
+
+    def prepare(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        run_sync(self._aprepare)()
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None:
+            run_sync(self._ashutdown)()
+
+
+# --------------------------------------------------------------------------------------------
+# the worker
+
+
+def _failing_cell(nb) -> int | None:
+    """Index (in ``nb``) of the cell that was executing when the run stopped."""
+    last = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        pm = cell.get("metadata", {}).get("papermill", {})
+        if pm.get("exception"):
+            return i
+        if pm.get("status") in ("running", "completed") or pm.get("start_time"):
+            last = i
+    return last
+
+
+def _source_index(nb, index: int | None) -> int | None:
+    """Map a cell index of the executed notebook to the source notebook's (drop injected cells)."""
+    if index is None:
+        return None
+    skip = 0
+    for cell in nb.cells[:index]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or FAILED_MARKER_TAG in tags:
+            skip += 1
+    return index - skip
+
+
+def _add_error_banner(nb, index: int | None, ename: str, evalue: str) -> None:
+    """Papermill-style banner for failures papermill does not mark (timeouts, dead kernels)."""
+    if any(FAILED_MARKER_TAG in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        return
+    style = 'style="color:red; font-size:1.5em;"'
+    top = nbformat.v4.new_markdown_cell(
+        f'<span {style}>zaitaku render: {ename} at <a href="#papermill-error-cell">this cell</a>: {evalue}</span>'
+    )
+    top.metadata["tags"] = [FAILED_MARKER_TAG]
+    anchor = nbformat.v4.new_markdown_cell(
+        f'<span id="papermill-error-cell" {style}>Execution stopped here: {ename}</span>'
+    )
+    anchor.metadata["tags"] = [FAILED_MARKER_TAG]
+    if index is not None:
+        nb.cells.insert(index, anchor)
+    nb.cells.insert(0, top)
+
+
+def _stderr_text(nb, limit: int = 500) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                parts.append(out.get("text", ""))
+    text = "".join(parts).strip()
+    return text[:limit]
+
+
+class Worker:
+    """Renders jobs one after another on one warm kernel."""
+
+    def __init__(self, settings: WorkerSettings):
+        self.settings = settings
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="zaitaku-w-"))
+        self.kernel = WarmKernel(settings, self.tmpdir)
+        self._exporter = None
+        self._notebooks: dict[str, Any] = {}
+        self.name = f"{os.uname().nodename}:{os.getpid()}"
+        _register_engine()
+        for name in ("papermill", "traitlets", "nbclient"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+    @property
+    def exporter(self):
+        if self._exporter is None:
+            from zaitaku.render_html import make_exporter
+
+            self._exporter = make_exporter()
+        return self._exporter
+
+    def _notebook(self, path: str):
+        nb = self._notebooks.get(path)
+        if nb is None:
+            nb = nbformat.read(path, as_version=4)
+            self._notebooks[path] = nb
+        return copy.deepcopy(nb)
+
+    def close(self) -> None:
+        try:
+            self.kernel.shutdown()
+        finally:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def execute(self, job: Job, parameters: dict[str, Any]):
+        """Run the notebook; returns (executed notebook, error tuple or None)."""
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from papermill import execute_notebook
+        from papermill.exceptions import PapermillExecutionError
+
+        holder: dict[str, Any] = {}
+        try:
+            self.kernel.prepare()
+            nb = execute_notebook(
+                self._notebook(job.notebook),
+                None,
+                parameters=parameters,
+                engine_name=ENGINE_NAME,
+                kernel_name=self.settings.kernel_name,
+                language="python",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                start_timeout=self.settings.start_timeout,
+                execution_timeout=self.settings.cell_timeout,
+                km=self.kernel.km,
+                kc=self.kernel.kc,
+                holder=holder,
+            )
+            return nb, None
+        except PapermillExecutionError as exc:
+            # papermill has marked the failing cell and added its banner cells to the notebook
+            return holder.get("nb"), (exc.ename, exc.evalue, None, exc.exec_count, True)
+        except (CellTimeoutError, DeadKernelError) as exc:
+            self.kernel.broken = True
+            nb = holder.get("nb")
+            evalue = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            if isinstance(exc, CellTimeoutError):
+                evalue = f"a cell ran longer than {self.settings.cell_timeout:g} s"
+            return nb, (type(exc).__name__, evalue, None, None, False)
+        except Exception as exc:  # noqa: BLE001 - anything else fails this report only
+            self.kernel.broken = True
+            return holder.get("nb"), (type(exc).__name__, str(exc), None, None, False)
+
+    def run(self, job: Job) -> Result:
+        t0 = time.perf_counter()
+        starts0 = self.kernel.starts
+        fig_dir = Path(tempfile.mkdtemp(dir=self.tmpdir, prefix="fig-"))
+        csv_path = fig_dir / f"{job.group}_figures.csv"
+        params = dict(job.parameters)
+        params["figures_csv"] = str(csv_path)
+        res = Result(key=job.key, status="ok", worker=self.name, input_hash=job.input_hash)
+        try:
+            nb, error = self.execute(job, params)
+            if error is None:
+                from zaitaku.render_html import export_report
+
+                html, title, n_toc = export_report(
+                    self.exporter, nb, fallback_title=job.label, footer=job.footer
+                )
+                res.html, res.title, res.toc_entries = html, title, n_toc
+                res.stderr = _stderr_text(nb)
+                if csv_path.exists():
+                    res.figures_csv = csv_path.read_bytes()
+            else:
+                ename, evalue, idx, exec_count, marked = error
+                res.status, res.ename, res.evalue = "failed", ename, evalue
+                if nb is not None:
+                    idx = _failing_cell(nb)
+                    res.cell_index = _source_index(nb, idx)
+                    if exec_count is None and idx is not None and idx < len(nb.cells):
+                        exec_count = nb.cells[idx].get("execution_count")
+                    res.execution_count = exec_count
+                    if not marked:
+                        _add_error_banner(nb, idx, ename, evalue)
+                    res.failed_notebook = nbformat.writes(nb)
+                    res.stderr = _stderr_text(nb)
+        except Exception as exc:  # noqa: BLE001 - e.g. the exporter failed
+            res.status, res.ename, res.evalue = "failed", type(exc).__name__, str(exc)
+            res.html = None
+        finally:
+            shutil.rmtree(fig_dir, ignore_errors=True)
+        res.seconds = time.perf_counter() - t0
+        res.kernel_starts = self.kernel.starts - starts0
+        return res
+
+
+# --------------------------------------------------------------------------------------------
+# entry points: a local worker process, and a chunk function for Dask
+
+_local = threading.local()
+
+
+def _cached_worker(settings: WorkerSettings) -> Worker:
+    w = getattr(_local, "worker", None)
+    if w is not None and w.settings != settings:
+        w.close()
+        w = None
+    if w is None:
+        w = Worker(settings)
+        _local.worker = w
+        import atexit
+
+        atexit.register(w.close)
+    return w
+
+
+def render_chunk(jobs: list[Job], settings: WorkerSettings) -> list[Result]:
+    """Render a chunk of jobs on this thread's warm kernel (the Dask task; picklable by name)."""
+    w = _cached_worker(settings)
+    return [w.run(job) for job in jobs]
+
+
+def worker_main(conn, settings: WorkerSettings) -> None:
+    """Body of a local worker process: receive chunks over ``conn``, send one result per report.
+
+    Messages to the parent: ("hello", pid, tmpdir), ("start", chunk_id, key, kernel_pid),
+    ("result", chunk_id, Result), ("done", chunk_id). From the parent: ("chunk", id, jobs), ("stop",).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+    def _term(signum, frame):
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, _term)
+    w = Worker(settings)
+    try:
+        conn.send(("hello", os.getpid(), str(w.tmpdir)))
+        while True:
+            msg = conn.recv()
+            if msg[0] != "chunk":
+                break
+            _, chunk_id, jobs = msg
+            for job in jobs:
+                conn.send(("start", chunk_id, job.key, w.kernel.pid))
+                res = w.run(job)
+                conn.send(("result", chunk_id, res))
+            conn.send(("done", chunk_id))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    finally:
+        w.close()
+
+
+__all__ = [
+    "Job", "Result", "WorkerSettings", "Worker", "WarmKernel", "render_chunk", "worker_main",
+    "notebook_imports",
+]
