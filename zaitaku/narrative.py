@@ -26,6 +26,16 @@ def fmt_pct(share: float) -> str:
     return "–" if pd.isna(share) else f"{share * 100:.1f}%"
 
 
+def _nat(nat: pd.DataFrame, oid: str) -> str:
+    """The nation's figure for one option: a share, or a count when the base is small."""
+    if oid not in nat.index or pd.isna(nat.loc[oid, "n_base"]) or not nat.loc[oid, "n_base"]:
+        return "–"
+    r = nat.loc[oid]
+    if r["n_base"] < SMALL_N:
+        return f"{int(r['n_selected'])}/{int(r['n_base'])}市町村"
+    return fmt_pct(r["share"])
+
+
 def _scope(df: pd.DataFrame, scope: str) -> pd.DataFrame:
     return df[df["scope"] == scope].set_index("option_id")
 
@@ -52,17 +62,15 @@ def single_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None) 
         if top is None:
             return f"{focus.pref_name}には回答対象の市町村がありません。"
         oid, r = top
-        nat_share = nat.loc[oid, "share"] if oid in nat.index else float("nan")
         lead = f"{focus.name}は未回答です。" if selected == [NO_ANSWER] else ""
         where = "県内" if focus.pref_name.endswith("県") else f"{focus.pref_name}内"
         return (f"{lead}{where}{int(n_pref)}市町村で最も多い回答は『{r['option_label']}』で"
-                f"{fmt_share(r['n_selected'], r['n_base'])}、{nat_label}では{fmt_pct(nat_share)}です。")
+                f"{fmt_share(r['n_selected'], r['n_base'])}、{nat_label}では{_nat(nat, oid)}です。")
     oid = selected[0]
     r = pref.loc[oid]
-    nat_share = nat.loc[oid, "share"] if oid in nat.index else float("nan")
     where = "県内" if focus.pref_name.endswith("県") else f"{focus.pref_name}内"
     return (f"{focus.name}は『{r['option_label']}』と回答。{where}{int(n_pref)}市町村のうち"
-            f"{fmt_share(r['n_selected'], r['n_base'])}、{nat_label}では{fmt_pct(nat_share)}が同じ回答です。")
+            f"{fmt_share(r['n_selected'], r['n_base'])}、{nat_label}では{_nat(nat, oid)}が同じ回答です。")
 
 
 def multi_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None) -> str:
@@ -78,10 +86,9 @@ def multi_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None) -
     top = _top_option(pref)
     if top:
         oid, r = top
-        nat_share = nat.loc[oid, "share"] if oid in nat.index else float("nan")
         parts.append(f"{focus.pref_name}で最も多いのは『{r['option_label']}』で"
                      f"{int(r['n_base'])}市町村のうち{fmt_share(r['n_selected'], r['n_base'])}、"
-                     f"{nat_label}では{fmt_pct(nat_share)}です。")
+                     f"{nat_label}では{_nat(nat, oid)}です。")
     gaps = []
     if len(nat) and pref["n_base"].max() >= SMALL_N:
         diff = (pref["share"] - nat["share"]).drop(index=NO_ANSWER, errors="ignore").dropna()
