@@ -121,6 +121,12 @@ def selected_options(data: ProcessedData, code: str, question_id: str, row_id: s
     return a.loc[a["value"] == 1, "option_id"].tolist() or [NO_ANSWER]
 
 
+def covers_nation(data: ProcessedData, fraction: float = 0.9) -> bool:
+    """Whether the processed data answers for (nearly) every municipality of the country."""
+    m = data.municipalities
+    return bool(len(m)) and int(m["responded"].sum()) >= fraction * len(m)
+
+
 @dataclass(frozen=True)
 class Focus:
     """Whom a report is about: a municipality (``code``) or, in prefecture mode, a prefecture."""
@@ -164,7 +170,8 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
 
     Scopes in display order: the municipality (if any), its prefecture, municipalities of the same
     type nationwide (if any), the nation. ``national="published"`` swaps in the published national
-    figures where they exist (see :mod:`zaitaku.published`).
+    figures where they exist (see :mod:`zaitaku.published`); where they do not, the nation computed
+    from the data is kept only if the data covers the nation (:func:`covers_nation`).
     """
     q = data.codebook[question_id]
     wanted = []
@@ -184,6 +191,8 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
             pub = published_comparison(question_id, data.meta.get("survey_year", "R3"))
             if pub is not None:
                 part, label = pub, pub.attrs.get("label", "全国（公表値）")
+            elif not covers_nation(data):
+                continue  # no published figure, and the data is not the nation: no national bar
         parts.append(part.assign(scope=scope, scope_code=code, scope_label=label, scope_order=order))
     out = pd.concat(parts, ignore_index=True)
     row_order = {r: i for i, r in enumerate(q.row_ids)}

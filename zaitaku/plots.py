@@ -56,7 +56,11 @@ def _wrap(text: str, width: int = 18) -> str:
 
 
 def _pct(n_sel: float, n_base: float, share: float) -> str:
-    if pd.isna(share) or not n_base:
+    if pd.isna(share):
+        return "–"
+    if pd.isna(n_base):  # a published share whose n was not printed
+        return f"{share * 100:.1f}%"
+    if not n_base:
         return "–"
     if n_base < SMALL_N:
         return f"{int(n_sel)}/{int(n_base)}"
@@ -64,6 +68,8 @@ def _pct(n_sel: float, n_base: float, share: float) -> str:
 
 
 def _bar_label(scope_label: str, n_base: object) -> str:
+    if "n=" in scope_label:  # e.g. 「全国（公表値, n=1,717）」 already states its n
+        return scope_label
     n = "–" if pd.isna(n_base) else f"{int(n_base):,}"
     return f"{scope_label}\n(n={n})"
 
@@ -136,6 +142,8 @@ def option_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str) 
             if o in sub.index:
                 r = sub.loc[o]
                 ax.text(v + 0.01, p, _pct(r["n_selected"], r["n_base"], v), va="center", fontsize=7)
+            else:  # no figure for this option in this scope (e.g. not published): not a zero
+                ax.text(0.01, p, "–", va="center", fontsize=7, color="#555555")
     ax.set_yticks(y)
     chosen = set(selected or [])
     ax.set_yticklabels([("● " if o in chosen else "") + _wrap(lab, 24) for o, lab in opts])
@@ -174,8 +182,9 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
             bottom = _pct(nat["n_selected"].iloc[0], nat["n_base"].iloc[0], nat["share"].iloc[0]) if len(nat) else "–"
             dark = not np.isnan(grid[i, k]) and grid[i, k] > 0.6
             ax.text(k, i - 0.12, top, ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
-            ax.text(k, i + 0.22, f"全国 {bottom}", ha="center", va="center", fontsize=6.5,
-                    color="white" if dark else "#333333")
+            if len(nation):  # no nation rows at all: no national figure to print
+                ax.text(k, i + 0.22, f"全国 {bottom}", ha="center", va="center", fontsize=6.5,
+                        color="white" if dark else "#333333")
             if selected and oid in selected.get(rid, []):
                 ax.add_patch(Rectangle((k - 0.48, i - 0.48), 0.96, 0.96, fill=False, edgecolor=PINK, linewidth=2.6))
     ax.set_xticks(range(len(opts)))
@@ -189,7 +198,7 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     scope_name = main["scope_label"].iloc[0] if len(main) else ""
-    caption = f"セルの大きな数字: {scope_name}、小さな数字: {nation['scope_label'].iloc[0] if len(nation) else '全国'}"
+    caption = f"セルの大きな数字: {scope_name}" + (f"、小さな数字: {nation['scope_label'].iloc[0]}" if len(nation) else "")
     if selected:
         caption += "。ピンクの枠: 回答した選択肢"
     ax.set_xlabel(caption, fontsize=7.5, color=PINK if focus_scope == "municipality" else "black")
