@@ -1,0 +1,91 @@
+"""The four report notebooks executed end to end with papermill on the demo data, then as HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from nbconvert import HTMLExporter
+
+from zaitaku.codebook import load_codebook
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+CB = load_codebook("R3")
+GROUPS = list(CB.groups)
+# 松江市 (中核市), a 町 and a 村 of other prefectures, and 島根県 in prefecture mode
+CASES = {
+    "matsue": {"municipality_code": "322016", "prefecture": ""},
+    "town": {"municipality_code": "013030", "prefecture": ""},      # 北海道 当別町
+    "village": {"municipality_code": "203041", "prefecture": ""},   # 長野県 (村)
+    "shimane": {"municipality_code": "", "prefecture": "島根県"},
+}
+EXPECT_TITLE = {"matsue": "松江市（島根県）", "town": "当別町（北海道）", "village": "（長野県）",
+                "shimane": "島根県（都道府県集計）"}
+
+
+@pytest.fixture(scope="module")
+def executed(processed_dir, tmp_path_factory):
+    """Every group × case, executed once: {(case, group): (notebook, html, figures csv path)}."""
+    out = tmp_path_factory.mktemp("executed")
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    results = {}
+    for case, params in CASES.items():
+        for group in GROUPS:
+            csv = out / f"{case}_{group}_figures.csv"
+            nb_path = out / f"{case}_{group}.ipynb"
+            pm.execute_notebook(
+                str(NOTEBOOKS / f"{group}.ipynb"), str(nb_path), kernel_name="python3", progress_bar=False,
+                parameters=dict(params, survey_year="R3", data_dir=str(processed_dir), national="computed",
+                                figures_csv=str(csv)),
+                cwd=str(NOTEBOOKS),
+            )
+            nb = nbformat.read(nb_path, as_version=4)
+            html, _ = exporter.from_notebook_node(nb)
+            results[(case, group)] = (nb, html, csv)
+    return results
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("group", GROUPS)
+def test_report_has_every_question_a_chart_each_and_no_code(executed, case, group):
+    nb, html, csv = executed[(case, group)]
+    questions = CB.in_group(group)
+    missing = [q.id for q in questions if f'id="{q.id}"' not in html]
+    assert missing == []
+    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    assert len(charts) == len(questions)
+    assert all(re.search(r'alt="[^"]{10,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert EXPECT_TITLE[case] in html
+    assert "rep.section(" not in html and "from zaitaku" not in html  # no code cells
+    assert "デモ用の架空データ" in html                                # synthetic banner
+    assert 'id="provenance"' in html and CB.version in html
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            assert output.get("output_type") != "error"
+            assert output.get("name") != "stderr", f"stderr in report: {text[:200]}"
+    assert "missing from font" not in html and "Warning" not in html and "Traceback" not in html
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM so that Excel opens it
+    assert csv.name in html
+
+
+def test_prefecture_mode_lists_every_municipality(executed):
+    _, html, _ = executed[("shimane", "partnerships")]
+    assert html.count("県内市町村の回答一覧（19市町村）") == len(CB.in_group("partnerships"))
+    for name in ("松江市", "隠岐の島町", "知夫村"):
+        assert name in html
+
+
+def test_same_type_comparison_and_conditional_questions(executed, processed_dir):
+    import pandas as pd
+
+    _, html, _ = executed[("village", "pdca_indicators")]
+    assert "全国の村" in html
+    r = pd.read_parquet(processed_dir / "responses.parquet")
+    asked = r[(r.municipality_code == "203041") & (r.question_id == "q4_1_7_2")]["value"].notna().any()
+    section = html.split('id="q4_1_7_2"')[1].split("<h2")[0]
+    assert ("対象外" in section) != bool(asked)
