@@ -23,7 +23,14 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__, atomic
-from zaitaku.aggregate import SMALL_N, comparison, focus_of, load_processed, selected_options
+from zaitaku.aggregate import (
+    SMALL_N,
+    comparison,
+    covers_nation,
+    focus_of,
+    load_processed,
+    selected_options,
+)
 from zaitaku.codebook import NO_ANSWER, Question
 from zaitaku.narrative import (
     fmt_pct,
@@ -112,6 +119,8 @@ class Report:
             out.append(f'<p class="source-note">※ 選択肢は公表資料で確認できなかったため推定したものです（{_esc(q.source_note)}）</p>')
         if self.national == "published" and not (df["source"] == "published").any():
             out.append(self._no_published_note(df))
+        elif self.national == "published":
+            out.append(self._published_note(q))
         not_asked = bool(sel) and all(v is None for v in sel.values())
         focus_scope = "municipality" if self.focus.code else "prefecture"
         if q.is_matrix:
@@ -134,11 +143,17 @@ class Report:
 
     def _no_published_note(self, df: pd.DataFrame) -> str:
         nat = df[df["scope"] == "nation"]
-        covers_nation = self.data.municipalities["responded"].sum() >= 0.9 * len(self.data.municipalities)
-        if covers_nation and len(nat):
+        if covers_nation(self.data) and len(nat):
             return ('<p class="source-note">※ この設問には全国の公表値がないため、全国の棒は手元データからの集計値です'
                     f"（n={int(nat['n_base'].max()):,}）。</p>")
         return '<p class="source-note">※ この設問には全国の公表値がなく、手元のデータも全国を含まないため、全国の値は表示していません。</p>'
+
+    def _published_note(self, q: Question) -> str:
+        """Where the published national figure comes from (year, source, confidence)."""
+        from zaitaku.published import published_note
+
+        note = published_note(q.id, self.codebook.survey_year)
+        return f'<p class="source-note published-note">※ {_esc(note)}</p>' if note else ""
 
     def _alt(self, q: Question, df: pd.DataFrame) -> str:
         scopes = "、".join(df.drop_duplicates("scope_label")["scope_label"])
@@ -147,12 +162,15 @@ class Report:
     def _table(self, q: Question, df: pd.DataFrame) -> str:
         d = df[df["scope"] != "municipality"].copy()
         d["値"] = [
-            "–" if pd.isna(b) or b == 0 else (f"{int(s)}/{int(b)}" if b < SMALL_N else f"{fmt_pct(sh)}（{int(s)}/{int(b)}）")
+            fmt_pct(sh) if pd.isna(b)  # a published share whose n was not printed ("–" if none)
+            else "–" if b == 0
+            else (f"{int(s)}/{int(b)}" if b < SMALL_N else f"{fmt_pct(sh)}（{int(s)}/{int(b)}）")
             for s, b, sh in zip(d["n_selected"], d["n_base"], d["share"], strict=True)
         ]
         index = ["row_label", "option_label"] if q.is_matrix else ["option_label"]
         wide = d.pivot_table(index=index, columns="scope_label", values="値", aggfunc="first", sort=False)
         wide = wide[[c for c in d.drop_duplicates("scope_label")["scope_label"] if c in wide.columns]]
+        wide = wide.fillna("–")  # an option without a figure in that scope (e.g. not published)
         wide.index.names = ["項目", "選択肢"] if q.is_matrix else ["選択肢"]
         wide.columns.name = None
         table = wide.to_html(classes="figures", border=0, escape=True)
