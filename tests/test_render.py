@@ -77,7 +77,8 @@ def batch(tmp_path_factory, data_dir):
 
 
 def test_toc_from_h2_h3_with_missing_ids():
-    body = ('<body><!--zaitaku:toc--><h1>題</h1><h2 id="a">概要<a class="anchor-link" href="#a">¶</a></h2>'
+    body = ('<body><!--zaitaku:toc--><div class="cell"><h1>題</h1><div class="banner">注意</div></div>'
+            '<h2 id="a">概要<a class="anchor-link" href="#a">¶</a></h2>'
             "<h3>細目 &amp; 注</h3><h2>まとめ</h2><!--zaitaku:footer--></body>")
     page, title, n = rh.finish_report("<head><title>x</title></head>" + body, [("調査年度", "R3")])
     assert title == "題" and n == 3
@@ -85,6 +86,7 @@ def test_toc_from_h2_h3_with_missing_ids():
     assert '<a href="#a">概要</a>' in page
     assert 'id="sec-1"' in page and '<a href="#sec-1">細目 &amp; 注</a>' in page
     assert page.index('<nav class="toc"') > page.index("</h1>")  # the ToC follows the title
+    assert '</nav><div class="banner">注意</div></div>' in page.replace("\n", "")  # nothing cut
     assert '<footer class="provenance">' in page and "<!--zaitaku" not in page
 
 

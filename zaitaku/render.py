@@ -288,6 +288,9 @@ def plan(scopes: Sequence[Scope], notebooks: Mapping[str, Path], *, survey_year:
     from zaitaku import __version__
 
     data_dir = Path(data_dir).resolve()
+    cwd = kernel_cwd(notebooks)
+    # as the notebooks name it when opened in JupyterLab (e.g. "../data/processed"); absolute elsewhere
+    data_param = os.path.relpath(data_dir, cwd) if data_dir.is_relative_to(PROJ_ROOT) and cwd.is_relative_to(PROJ_ROOT) else str(data_dir)
     cb_version = codebook_version(survey_year)
     planned: list[Planned] = []
     for scope in scopes:
@@ -296,7 +299,7 @@ def plan(scopes: Sequence[Scope], notebooks: Mapping[str, Path], *, survey_year:
                 "municipality_code": scope.code,
                 "prefecture": scope.pref_code if scope.is_prefecture else "",
                 "survey_year": survey_year,
-                "data_dir": str(data_dir),
+                "data_dir": data_param,
                 "national": national,
             }
             p.update(params or {})
@@ -322,6 +325,12 @@ def plan(scopes: Sequence[Scope], notebooks: Mapping[str, Path], *, survey_year:
             reason = "forced" if force else manifest.reason(key, ihash, parts, out_year)
             planned.append(Planned(job, scope, parts, reason))
     return planned
+
+
+def kernel_cwd(notebooks: Mapping[str, Path]) -> Path:
+    """Kernels start in the notebooks' folder, as JupyterLab runs them (relative paths agree)."""
+    parents = {Path(p).resolve().parent for p in notebooks.values()}
+    return parents.pop() if len(parents) == 1 else PROJ_ROOT
 
 
 def chunked(planned: Sequence[Planned], chunk_size: int) -> list[list[Job]]:
@@ -841,7 +850,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
             settings = WorkerSettings(
                 kernel_name=kernel_name,
                 cell_timeout=cell_timeout if cell_timeout and cell_timeout > 0 else None,
-                kernel_cwd=str(PROJ_ROOT),
+                kernel_cwd=str(kernel_cwd(notebooks)),
                 preload=tuple(hasher.imports),
             )
             from tqdm import tqdm

@@ -56,12 +56,15 @@ footer.provenance { margin-top: 3rem; border-top: 1px solid var(--line); padding
 footer.provenance dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem; margin: 0; }
 footer.provenance dt { font-weight: bold; }
 footer.provenance dd { margin: 0; overflow-wrap: anywhere; }
+.render-info { font-size: 0.75rem; margin-top: 0.5rem; }
 .crumbs { font-size: 0.9rem; color: var(--muted); margin-bottom: 0.5rem; }
 .status-failed { color: #b00020; font-weight: bold; }
 .muted { color: var(--muted); }
 input[type=search] { font: inherit; padding: 0.35rem 0.6rem; width: min(28rem, 100%); border: 1px solid #999; border-radius: 4px; }
 table.index { width: 100%; }
-table.index td, table.index th { white-space: nowrap; }
+table.index { font-size: 0.9rem; }
+table.index td { white-space: nowrap; }
+table.index th { vertical-align: bottom; }
 @media print {
   main { max-width: none; padding: 0; }
   nav.toc, input[type=search] { display: none; }
@@ -223,16 +226,20 @@ def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[st
     body, headings = collect_headings(body)
     toc = toc_html(headings)
     h1 = next((h for h in headings if h.level == 1 and h.text), None)
-    if toc:
-        first_h1 = re.search(r"</h1\s*>", body, re.I)
-        if first_h1 and first_h1.start() > body.find(TOC_MARK):
-            body = body.replace(TOC_MARK, "", 1)
-            body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
-        else:
-            body = body.replace(TOC_MARK, toc, 1)
+    mark = body.find(TOC_MARK)
+    first_h1 = re.search(r"</h1\s*>", body, re.I)
+    if toc and first_h1 and first_h1.start() > mark >= 0:
+        body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
+        body = body.replace(TOC_MARK, "", 1)  # before the h1, so the offsets above were unaffected
     else:
-        body = body.replace(TOC_MARK, "", 1)
-    body = body.replace(FOOTER_MARK, footer_html(footer), 1)
+        body = body.replace(TOC_MARK, toc, 1)
+    footer = list(footer)
+    if 'class="provenance"' in body:  # the notebook wrote its own provenance footer: add one line
+        info = "・".join(f"{k} {v}" for k, v in footer if k in ("ノートブック", "入力ハッシュ"))
+        extra = f'<p class="render-info muted">{html.escape(info)}</p>' if info else ""
+        body = body.replace(FOOTER_MARK, extra, 1)
+    else:
+        body = body.replace(FOOTER_MARK, footer_html(footer), 1)
     title = h1.text if h1 else ""
     if title and head:
         head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)

@@ -1,0 +1,331 @@
+"""Benchmark: ways of turning notebooks × municipalities into HTML reports, side by side.
+
+    python -m benchmarks.run_bench                 # the four report notebooks × 5 島根県 municipalities
+    python -m benchmarks.run_bench --quick         # the toy test notebook (no data needed)
+    python -m benchmarks.run_bench --notebook notebooks/partnerships.ipynb --municipalities 322016,322024
+
+Modes (each runs in its own Python process, timed from outside, one after the other):
+
+a  naive: ``papermill`` CLI then ``jupyter nbconvert --to html --no-input`` CLI, per report
+b  papermill Python API, a fresh kernel per report, + nbconvert HTMLExporter API
+c  ploomber-engine in-process (``papermill.execute_notebook(..., engine_name="embedded")``) + nbconvert API
+d1 ``zaitaku render`` with 1 worker      d2  with 2 workers (warm kernels, slim template)
+e  floor: the notebooks' code cells exec'd in one Python process, parameters set, charts to memory
+
+Prints wall times, ratios against (a) and against (e), median and largest report size, and an
+extrapolation to the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4);
+writes ``benchmarks/results/<date>.json``. Timings only: nothing here asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = PROJECT / "benchmarks" / "results"
+TOY = PROJECT / "tests" / "fixtures" / "toy_report.ipynb"
+REAL_GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
+DEFAULT_MUNICIPALITIES = ("322016", "322024", "322032", "322041", "322059")  # 松江 浜田 出雲 益田 大田
+NATIONAL_REPORTS = 1741 * 4 + 47 * 4
+MODES = {
+    "a": "papermill CLI + nbconvert CLI per report",
+    "b": "papermill API, fresh kernel per report + nbconvert API",
+    "c": "ploomber-engine in-process (embedded) + nbconvert API",
+    "d1": "zaitaku render, 1 worker",
+    "d2": "zaitaku render, 2 workers",
+    "e": "floor: code cells exec'd in one process",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# the selection
+
+
+def build_spec(args) -> dict:
+    if args.notebook:
+        notebooks = [Path(p).resolve() for p in args.notebook]
+    elif args.quick:
+        notebooks = [TOY]
+    else:
+        notebooks = [PROJECT / "notebooks" / f"{g}.ipynb" for g in REAL_GROUPS]
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        sys.exit(f"run_bench: notebook(s) not found: {', '.join(missing)}")
+    codes = [c.strip() for c in args.municipalities.split(",") if c.strip()]
+    if args.quick and not args.n_municipalities:
+        codes = codes[:3]
+    elif args.n_municipalities:
+        codes = codes[: args.n_municipalities]
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else None
+    if data_dir is None:
+        if args.quick or all(p == TOY for p in notebooks):
+            data_dir = Path(tempfile.mkdtemp(prefix="bench-data-"))
+            (data_dir / "dummy.csv").write_text("a\n1\n", encoding="utf-8")
+        else:
+            data_dir = PROJECT / "data" / "processed"
+    if not any(data_dir.glob("*.parquet")) and not (args.quick or all(p == TOY for p in notebooks)):
+        sys.exit(f"run_bench: no processed data in {data_dir}; run `make demo` (or zaitaku demo + ingest) "
+                 "or pass --data-dir")
+    names = {}
+    with contextlib.suppress(Exception):
+        from zaitaku import municipalities as reg
+
+        names = {c: (str(reg.municipality(c)["name"])) for c in codes}
+    reports = []
+    for code in codes:
+        for nb in notebooks:
+            reports.append({
+                "notebook": str(nb),
+                "group": nb.stem,
+                "code": code,
+                "name": names.get(code, code),
+                "parameters": {
+                    "municipality_code": code, "prefecture": "", "survey_year": "R3",
+                    "data_dir": str(data_dir), "national": "computed",
+                },
+            })
+    return {"reports": reports, "codes": codes, "notebooks": [str(p) for p in notebooks],
+            "data_dir": str(data_dir), "cell_timeout": args.cell_timeout}
+
+
+# --------------------------------------------------------------------------------------------
+# the modes (each runs in a child process: ``--run MODE --spec FILE --out DIR``)
+
+
+def _html_exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True)  # nbconvert's own lab template, as --no-input gives
+
+
+def run_a(spec: dict, out: Path) -> None:
+    bindir = Path(sys.executable).parent
+    papermill = str(bindir / "papermill")
+    jupyter = str(bindir / "jupyter")
+    for i, r in enumerate(spec["reports"]):
+        nb_out = out / f"{i:03d}_{r['group']}.ipynb"
+        params = dict(r["parameters"], figures_csv=str(out / f"{i:03d}_{r['group']}_figures.csv"))
+        cmd = [papermill, r["notebook"], str(nb_out), "-k", "python3", "--cwd", str(Path(r["notebook"]).parent)]
+        for k, v in params.items():
+            cmd += ["-r", k, str(v)]
+        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run([jupyter, "nbconvert", "--to", "html", "--no-input", str(nb_out), "--output-dir", str(out)],
+                       check=True, capture_output=True)
+
+
+def run_b(spec: dict, out: Path, engine: str | None = None) -> None:
+    import logging
+
+    import nbformat
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    exporter = _html_exporter()
+    for i, r in enumerate(spec["reports"]):
+        params = dict(r["parameters"], figures_csv=str(out / f"{i:03d}_{r['group']}_figures.csv"))
+        kw = {"engine_name": engine} if engine else {"kernel_name": "python3"}
+        nb = pm.execute_notebook(r["notebook"], None, parameters=params, progress_bar=False,
+                                 cwd=str(Path(r["notebook"]).parent), **kw)
+        nb = nbformat.from_dict(nb)
+        body, _ = exporter.from_notebook_node(nb)
+        (out / f"{i:03d}_{r['group']}.html").write_text(body, encoding="utf-8")
+
+
+def run_c(spec: dict, out: Path) -> None:
+    run_b(spec, out, engine="embedded")
+
+
+def run_d(spec: dict, out: Path, workers: int) -> None:
+    from zaitaku.render import Scope, render_batch
+
+    scopes = []
+    with contextlib.suppress(Exception):
+        from zaitaku import municipalities as reg
+
+        for code in spec["codes"]:
+            row = reg.municipality(code)
+            scopes.append(Scope(str(row["pref_code"]), str(row["prefecture"]), code, str(row["name"])))
+    if not scopes:
+        scopes = [Scope(code[:2], code[:2], code, code) for code in spec["codes"]]
+    notebooks = {Path(p).stem: Path(p) for p in spec["notebooks"]}
+    summary = render_batch(scopes, notebooks=notebooks, out=out, data_dir=Path(spec["data_dir"]), workers=workers,
+                           force=True, progress=False, cell_timeout=spec["cell_timeout"], stream=io.StringIO())
+    if summary.failed:
+        raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
+
+
+def run_e(spec: dict, out: Path) -> None:
+    """No kernel, no papermill, no nbconvert: the code cells exec'd with the parameters set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    charts: list[bytes] = []
+
+    def show(*args, **kwargs):  # charts rendered to memory, as the inline backend would
+        for num in plt.get_fignums():
+            buf = io.BytesIO()
+            plt.figure(num).savefig(buf, format="png")
+            charts.append(buf.getvalue())
+        plt.close("all")
+
+    plt.show = show
+    sources = {}
+    for p in spec["notebooks"]:
+        nb = nbformat.read(p, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        sources[p] = [compile("\n".join(ln for ln in c.source.splitlines() if not ln.lstrip().startswith(("%", "!"))),
+                              f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
+    cwd = os.getcwd()
+    for i, r in enumerate(spec["reports"]):
+        ns = {"__name__": "__main__"}
+        os.chdir(Path(r["notebook"]).parent)
+        codes = sources[r["notebook"]]
+        exec(codes[0], ns)  # the parameters cell
+        ns.update(r["parameters"], figures_csv=str(out / f"{i:03d}_{r['group']}_figures.csv"))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for code in codes[1:]:
+                exec(code, ns)
+            show()
+        os.chdir(cwd)
+        matplotlib.rcdefaults()
+    (out / "charts.txt").write_text(str(len(charts)), encoding="utf-8")
+
+
+def child(mode: str, spec_path: Path, out: Path) -> None:
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    {"a": run_a, "b": run_b, "c": run_c, "e": run_e,
+     "d1": lambda s, o: run_d(s, o, 1), "d2": lambda s, o: run_d(s, o, 2)}[mode](spec, out)
+
+
+# --------------------------------------------------------------------------------------------
+# the parent: run each mode, measure, compare
+
+
+def html_sizes(out: Path) -> list[int]:
+    return sorted(p.stat().st_size for p in out.rglob("*.html") if p.name != "index.html")
+
+
+def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
+    out = work / mode
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "benchmarks.run_bench", "--run", mode, "--spec", str(spec_path), "--out", str(out)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - t0
+    res = {"mode": mode, "what": MODES[mode], "seconds": round(wall, 2), "ok": proc.returncode == 0}
+    if proc.returncode != 0:
+        res["error"] = (proc.stderr or proc.stdout)[-2000:]
+    sizes = html_sizes(out)
+    if sizes:
+        res.update(reports=len(sizes), median_bytes=int(statistics.median(sizes)), max_bytes=max(sizes))
+    return res
+
+
+def _fmt_bytes(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1000:.0f} kB"
+
+
+def _fmt_dur(s: float) -> str:
+    return f"{s / 3600:.1f} h" if s >= 3600 else f"{s / 60:.0f} min" if s >= 60 else f"{s:.0f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run_bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the toy test notebook, 3 municipalities, no data needed")
+    ap.add_argument("--notebook", action="append", default=[], help="notebook(s) to use instead of the report notebooks")
+    ap.add_argument("--municipalities", default=",".join(DEFAULT_MUNICIPALITIES), help="comma-separated codes")
+    ap.add_argument("-n", "--n-municipalities", type=int, default=0, help="use only the first N codes")
+    ap.add_argument("--data-dir", default=None, help="processed data (default data/processed)")
+    ap.add_argument("--modes", default="a,b,c,d1,d2,e", help="comma-separated subset of a,b,c,d1,d2,e")
+    ap.add_argument("--cell-timeout", type=float, default=600)
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per mode")
+    ap.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder for <date>.json")
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    ap.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.run:
+        child(args.run, args.spec, args.out)
+        return 0
+
+    spec = build_spec(args)
+    n = len(spec["reports"])
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        ap.error(f"unknown mode(s) {unknown}; modes: {', '.join(MODES)}")
+    print(f"{n} reports: {len(spec['codes'])} municipalities × {len(spec['notebooks'])} notebook(s) "
+          f"({', '.join(Path(p).stem for p in spec['notebooks'])}); {os.cpu_count()} CPU(s)", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="zaitaku-bench-") as tmp:
+        work = Path(tmp)
+        spec_path = work / "spec.json"
+        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        for mode in modes:
+            print(f"  {mode:>2}  {MODES[mode]} ...", end=" ", flush=True)
+            r = measure(mode, spec_path, work, args.timeout)
+            results.append(r)
+            print(f"{r['seconds']:.1f} s" + ("" if r["ok"] else "  FAILED"), flush=True)
+            if not r["ok"]:
+                print(textwrap_indent(r.get("error", "")), file=sys.stderr)
+
+    by = {r["mode"]: r for r in results if r["ok"]}
+    base, floor = by.get("a"), by.get("e")
+    print()
+    print(f"{'mode':<4} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
+    for r in results:
+        if not r["ok"]:
+            print(f"{r['mode']:<4} failed")
+            continue
+        per = r["seconds"] / n
+        r["seconds_per_report"] = round(per, 3)
+        r["speedup_vs_a"] = round(base["seconds"] / r["seconds"], 2) if base else None
+        r["times_floor"] = round(r["seconds"] / floor["seconds"], 2) if floor else None
+        r["national_seconds_estimate"] = round(per * NATIONAL_REPORTS)
+        vs_a = "" if r["speedup_vs_a"] is None else f"{r['speedup_vs_a']:.1f}×"
+        vs_e = "" if r["times_floor"] is None else f"{r['times_floor']:.1f}×"
+        print(f"{r['mode']:<4} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
+              f"{_fmt_bytes(r.get('median_bytes')):>8} {_fmt_bytes(r.get('max_bytes')):>8}  "
+              f"≈ {_fmt_dur(r['national_seconds_estimate'])}")
+    print("(vs a: how many times faster than the naive CLI loop; vs e: how many times the floor. "
+          "National = linear extrapolation of this run on this machine.)")
+
+    record = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "selection": {"reports": n, "municipalities": spec["codes"],
+                      "notebooks": [Path(p).name for p in spec["notebooks"]], "quick": args.quick},
+        "national_reports": NATIONAL_REPORTS,
+        "results": results,
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+    suffix = "-quick" if (args.quick or args.notebook) else ""
+    path = args.results / f"{dt.date.today().isoformat()}{suffix}.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+def textwrap_indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.strip().splitlines()[-20:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
