@@ -39,6 +39,11 @@ def parse_code(value: object, option_ids: tuple[str, ...], labels: dict[str, str
     text = normalize_cell(value)
     if is_blank(text):
         return None
+    head = re.match(r"(\d+|[A-Za-z])[\.．:：)）\s]", text)
+    rest = text[head.end():].strip(" .．:：)）") if head else ""
+    if rest[:1].isdigit() or (len(rest) == 1 and rest.isalpha()):
+        # "1 2", "A B", "1.5": a second code (or a decimal), not a code followed by its label
+        raise CellError(f"{text!r} is not one option code (a single-choice question takes one answer)")
     cand = re.sub(r"^(\d+|[A-Za-z])[\.．:：)）\s].*$", r"\1", text).rstrip(".．")
     cand = cand.upper() if len(cand) == 1 and cand.isalpha() else cand
     if cand in option_ids:
