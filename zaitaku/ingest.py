@@ -29,7 +29,7 @@ from zaitaku.layout import (
     read_header_map,
     validate_header_map,
 )
-from zaitaku.municipalities import CodeError, load_registry, resolve
+from zaitaku.municipalities import CodeError, load_registry, normalize_prefecture, resolve
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.schema import responses_schema
 from zaitaku.values import CellError, normalize_cell, parse_code, parse_flag, parse_list
@@ -153,6 +153,30 @@ def read_raw(path: Path, spec_map: dict[str, ColumnSpec], encoding: str | None =
 # ---------------------------------------------------------------- parsing rows
 
 
+def _resolve_code_cell(value: str, name: str, pref: str | None) -> str:
+    """The municipality code of a code cell.
+
+    Up to 5 digits is a 5-digit code without check digit (``32201``) or a 6-digit code whose
+    leading zero was lost when Excel stored it as a number (``11002`` for 札幌市 ``011002``):
+    the registered reading wins; when both are registered the name (or prefecture) cell decides.
+    """
+    if not (value.isascii() and value.isdigit() and len(value) < 6):
+        return resolve(value)
+    found = []
+    for cand in (value.zfill(6), value.zfill(5)):
+        try:
+            found.append(resolve(cand))
+        except CodeError:
+            pass
+    if len(found) == 2 and (name or pref):
+        try:
+            hint = resolve(name, prefecture=pref or None) if name else normalize_prefecture(pref)
+        except CodeError:
+            hint = None
+        found = [c for c in found if hint in (c, c[:2])] or found
+    return found[0] if len(found) == 1 else resolve(int(value))  # raises: unknown or ambiguous
+
+
 class _FileParser:
     def __init__(self, table: RawTable, spec_map: dict[str, ColumnSpec], codebook: Codebook,
                  problems: list[Problem]):
@@ -189,7 +213,7 @@ class _FileParser:
         value = row[code_cols[0]] if code_cols else ""
         try:
             if value:
-                code = resolve(value)
+                code = _resolve_code_cell(value, row[name_cols[0]] if name_cols else "", pref)
                 if name_cols and row[name_cols[0]]:
                     named = resolve(row[name_cols[0]], prefecture=pref or None)
                     if named != code:
