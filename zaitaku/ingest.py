@@ -124,7 +124,9 @@ def read_raw(path: Path, spec_map: dict[str, ColumnSpec], encoding: str | None =
     else:
         text, enc = _decode(path, encoding)
         try:
-            grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+            # keep blank lines so that row numbers in problems.csv stay those of the file
+            grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                               skip_blank_lines=False)
         except Exception as exc:  # noqa: BLE001
             raise IngestError(f"{path}: cannot parse as CSV ({enc}): {exc}") from exc
     if len(grid) < 2:
