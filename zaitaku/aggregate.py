@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from zaitaku.codebook import NO_ANSWER, Codebook, load_codebook
@@ -44,6 +45,23 @@ class ProcessedData:
     @property
     def data_hash(self) -> str:
         return str(self.meta.get("responses_md5", ""))
+
+    @cached_property
+    def _shares_by_question(self) -> dict[str, pd.DataFrame]:
+        return {str(k): g for k, g in self.shares.groupby("question_id", sort=False, observed=True)}
+
+    @cached_property
+    def _responses_by_code(self) -> dict[str, np.ndarray]:
+        return {str(k): v for k, v in self.responses.groupby("municipality_code", sort=False).indices.items()}
+
+    def question_shares(self, question_id: str) -> pd.DataFrame:
+        """Shares of one question, all scopes (indexed once per loaded dataset)."""
+        return self._shares_by_question.get(question_id, self.shares.iloc[0:0])
+
+    def municipality_responses(self, code: str) -> pd.DataFrame:
+        """Tidy answers of one municipality (indexed once per loaded dataset)."""
+        idx = self._responses_by_code.get(code)
+        return self.responses.iloc[idx] if idx is not None else self.responses.iloc[0:0]
 
 
 def compute_shares(responses: pd.DataFrame, municipalities: pd.DataFrame) -> pd.DataFrame:
@@ -103,13 +121,13 @@ def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
 
 def answer_of(data: ProcessedData, code: str, question_id: str) -> pd.DataFrame:
     """A municipality's answer rows of one question (value NA = not asked)."""
-    r = data.responses
-    return r[(r["municipality_code"] == code) & (r["question_id"] == question_id)]
+    r = data.municipality_responses(code)
+    return r[r["question_id"] == question_id]
 
 
 def scope_shares(data: ProcessedData, question_id: str, scope: str, scope_code: str) -> pd.DataFrame:
-    s = data.shares
-    return s[(s["question_id"] == question_id) & (s["scope"] == scope) & (s["scope_code"] == scope_code)]
+    s = data.question_shares(question_id)
+    return s[(s["scope"] == scope) & (s["scope_code"] == scope_code)]
 
 
 def selected_options(data: ProcessedData, code: str, question_id: str, row_id: str = "") -> list[str] | None:
@@ -181,7 +199,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     if focus.type:
         wanted.append(("type", focus.type, f"全国の{focus.type}"))
     wanted.append(("nation", "全国", "全国"))
-    s = data.shares[data.shares["question_id"] == question_id]
+    s = data.question_shares(question_id)
     parts = []
     for order, (scope, code, label) in enumerate(wanted):
         part = s[(s["scope"] == scope) & (s["scope_code"] == code)]

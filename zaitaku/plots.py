@@ -166,25 +166,27 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     main = df[df["scope"] == "prefecture"]
     nation = df[df["scope"] == "nation"]
-    grid = np.full((len(rows), len(opts)), np.nan)
-    for i, (rid, _) in enumerate(rows):
-        for k, (oid, _) in enumerate(opts):
-            m = main[(main["row_id"] == rid) & (main["option_id"] == oid)]
-            if len(m) and pd.notna(m["share"].iloc[0]):
-                grid[i, k] = m["share"].iloc[0]
+    row_ids, opt_ids = [r for r, _ in rows], [o for o, _ in opts]
+
+    def cells(part: pd.DataFrame) -> tuple[np.ndarray, list[list[str]]]:
+        if part.empty:
+            return np.full((len(row_ids), len(opt_ids)), np.nan), [["–"] * len(opt_ids) for _ in row_ids]
+        idx = part.set_index(["row_id", "option_id"])
+        share = idx["share"].astype(float).unstack().reindex(index=row_ids, columns=opt_ids)
+        text = [[_pct(*idx.loc[(r, o), ["n_selected", "n_base", "share"]]) if (r, o) in idx.index else "–"
+                 for o in opt_ids] for r in row_ids]
+        return share.to_numpy(), text
+
+    grid, top = cells(main)
+    _, bottom = cells(nation)
     fig, ax = plt.subplots(figsize=(7.6, 0.5 * len(rows) + 1.6))
     ax.imshow(np.nan_to_num(grid), cmap="Blues", vmin=0, vmax=1.25, aspect="auto")
-    for i, (rid, _) in enumerate(rows):
-        for k, (oid, _) in enumerate(opts):
-            m = main[(main["row_id"] == rid) & (main["option_id"] == oid)]
-            nat = nation[(nation["row_id"] == rid) & (nation["option_id"] == oid)]
-            top = _pct(m["n_selected"].iloc[0], m["n_base"].iloc[0], m["share"].iloc[0]) if len(m) else "–"
-            bottom = _pct(nat["n_selected"].iloc[0], nat["n_base"].iloc[0], nat["share"].iloc[0]) if len(nat) else "–"
+    for i, rid in enumerate(row_ids):
+        for k, oid in enumerate(opt_ids):
             dark = not np.isnan(grid[i, k]) and grid[i, k] > 0.6
-            ax.text(k, i - 0.12, top, ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
-            if len(nation):  # no nation rows at all: no national figure to print
-                ax.text(k, i + 0.22, f"全国 {bottom}", ha="center", va="center", fontsize=6.5,
-                        color="white" if dark else "#333333")
+            ax.text(k, i - 0.12, top[i][k], ha="center", va="center", fontsize=8.5, color="white" if dark else "black")
+            ax.text(k, i + 0.22, f"全国 {bottom[i][k]}", ha="center", va="center", fontsize=6.5,
+                    color="white" if dark else "#333333")
             if selected and oid in selected.get(rid, []):
                 ax.add_patch(Rectangle((k - 0.48, i - 0.48), 0.96, 0.96, fill=False, edgecolor=PINK, linewidth=2.6))
     ax.set_xticks(range(len(opts)))
