@@ -40,7 +40,7 @@ def use_house_style() -> None:
         "font.family": FONT,
         "axes.unicode_minus": False,
         "figure.dpi": 100,
-        "savefig.dpi": 96,
+        "savefig.dpi": 84,
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.spines.top": False,
@@ -208,7 +208,7 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     return fig
 
 
-def figure_png(fig: Figure, max_colours: int = 48) -> bytes:
+def figure_png(fig: Figure, max_colours: int = 40) -> bytes:
     """Compact PNG: drawn once by Agg, then palette-quantized (flat charts lose nothing visible)."""
     from PIL import Image
 
