@@ -196,7 +196,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     if focus.code:
         wanted.append(("municipality", focus.code, focus.name))
     wanted.append(("prefecture", focus.pref_code, focus.pref_name))
-    if focus.type:
+    if focus.type and covers_nation(data):  # a same-type bar from one prefecture's data would mislead
         wanted.append(("type", focus.type, f"全国の{focus.type}"))
     wanted.append(("nation", "全国", "全国"))
     s = data.question_shares(question_id)
