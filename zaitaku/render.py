@@ -363,6 +363,7 @@ class Manifest:
         self.reports: dict[str, dict[str, Any]] = {}
         self._dirty = False
         self._last_save = 0.0
+        self._cost = 0.0
         if self.path.exists():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -392,17 +393,20 @@ class Manifest:
         self._dirty = True
 
     def save(self, *, every: float = 0.0) -> None:
-        if not self._dirty or time.monotonic() - self._last_save < every:
+        """Write atomically; with ``every``, at most that often (and at most ~5% of the time)."""
+        if not self._dirty or time.monotonic() - self._last_save < max(every, 20 * self._cost):
             return
-        data = {
-            "format": MANIFEST_FORMAT,
-            "survey_year": self.survey_year,
-            "updated": _now(),
-            "reports": dict(sorted(self.reports.items())),
-        }
-        write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        t0 = time.perf_counter()
+        head = json.dumps({"format": MANIFEST_FORMAT, "survey_year": self.survey_year, "updated": _now()},
+                          ensure_ascii=False)
+        lines = ",\n".join(
+            f" {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False, separators=(',', ':'))}"
+            for k, v in sorted(self.reports.items())
+        )  # one line per report: readable, diffable, quick to write
+        write_text(self.path, f'{head[:-1]}, "reports": {{\n{lines}\n}}}}\n')
         self._dirty = False
         self._last_save = time.monotonic()
+        self._cost = time.perf_counter() - t0
 
 
 def _now() -> str:
@@ -713,18 +717,17 @@ def run_local(chunks: list[list[Job]], settings: WorkerSettings, workers: int,
                 if ws.stopping and not ws.proc.is_alive():
                     active.remove(ws)
     finally:
+        # only on an error or Ctrl-C: SIGTERM lets a worker shut its kernel down
         for ws in active:
-            with contextlib.suppress(Exception):
-                ws.conn.send(("stop",))
-        deadline = time.monotonic() + 10
+            ws.proc.terminate()
         for ws in active:
-            ws.proc.join(timeout=max(0.1, deadline - time.monotonic()))
-            if ws.proc.is_alive():
-                ws.proc.terminate()
-                ws.proc.join(timeout=5)
+            ws.proc.join(timeout=5)
             if ws.proc.is_alive():
                 ws.proc.kill()
+                ws.proc.join(timeout=1)
             _kill_orphan_kernel(ws.kernel_pid, ws.tmpdir)
+            if ws.tmpdir:
+                shutil.rmtree(ws.tmpdir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -957,12 +960,17 @@ def run(args: argparse.Namespace) -> int:
     except (KeyError, ValueError, LookupError) as exc:
         print(f"zaitaku render: {exc}", file=sys.stderr)
         return 2
-    summary = render_batch(
-        scopes, notebooks=notebooks, survey_year=args.year, out=args.out, data_dir=args.data_dir,
-        national=args.national, workers=args.workers, scheduler=args.scheduler, force=args.force,
-        cell_timeout=args.cell_timeout, chunk_size=args.chunk_size, kernel_name=args.kernel,
-        params=dict(args.param), progress=False if args.quiet else None, dry_run=args.dry_run,
-    )
+    try:
+        summary = render_batch(
+            scopes, notebooks=notebooks, survey_year=args.year, out=args.out, data_dir=args.data_dir,
+            national=args.national, workers=args.workers, scheduler=args.scheduler, force=args.force,
+            cell_timeout=args.cell_timeout, chunk_size=args.chunk_size, kernel_name=args.kernel,
+            params=dict(args.param), progress=False if args.quiet else None, dry_run=args.dry_run,
+        )
+    except KeyboardInterrupt:
+        print("zaitaku render: interrupted; finished reports are recorded, run again to continue",
+              file=sys.stderr)
+        return 130
     if not args.dry_run:
         print_summary(summary)
     return 0 if summary.ok else 1
