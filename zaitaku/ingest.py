@@ -75,6 +75,7 @@ class Record:
     code: str
     file: str
     row: int
+    code_column: str = ""
     answers: dict[tuple[str, str], object] = field(default_factory=dict)
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
@@ -247,7 +248,8 @@ class _FileParser:
         return records
 
     def parse_row(self, i: int, row: pd.Series, code: str) -> Record:
-        rec = Record(code, self.fname, self.t.excel_row(i))
+        key_cols = [j for j, s in self.columns.items() if s.kind in ("code", "name")]
+        rec = Record(code, self.fname, self.t.excel_row(i), self.header(key_cols[0]))
         flags: dict[tuple[str, str], dict[str, bool | None]] = {}
         for j, spec in self.columns.items():
             value = row[j]
@@ -335,7 +337,7 @@ def _dedupe(records: list[Record], problems: list[Problem]) -> list[Record]:
                 action = "kept the first, identical row" if r is recs[0] else "dropped: identical to the first"
             else:
                 action = "municipality excluded: resolve the duplicate in the raw file"
-            problems.append(Problem(r.file, r.row, "市区町村コード", code,
+            problems.append(Problem(r.file, r.row, r.code_column, code,
                                     f"municipality appears {len(recs)} times ({where})"
                                     + ("" if same else " with different answers"), action))
         if same:

@@ -8,6 +8,7 @@ import unicodedata
 BLANKS = {"", "nan", "none", "null", "-", "ー", "―", "未回答", "無回答"}
 TRUE_MARKS = {"1", "○", "◯", "〇", "●", "✓", "✔", "☑", "レ", "v", "true", "yes", "済"}
 FALSE_MARKS = {"0", "×", "x", "false", "no", "□", "☐"}
+_CIRCLED = re.compile("[\u2460-\u2473\u3251-\u325f]")  # ①–⑳, ㉑–㉟
 _LIST_SPLIT = re.compile(r"[,、，;；/・\s]+")
 
 
@@ -69,7 +70,9 @@ def parse_flag(value: object) -> bool | None:
 
 
 def parse_list(value: object, option_ids: tuple[str, ...]) -> frozenset[str] | None:
-    """A multi-select written as a list (``"1,3,5"``, ``"１、３"``); None if blank."""
+    """A multi-select written as a list (``"1,3,5"``, ``"１、３"``, ``"①③"``); None if blank."""
+    if isinstance(value, str):  # circled numbers are separate codes even when written side by side
+        value = _CIRCLED.sub(lambda m: f",{m.group(0)},", value)
     text = normalize_cell(value)
     if is_blank(text):
         return None
