@@ -154,6 +154,34 @@ def test_warm_run_equals_fresh_run():
     assert _normalized_outputs(leaky_nb) != _normalized_outputs(fresh_nb)  # the test can tell
 
 
+@pytest.mark.slow
+def test_timeout_and_dead_kernel_fail_one_report_and_the_kernel_is_replaced():
+    import psutil
+
+    toy = nbformat.read(TOY, as_version=4)
+    w = Worker(WorkerSettings(preload=tuple(notebook_imports(toy)), cell_timeout=2))
+    try:
+        slow = w.run(_job("322016", sleep=30))
+        assert slow.status == "failed" and slow.ename == "CellTimeoutError"
+        assert "time.sleep" in toy.cells[slow.cell_index].source
+        assert "zaitaku render: CellTimeoutError" in slow.failed_notebook
+        assert w.run(_job("322016")).status == "ok"  # on a new kernel
+        assert w.kernel.starts == 2
+
+        crashed = w.run(_job("322016", crash=True))  # the kernel dies inside a cell
+        assert crashed.status == "failed" and crashed.ename == "DeadKernelError"
+        assert "os._exit" in toy.cells[crashed.cell_index].source
+        assert w.run(_job("322024")).status == "ok"
+        assert w.kernel.starts == 3
+
+        psutil.Process(w.kernel.pid).kill()  # the kernel dies between reports
+        psutil.wait_procs([psutil.Process(w.kernel.pid)], timeout=5)
+        after = w.run(_job("322024"))
+        assert after.status == "ok" and after.kernel_starts == 1
+    finally:
+        w.close()
+
+
 # --------------------------------------------------------------------------------------------
 # the batch and its HTML
 

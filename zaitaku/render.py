@@ -600,17 +600,17 @@ class _WState:
 
 
 def _kill_orphan_kernel(kernel_pid: int | None, tmpdir: str) -> None:
-    """Kill the kernel of a dead worker (only if it is really that worker's kernel)."""
-    if not kernel_pid:
+    """Kill the kernel(s) of a dead worker: processes whose connection file is in its temp folder."""
+    if not tmpdir:
         return
-    try:
-        import psutil
+    import psutil
 
-        proc = psutil.Process(kernel_pid)
-        if tmpdir and any(tmpdir in part for part in proc.cmdline()):
-            proc.kill()
-    except Exception:  # noqa: BLE001 - gone already, or not ours
-        pass
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if any(tmpdir in part for part in proc.info["cmdline"] or ()):
+                proc.kill()
+        except (psutil.Error, TypeError):  # gone already, or not ours to see
+            pass
 
 
 def run_local(chunks: list[list[Job]], settings: WorkerSettings, workers: int,

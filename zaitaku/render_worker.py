@@ -128,7 +128,6 @@ def __zaitaku_warm_setup(preload):
         st.np = numpy.get_printoptions()
 
     def reset():
-        import gc
         ip = get_ipython()  # noqa: F821
         ip.run_line_magic("reset", "-f")
         if "matplotlib.pyplot" in sys.modules:
@@ -168,11 +167,13 @@ def __zaitaku_warm_setup(preload):
             os.environ.update(st.environ)
         if os.getcwd() != st.cwd:
             os.chdir(st.cwd)
-        ip.execution_count = 1
-        gc.collect()
+        ip.execution_count = 1  # %reset -f already ran gc.collect()
 
     st.reset = reset
     sys.modules["_zaitaku_warm"] = st
+    import gc
+    gc.collect()
+    gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
 '''
 
 KERNEL_RESET = '__import__("sys").modules["_zaitaku_warm"].reset()'
@@ -375,7 +376,7 @@ def _failing_cell(nb) -> int | None:
         pm = cell.get("metadata", {}).get("papermill", {})
         if pm.get("exception"):
             return i
-        if pm.get("status") in ("running", "completed") or pm.get("start_time"):
+        if pm.get("start_time"):  # papermill marks unstarted cells "completed" at the end
             last = i
     return last
 
