@@ -162,6 +162,8 @@ def test_timeout_and_dead_kernel_fail_one_report_and_the_kernel_is_replaced():
     w = Worker(WorkerSettings(preload=tuple(notebook_imports(toy)), cell_timeout=2))
     try:
         slow = w.run(_job("322016", sleep=30))
+        conn = json.loads(Path(w.kernel.km.connection_file).read_text())
+        assert conn["transport"] == "ipc" and conn["ip"].startswith(str(w.tmpdir))  # no TCP ports to race for
         assert slow.status == "failed" and slow.ename == "CellTimeoutError"
         assert "time.sleep" in toy.cells[slow.cell_index].source
         assert "zaitaku render: CellTimeoutError" in slow.failed_notebook
@@ -251,6 +253,7 @@ def test_index_pages(batch):
     out_year = batch.out_year
     top = (out_year / "index.html").read_text(encoding="utf-8")
     assert '<html lang="ja">' in top and '<input type="search" id="search"' in top
+    assert '"Hiragino Kaku Gothic ProN"' in top and "<script>" in top  # inline filter, no external JS
     assert f'href="{PREF}/322016_松江市/toy_report.html"' in top
     assert 'data-search="322016 松江市 まつえし' in top
     assert "失敗" in top  # the failing report is flagged

@@ -787,6 +787,14 @@ class BatchSummary:
         return not self.failed
 
 
+def available_cpus() -> int:
+    """CPUs this process may use (respects affinity / container CPU sets)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def batch_lock(out_year: Path) -> Iterator[None]:
     """One batch per reports/<year> at a time (the manifest has a single writer)."""
@@ -824,7 +832,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
     stream = stream or sys.stdout
     t0 = time.perf_counter()
     out_year = Path(out).resolve() / survey_year
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or available_cpus())
     with batch_lock(out_year):
         _sweep_temp_files(out_year)
         manifest = Manifest(out_year / "manifest.json", survey_year)
@@ -874,6 +882,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
 
             try:
                 if scheduler:
+                    print(f"zaitaku render: {len(chunks)} chunks to the Dask scheduler {scheduler}", file=stream)
                     run_dask(chunks, settings, scheduler, on_result)
                 else:
                     run_local(chunks, settings, min(workers, len(chunks)), on_result)
