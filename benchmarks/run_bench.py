@@ -1,7 +1,7 @@
 """Benchmark: ways of turning notebooks × municipalities into HTML reports, side by side.
 
     python -m benchmarks.run_bench                 # the four report notebooks × 5 島根県 municipalities
-    python -m benchmarks.run_bench --quick         # the toy test notebook (no data needed)
+    python -m benchmarks.run_bench --quick         # the toy test notebook × 8 municipalities (no data needed)
     python -m benchmarks.run_bench --notebook notebooks/partnerships.ipynb --municipalities 322016,322024
 
 Modes (each runs in its own Python process, timed from outside, one after the other):
@@ -39,6 +39,7 @@ RESULTS_DIR = PROJECT / "benchmarks" / "results"
 TOY = PROJECT / "tests" / "fixtures" / "toy_report.ipynb"
 REAL_GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
 DEFAULT_MUNICIPALITIES = ("322016", "322024", "322032", "322041", "322059")  # 松江 浜田 出雲 益田 大田
+QUICK_MUNICIPALITIES = DEFAULT_MUNICIPALITIES + ("322067", "322075", "322091")  # + 安来 江津 雲南
 NATIONAL_REPORTS = 1741 * 4 + 47 * 4
 MODES = {
     "a": "papermill CLI + nbconvert CLI per report",
@@ -64,10 +65,9 @@ def build_spec(args) -> dict:
     missing = [str(p) for p in notebooks if not p.is_file()]
     if missing:
         sys.exit(f"run_bench: notebook(s) not found: {', '.join(missing)}")
-    codes = [c.strip() for c in args.municipalities.split(",") if c.strip()]
-    if args.quick and not args.n_municipalities:
-        codes = codes[:3]
-    elif args.n_municipalities:
+    default = QUICK_MUNICIPALITIES if (args.quick or all(p == TOY for p in notebooks)) else DEFAULT_MUNICIPALITIES
+    codes = [c.strip() for c in (args.municipalities or ",".join(default)).split(",") if c.strip()]
+    if args.n_municipalities:
         codes = codes[: args.n_municipalities]
     data_dir = Path(args.data_dir).resolve() if args.data_dir else None
     if data_dir is None:
@@ -248,9 +248,10 @@ def _fmt_dur(s: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run_bench", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="the toy test notebook, 3 municipalities, no data needed")
+    ap.add_argument("--quick", action="store_true", help="the toy test notebook, 8 municipalities, no data needed")
     ap.add_argument("--notebook", action="append", default=[], help="notebook(s) to use instead of the report notebooks")
-    ap.add_argument("--municipalities", default=",".join(DEFAULT_MUNICIPALITIES), help="comma-separated codes")
+    ap.add_argument("--municipalities", default=None,
+                    help="comma-separated codes (default: 5 of 島根県; 8 with --quick)")
     ap.add_argument("-n", "--n-municipalities", type=int, default=0, help="use only the first N codes")
     ap.add_argument("--data-dir", default=None, help="processed data (default data/processed)")
     ap.add_argument("--modes", default="a,b,c,d1,d2,e", help="comma-separated subset of a,b,c,d1,d2,e")
@@ -274,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n} reports: {len(spec['codes'])} municipalities × {len(spec['notebooks'])} notebook(s) "
           f"({', '.join(Path(p).stem for p in spec['notebooks'])}); {os.cpu_count()} CPU(s)", flush=True)
     results = []
+    load_before = list(os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="zaitaku-bench-") as tmp:
         work = Path(tmp)
         spec_path = work / "spec.json"
@@ -309,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
     record = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_before": load_before, "load_average_after": list(os.getloadavg())},
         "selection": {"reports": n, "municipalities": spec["codes"],
                       "notebooks": [Path(p).name for p in spec["notebooks"]], "quick": args.quick},
         "national_reports": NATIONAL_REPORTS,

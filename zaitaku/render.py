@@ -209,9 +209,7 @@ class InputHasher:
         self.data = data_fingerprint(data_dir)
         imports: list[str] = []
         for p in notebooks.values():
-            import nbformat
-
-            imports += notebook_imports(nbformat.read(p, as_version=4))
+            imports += notebook_imports(p)
         self.imports = list(dict.fromkeys(imports))
         h = hashlib.md5(f"zaitaku {zaitaku.__version__}\n".encode())
         data_files = sorted((PACKAGE_DIR / "codebooks").glob("*.yaml")) + sorted((PACKAGE_DIR / "data").glob("*"))

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 log = logging.getLogger(__name__)
 
 ENGINE_NAME = "zaitaku_warm"
@@ -180,13 +178,21 @@ KERNEL_RESET = '__import__("sys").modules["_zaitaku_warm"].reset()'
 
 
 def notebook_imports(nb) -> list[str]:
-    """Modules a notebook imports (in order), for preloading before the reset snapshot."""
+    """Modules a notebook imports (in order), for preloading before the reset snapshot.
+
+    ``nb`` is a notebook node, a notebook as plain JSON (dict), or a path.
+    """
+    if isinstance(nb, (str, Path)):
+        import json
+
+        nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     names: list[str] = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
             continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         src = "\n".join(
-            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
         )
         try:
             tree = ast.parse(src)
@@ -210,7 +216,13 @@ def notebook_imports(nb) -> list[str]:
 # papermill engine: nbclient with a kernel we own
 
 
+_engine_registered = False
+
+
 def _register_engine() -> None:
+    global _engine_registered
+    if _engine_registered:
+        return
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -241,6 +253,7 @@ def _register_engine() -> None:
             return client.execute()
 
     papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
+    _engine_registered = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,6 +275,7 @@ class WarmKernel:
         self.starts = 0
         self.broken = False
         self.used = False
+        self._setup_id: str | None = None  # setup sent, reply not read yet
 
     @property
     def pid(self) -> int | None:
@@ -269,7 +283,7 @@ class WarmKernel:
         return getattr(prov, "pid", None)
 
     # async parts run on the thread's event loop (the one nbclient uses too)
-    async def _astart(self) -> None:
+    async def _astart(self, wait: bool = True) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
         s = self.settings
@@ -299,9 +313,28 @@ class WarmKernel:
                 await self._ateardown(km, kc)
         else:
             raise KernelStartError(f"kernel {s.kernel_name!r} did not start: {last}") from last
-        await self._arun(KERNEL_SETUP + f"\n__zaitaku_warm_setup({list(s.preload)!r})\n", timeout=600)
+        # the preload runs in the kernel while the worker goes on (imports papermill, nbconvert)
+        self._setup_id = self.kc.execute(
+            KERNEL_SETUP + f"\n__zaitaku_warm_setup({list(s.preload)!r})\n",
+            silent=True, store_history=False, allow_stdin=False,
+        )
         self.broken = False
         self.used = False
+        if wait:
+            await self._await_setup()
+
+    async def _await_setup(self, timeout: float = 600) -> None:
+        if self._setup_id is None:
+            return
+        msg_id, self._setup_id = self._setup_id, None
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = await self.kc._async_get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"kernel setup failed: {content.get('ename')}: {content.get('evalue')}")
 
     async def _arun(self, code: str, timeout: float = 120) -> None:
         reply = await self.kc._async_execute_interactive(
@@ -336,8 +369,10 @@ class WarmKernel:
         if self.km is not None and (self.broken or not await self.km.is_alive()):
             await self._ateardown(self.km, self.kc)
             self.km = self.kc = None
+            self._setup_id = None
         if self.km is None:
             await self._astart()
+        await self._await_setup()
         if self.used:
             try:
                 await self._arun(KERNEL_RESET, timeout=120)
@@ -350,6 +385,14 @@ class WarmKernel:
     async def _ashutdown(self) -> None:
         await self._ateardown(self.km, self.kc)
         self.km = self.kc = None
+        self._setup_id = None
+
+    def launch(self) -> None:
+        """Start the kernel and its preload without waiting for the preload to finish."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is None:
+            run_sync(self._astart)(wait=False)
 
     def prepare(self) -> None:
         from jupyter_core.utils import run_sync
@@ -395,6 +438,8 @@ def _source_index(nb, index: int | None) -> int | None:
 
 def _add_error_banner(nb, index: int | None, ename: str, evalue: str) -> None:
     """Papermill-style banner for failures papermill does not mark (timeouts, dead kernels)."""
+    import nbformat
+
     if any(FAILED_MARKER_TAG in c.get("metadata", {}).get("tags", []) for c in nb.cells):
         return
     style = 'style="color:red; font-size:1.5em;"'
@@ -431,7 +476,6 @@ class Worker:
         self._exporter = None
         self._notebooks: dict[str, Any] = {}
         self.name = f"{os.uname().nodename}:{os.getpid()}"
-        _register_engine()
         for name in ("papermill", "traitlets", "nbclient"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
@@ -444,11 +488,24 @@ class Worker:
         return self._exporter
 
     def _notebook(self, path: str):
+        import nbformat
+
         nb = self._notebooks.get(path)
         if nb is None:
             nb = nbformat.read(path, as_version=4)
             self._notebooks[path] = nb
         return copy.deepcopy(nb)
+
+    def warm_up(self) -> None:
+        """Start the kernel, and while it imports the notebooks' modules, import papermill and
+        nbconvert here and build the exporter."""
+        try:
+            self.kernel.launch()
+        except Exception as exc:  # noqa: BLE001 - the first report retries and reports it
+            log.warning("kernel launch failed: %s", exc)
+            self.kernel.broken = True
+        _register_engine()
+        _ = self.exporter
 
     def close(self) -> None:
         try:
@@ -464,6 +521,7 @@ class Worker:
 
         holder: dict[str, Any] = {}
         try:
+            _register_engine()
             self.kernel.prepare()
             nb = execute_notebook(
                 self._notebook(job.notebook),
@@ -527,6 +585,8 @@ class Worker:
                     res.execution_count = exec_count
                     if not marked:
                         _add_error_banner(nb, idx, ename, evalue)
+                    import nbformat
+
                     res.failed_notebook = nbformat.writes(nb)
                     res.stderr = _stderr_text(nb)
         except Exception as exc:  # noqa: BLE001 - e.g. the exporter failed
@@ -552,6 +612,7 @@ def _cached_worker(settings: WorkerSettings) -> Worker:
         w = None
     if w is None:
         w = Worker(settings)
+        w.warm_up()
         _local.worker = w
         import atexit
 
@@ -582,6 +643,7 @@ def worker_main(conn, settings: WorkerSettings) -> None:
     w = Worker(settings)
     try:
         conn.send(("hello", os.getpid(), str(w.tmpdir)))
+        w.warm_up()
         while True:
             msg = conn.recv()
             if msg[0] != "chunk":
