@@ -165,7 +165,9 @@ def __zaitaku_warm_setup(preload):
             os.environ.update(st.environ)
         if os.getcwd() != st.cwd:
             os.chdir(st.cwd)
-        ip.execution_count = 1  # %reset -f already ran gc.collect()
+        ip.execution_count = 1
+        import gc
+        gc.freeze()  # what survived %reset -f (and its gc.collect) is long-lived: module caches
 
     st.reset = reset
     sys.modules["_zaitaku_warm"] = st
@@ -506,6 +508,10 @@ class Worker:
             self.kernel.broken = True
         _register_engine()
         _ = self.exporter
+        import gc
+
+        gc.collect()
+        gc.freeze()  # papermill, nbconvert, jinja templates: out of every later collection
 
     def close(self) -> None:
         try:
