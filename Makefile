@@ -33,8 +33,9 @@ lint: venv
 bench: venv
 	$(BIN)/python -m benchmarks.run_bench
 
+## lab: JupyterLab on notebooks/ (explorer.ipynb, tutorial/); --allow-root only where we run as root (containers)
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: venv
 	$(BIN)/nbstripout --extra-keys "metadata.kernelspec metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb notebooks/tutorial/solutions/*.ipynb

@@ -1,0 +1,252 @@
+"""Real-browser tests: the explorer in JupyterLab, and the batch reports, in Debian's chromium.
+
+Playwright drives ``/usr/bin/chromium`` (never a downloaded browser) with a fresh profile. Screenshots
+go to ``test-artifacts/`` at the project root. CI installs ``chromium`` and ``fonts-ipaexfont``
+(``.ci/run``); without chromium these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+JAPANESE_FONTS = ("IPAexGothic", "IPAexゴシック", "Noto Sans CJK JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN",
+                  "Yu Gothic", "Meiryo", "IPAGothic", "TakaoGothic", "VL Gothic")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed "
+                       "(apt-get install chromium fonts-ipaexfont; CI does this in .ci/run)"),
+]
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    print(f"screenshot: {path}")
+    return path
+
+
+@contextlib.contextmanager
+def chromium(tmp_path: Path) -> Iterator:
+    """A page in a fresh chromium profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(root: Path, tmp_path: Path) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 (free port, token) serving ``root``; yields the base URL."""
+    port, token = _free_port(), os.urandom(12).hex()
+    env = dict(os.environ)
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "lab-settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "lab-workspaces")):
+        env[var] = str(tmp_path / "jupyter" / sub)
+    news = tmp_path / "jupyter" / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the notebook, no fetch
+    log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    json.load(r)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not start:\n{(tmp_path / 'jupyterlab.log').read_text()}") from None
+                time.sleep(0.3)
+        yield f"{base}|{token}"
+    finally:
+        with contextlib.suppress(OSError):  # shuts its kernels down too
+            req = urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST")
+            urllib.request.urlopen(req, timeout=10).close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def kernel_idle(base: str, token: str, name: str) -> bool:
+    """Whether the server has a session for notebook ``name`` whose kernel is idle."""
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
+        return any(x["path"].endswith(name) and x["kernel"]["execution_state"] == "idle" for x in json.load(r))
+
+
+def run_all(page, base: str, token: str, name: str, timeout: float = 240) -> None:
+    """Menu Run → Run All Cells, as a user does, until the code cell has run (prompt ``[1]:``).
+
+    Opening a notebook starts its kernel; a Run All in the moment before JupyterLab has connected
+    to it asks "Select Kernel" (we accept the proposal, as a user would) or is dropped when the
+    kernel comes up (prompt back to ``[ ]:``). Either way we wait for the kernel and run again.
+    """
+    prompt = page.locator(".jp-CodeCell .jp-InputArea-prompt").first
+    select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
+    deadline = time.monotonic() + timeout
+    clicks = 0
+    while time.monotonic() < deadline:
+        while not kernel_idle(base, token, name) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if select_kernel.is_visible():
+            select_kernel.locator("button.jp-mod-accept").click()  # 「Select」: the proposed kernel
+            select_kernel.wait_for(state="hidden")
+            continue
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        clicks += 1
+        idle_since = None
+        while time.monotonic() < deadline:
+            text = prompt.text_content() or ""
+            if any(c.isdigit() for c in text):
+                print(f"run all: ran after {clicks} click(s)")
+                return
+            if select_kernel.is_visible():
+                break
+            if "*" in text:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > 5:  # not queued, not running: dropped
+                break
+            time.sleep(0.25)
+        page.screenshot(path=_artifact("explorer_run_all_retry.png"))
+    raise AssertionError(f"the notebook did not run: prompt {prompt.text_content()!r}")
+
+
+def test_explorer_in_jupyterlab(processed_dir, tmp_path):
+    """Open explorer.ipynb, run all cells, pick another municipality: the chart changes."""
+    root = tmp_path / "project" / "notebooks"
+    shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(processed_dir, tmp_path / "project" / "data" / "processed")
+    with jupyterlab(root, tmp_path) as server, chromium(tmp_path) as page:
+        base, token = server.split("|")
+        page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        run_all(page, base, token, "explorer.ipynb")
+        chart = page.locator("img.zaitaku-chart").first
+        chart.wait_for(timeout=120_000)
+        before = chart.get_attribute("src")
+        municipality = page.locator(".zaitaku-municipality input")
+        assert municipality.input_value() == "322016 松江市"
+        options = municipality.evaluate("el => Array.from(el.list.options).map(o => o.value)")
+        assert "322032 出雲市" in options and all(o[:2] == "32" for o in options)  # the prefecture's list
+        assert page.locator(".zaitaku-output").inner_text().count("松江市") >= 1
+        page.screenshot(path=_artifact("explorer_matsue.png"))
+
+        municipality.fill("出雲")  # part of a name, then Enter
+        municipality.press("Enter")
+        page.wait_for_function(
+            "old => { const i = document.querySelector('img.zaitaku-chart'); return i && i.src !== old; }",
+            arg=before, timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('.zaitaku-municipality input').value === '322032 出雲市'", timeout=30_000)
+        after = page.locator("img.zaitaku-chart").first
+        assert after.get_attribute("src") != before
+        assert after.evaluate("img => img.complete && img.naturalWidth > 0")
+        text = page.locator(".zaitaku-output").inner_text()
+        assert "出雲市" in text and "表示できませんでした" not in text
+        page.screenshot(path=_artifact("explorer_izumo.png"))
+        page.locator(".zaitaku-output").screenshot(path=_artifact("explorer_izumo_output.png"))
+
+
+def _platform_fonts(page, selector: str) -> list[str]:
+    """The fonts chromium actually used to draw an element's text (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return [f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]]
+
+
+def test_rendered_reports_in_chromium(processed_dir, tmp_path):
+    """Render 島根県 (partnerships), search the index for 松江, follow the links, check charts and fonts."""
+    try:
+        import zaitaku.render  # noqa: F401
+    except ImportError:
+        pytest.skip("renderer not available")
+    out = tmp_path / "reports"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "zaitaku.cli", "render", "--prefecture", "島根県", "--groups", "partnerships",
+         "--out", str(out), "--data-dir", str(processed_dir), "--quiet"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    print(f"render: {time.perf_counter() - start:.1f} s: {proc.stdout.strip()}")
+    index = out / "R3" / "index.html"
+    with chromium(tmp_path) as page:
+        page.goto(index.as_uri())
+        rows = page.locator("tr[data-search]")
+        total = rows.count()
+        assert total >= 19
+        page.locator("input#search[type=search]").fill("松江")
+        page.wait_for_function("() => Array.from(document.querySelectorAll('tr[data-search]'))"
+                               ".filter(r => r.offsetParent !== null).length < 5")
+        visible = [r for r in rows.all() if r.is_visible()]
+        assert visible and all("松江" in r.get_attribute("data-search") for r in visible)
+        assert not page.get_by_role("link", name="出雲市", exact=True).is_visible()
+        page.screenshot(path=_artifact("reports_index_search.png"), full_page=True)
+
+        page.get_by_role("link", name="松江市", exact=True).click()
+        page.wait_for_load_state()
+        assert "松江市" in page.locator("h1").inner_text()
+        page.locator("a[href='partnerships.html']").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("partnerships.html")
+
+        images = page.evaluate("() => Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
+        assert len(images) >= 10
+        broken = [alt for alt, complete, width in images if not (complete and width > 0)]
+        assert broken == [], f"charts that did not load: {broken}"
+
+        stack = page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
+        assert "IPAexGothic" in stack and "Noto Sans CJK JP" in stack  # the page declares a Japanese stack
+        assert page.evaluate("() => document.fonts.check('16px IPAexGothic')")
+        used = _platform_fonts(page, "h1")
+        print(f"fonts used for the heading: {used}")
+        assert used and all(f in JAPANESE_FONTS for f in used), used
+        page.screenshot(path=_artifact("report_matsue_partnerships_top.png"))
+        page.screenshot(path=_artifact("report_matsue_partnerships_full.png"), full_page=True)
