@@ -6,6 +6,13 @@ not own alive (nbclient PR #94). Between reports the kernel's namespace and glob
 reset (``%reset -f``, matplotlib rcParams and figures, pandas/numpy options, warnings filters,
 cwd, sys.path, environment, execution count) so a warm run's output equals a fresh run's.
 
+The reference state is a snapshot taken after the kernel has imported every module the batch's
+notebooks import, not ``rcdefaults()``: modules such as matplotlib_fontja or the house style set
+rcParams when first imported, and a warm kernel imports them only once. After the snapshot, and
+after each reset, long-lived objects are frozen out of the cyclic garbage collector
+(``gc.freeze()``): collections then skip pandas', matplotlib's and the data caches' objects,
+which makes the notebooks' own code about 1.5× faster than in a fresh kernel.
+
 Kernels use IPC transport with a connection file in the worker's own temp folder, so kernels
 started side by side never race for TCP ports (papermill #511, #239); a failed start is retried
 once. A kernel that died or timed out is replaced before the next report.
