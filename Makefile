@@ -38,7 +38,7 @@ lab: venv
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: venv
-	$(BIN)/nbstripout --extra-keys "metadata.kernelspec metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb notebooks/tutorial/solutions/*.ipynb
+	$(BIN)/nbstripout --extra-keys "metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb notebooks/tutorial/solutions/*.ipynb
 
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports

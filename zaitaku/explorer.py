@@ -41,10 +41,9 @@ from zaitaku.aggregate import (
 )
 from zaitaku.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
 from zaitaku.municipalities import CodeError, resolve
-from zaitaku.narrative import matrix_sentence, multi_sentence, not_asked_sentence, single_sentence
 from zaitaku.paths import PROJ_ROOT
-from zaitaku.plots import figure_png, matrix_grid, option_bars, single_bars, use_house_style
-from zaitaku.report import Report
+from zaitaku.plots import figure_png, use_house_style
+from zaitaku.report import Report, chart_for, sentence_for
 
 #: comparison scopes one can switch on and off (``published`` = the ministry's national figures)
 SCOPES = {
@@ -270,25 +269,10 @@ def build_view(data: ProcessedData, question_id: str, focus: Focus,
     shown = pd.concat(parts, ignore_index=True)
     shown = shown.iloc[shown["row_id"].map(rows).argsort(kind="stable")].reset_index(drop=True)
     sel = rep._selected(q)
-    if q.is_matrix:
-        sentence = matrix_sentence(sentence_df, q, focus, sel or None)
-    elif q.is_multi:
-        sentence = multi_sentence(sentence_df, focus, sel.get(""))
-    else:
-        sentence = single_sentence(sentence_df, focus, sel.get(""))
-    if sel and all(v is None for v in sel.values()):
-        sentence = not_asked_sentence(q, focus, rep.codebook) + sentence
-    focus_scope = "municipality" if focus.code else "prefecture"
+    sentence = sentence_for(q, sentence_df, focus, sel, rep.codebook)
     png = None
     if (shown["scope"] != "municipality").any():
-        chart_df = _chart_frame(q, shown)
-        if q.is_matrix:
-            fig = matrix_grid(chart_df, {r: v or [] for r, v in sel.items()} if sel else None, focus_scope)
-        elif q.is_multi:
-            fig = option_bars(chart_df, sel.get(""), focus_scope)
-        else:
-            fig = single_bars(chart_df, sel.get(""), focus_scope)
-        png = figure_png(fig)
+        png = figure_png(chart_for(q, _chart_frame(q, shown), sel, "municipality" if focus.code else "prefecture"))
     table = rep._table(q, shown) if len(shown[shown["scope"] != "municipality"]) else ""
     return View(q, focus, scopes, shown, sentence, notes, sel, png, rep._alt(q, shown), table)
 

@@ -21,17 +21,19 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import HTML, display
+from matplotlib.figure import Figure
 
 from zaitaku import __version__, atomic
 from zaitaku.aggregate import (
     SMALL_N,
+    Focus,
     comparison,
     covers_nation,
     focus_of,
     load_processed,
     selected_options,
 )
-from zaitaku.codebook import NO_ANSWER, Question
+from zaitaku.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.narrative import (
     fmt_pct,
     matrix_sentence,
@@ -51,6 +53,29 @@ NATIONAL_CHOICES = ("computed", "published")
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
+
+
+def chart_for(q: Question, df: pd.DataFrame, selected: dict[str, list[str] | None], focus_scope: str) -> Figure:
+    """The house chart of one question: grid for matrices, option bars for multi, stacked bars for single."""
+    if q.is_matrix:
+        return matrix_grid(df, {r: v or [] for r, v in selected.items()} if selected else None, focus_scope)
+    if q.is_multi:
+        return option_bars(df, selected.get(""), focus_scope)
+    return single_bars(df, selected.get(""), focus_scope)
+
+
+def sentence_for(q: Question, df: pd.DataFrame, focus: Focus, selected: dict[str, list[str] | None],
+                 codebook: Codebook) -> str:
+    """The generated sentence(s) under a chart; says first when the municipality was not asked."""
+    if q.is_matrix:
+        sentence = matrix_sentence(df, q, focus, selected or None)
+    elif q.is_multi:
+        sentence = multi_sentence(df, focus, selected.get(""))
+    else:
+        sentence = single_sentence(df, focus, selected.get(""))
+    if selected and all(v is None for v in selected.values()):
+        sentence = not_asked_sentence(q, focus, codebook) + sentence
+    return sentence
 
 
 class Report:
@@ -121,19 +146,8 @@ class Report:
             out.append(self._no_published_note(df))
         elif self.national == "published":
             out.append(self._published_note(q))
-        not_asked = bool(sel) and all(v is None for v in sel.values())
-        focus_scope = "municipality" if self.focus.code else "prefecture"
-        if q.is_matrix:
-            fig = matrix_grid(df, {r: v or [] for r, v in sel.items()} if sel else None, focus_scope)
-            sentence = matrix_sentence(df, q, self.focus, sel or None)
-        elif q.is_multi:
-            fig = option_bars(df, sel.get(""), focus_scope)
-            sentence = multi_sentence(df, self.focus, sel.get(""))
-        else:
-            fig = single_bars(df, sel.get(""), focus_scope)
-            sentence = single_sentence(df, self.focus, sel.get(""))
-        if not_asked:
-            sentence = not_asked_sentence(q, self.focus, self.codebook) + sentence
+        fig = chart_for(q, df, sel, "municipality" if self.focus.code else "prefecture")
+        sentence = sentence_for(q, df, self.focus, sel, self.codebook)
         out.append(img_tag(fig, self._alt(q, df)))
         out.append(f'<p class="narrative">{_esc(sentence)}</p>')
         out.append(self._table(q, df))
