@@ -215,6 +215,8 @@ def test_failing_report_is_isolated_and_reported(batch):
     failed = out_year / row["failed_notebook"]
     assert failed == out_year / PREF / f"{FAILING}_出雲市" / "failed" / "toy_report.ipynb"
     nb = nbformat.read(failed, as_version=4)
+    assert nb.metadata.papermill.input_path == str(TOY)
+    assert nb.metadata.papermill.parameters["municipality_code"] == FAILING
     assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in nb.cells)
     assert any(o.get("ename") == "ValueError" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert not (out_year / PREF / f"{FAILING}_出雲市" / "toy_report.html").exists()

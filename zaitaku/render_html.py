@@ -247,11 +247,15 @@ def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[st
     return (head + sep + body if sep else body), title, n_toc
 
 
-def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[str, str, int]:
-    """Executed notebook -> (html, title, ToC size) with the reused exporter."""
+def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[str, str]] = (),
+                  path: str = "") -> tuple[str, str, int]:
+    """Executed notebook -> (html, title, ToC size) with the reused exporter.
+
+    ``path`` is the notebook's folder: images a markdown cell links to are inlined from there.
+    """
     nb = prepare_for_report(nb)
     page, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": fallback_title}, "zaitaku_css": CSS}
+        nb, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
     )
     return finish_report(page, footer)
 

@@ -243,9 +243,11 @@ def _register_engine() -> None:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     km=None, kc=None, holder=None, **kwargs):
+                                     km=None, kc=None, holder=None, source_path=None, **kwargs):
             if holder is not None:
                 holder["nb"] = nb_man.nb
+            if source_path is not None:  # papermill recorded the in-memory notebook itself here
+                nb_man.nb.metadata.papermill["input_path"] = source_path
             client = PapermillNotebookClient(
                 nb_man,
                 km=km,
@@ -551,6 +553,7 @@ class Worker:
                 km=self.kernel.km,
                 kc=self.kernel.kc,
                 holder=holder,
+                source_path=job.notebook,
             )
             return nb, None
         except PapermillExecutionError as exc:
@@ -581,7 +584,8 @@ class Worker:
                 from zaitaku.render_html import export_report
 
                 html, title, n_toc = export_report(
-                    self.exporter, nb, fallback_title=job.label, footer=job.footer
+                    self.exporter, nb, fallback_title=job.label, footer=job.footer,
+                    path=str(Path(job.notebook).parent),
                 )
                 res.html, res.title, res.toc_entries = html, title, n_toc
                 res.stderr = _stderr_text(nb)
