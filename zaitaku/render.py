@@ -796,9 +796,12 @@ def available_cpus() -> int:
 @contextlib.contextmanager
 def batch_lock(out_year: Path) -> Iterator[None]:
     """One batch per reports/<year> at a time (the manifest has a single writer)."""
-    import fcntl
-
     out_year.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
     fh = open(out_year / ".render.lock", "w")
     try:
         try:
@@ -961,6 +964,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     groups = [g.strip() for g in args.groups.split(",") if g.strip()]
     notebooks = find_notebooks(groups, args.notebooks)
+    data_dir = Path(args.data_dir)
+    if not data_dir.is_dir() or not any(
+        p.is_file() and not p.name.startswith(".") and not p.name.lower().startswith("readme")
+        for p in data_dir.iterdir()
+    ):
+        print(f"zaitaku render: no processed data in {data_dir}; run `zaitaku ingest` (or `make demo`) "
+              "or pass --data-dir", file=sys.stderr)
+        return 2
     try:
         scopes = scopes_from_registry(args.prefecture, args.municipality, args.all,
                                       prefecture_mode=not args.no_prefecture_mode)
