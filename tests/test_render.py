@@ -422,3 +422,22 @@ def test_cli_render_exit_code_and_index_path(tmp_path, data_dir):
     bad = subprocess.run(cmd + ["-p", "fail=true"], capture_output=True, text=True, cwd=PROJECT, timeout=120)
     assert bad.returncode == 1
     assert "ValueError" in bad.stdout and (out / "R3" / "failures.csv").is_file()
+
+
+def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_path):
+    import json
+    import shutil
+
+    from zaitaku.render import data_fingerprint
+
+    copy = tmp_path / "processed"
+    shutil.copytree(processed_dir, copy)
+    before = data_fingerprint(copy)
+    meta_path = copy / "ingest_meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["created"] = "2000-01-01T00:00:00+00:00"  # the same raw files ingested at another time
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    assert data_fingerprint(copy) == before
+    meta["synthetic"] = not meta["synthetic"]
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    assert data_fingerprint(copy) != before

@@ -155,8 +155,18 @@ def data_fingerprint(data_dir: Path) -> str:
             rel = p.relative_to(data_dir)
             if not p.is_file() or any(part.startswith(".") for part in rel.parts) or p.name.lower().startswith("readme"):
                 continue
-            h.update(f"{rel.as_posix()}\0{md5_file(p)}\n".encode())
+            h.update(f"{rel.as_posix()}\0{_content_md5(p)}\n".encode())
     return h.hexdigest()
+
+
+def _content_md5(path: Path) -> str:
+    """md5 of a data file; ``ingest_meta.json`` without its ``created`` time, so re-ingesting the
+    same raw files does not re-render every report."""
+    if path.name == "ingest_meta.json":
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta.pop("created", None)
+        return _md5_bytes(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
+    return md5_file(path)
 
 
 def _package_modules(imports: Iterable[str]) -> set[Path]:
