@@ -83,3 +83,17 @@ def test_timing_notebook_ignores_municipality_parameters(tmp_path, processed_dir
     _assert_clean(nb, html)
     assert html.count('<h2 id="item-') == 8
     assert "data/raw/reference/timing/README.md" in html  # fell back to the reference tables
+
+
+def test_timing_report_rendered_once_per_batch_and_reused(tmp_path):
+    from zaitaku.paths import NOTEBOOKS_DIR
+    from zaitaku.render import render_timing_report
+
+    path = render_timing_report(NOTEBOOKS_DIR, tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert path.name == "implementation_timing.html"
+    assert "（ア）" in html and "（ク）" in html and 'lang="ja"' in html
+    assert "<img" in html and "Traceback" not in html
+    mtime = path.stat().st_mtime_ns
+    assert render_timing_report(NOTEBOOKS_DIR, tmp_path) == path
+    assert path.stat().st_mtime_ns == mtime  # unchanged inputs: not rendered again

@@ -1001,7 +1001,44 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if not args.dry_run:
         print_summary(summary)
+        timing = render_timing_report(Path(args.notebooks), summary.out_year, force=args.force)
+        if timing:
+            print(f"implementation timing (ministry tables): {timing}")
     return 0 if summary.ok else 1
+
+
+TIMING_NOTEBOOK = "implementation_timing"
+
+
+def render_timing_report(notebooks_dir: Path, out_year: Path, *, force: bool = False) -> Path | None:
+    """The ministry's implementation-timing report (one per batch, not per municipality).
+
+    Written to ``<out_year>/implementation_timing.html``; re-rendered only when the notebook or the
+    timing tables change (their md5 is kept beside it) or with ``force``.
+    """
+    import nbformat
+    import papermill as pm
+
+    from zaitaku.paths import REFERENCE_DIR
+    from zaitaku.render_html import export_report, make_exporter
+
+    nb_path = Path(notebooks_dir) / f"{TIMING_NOTEBOOK}.ipynb"
+    if not nb_path.is_file():
+        return None
+    inputs = [nb_path, *sorted((REFERENCE_DIR / "timing").glob("*.csv"))]
+    digest = _md5_bytes("".join(md5_file(p) for p in inputs).encode())
+    target, stamp = out_year / f"{TIMING_NOTEBOOK}.html", out_year / f".{TIMING_NOTEBOOK}.md5"
+    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == digest:
+        return target
+    executed = pm.execute_notebook(str(nb_path), None, kernel_name="python3", progress_bar=False,
+                                   cwd=str(nb_path.parent))
+    html, _, _ = export_report(make_exporter(), nbformat.from_dict(executed),
+                               fallback_title="在宅医療・介護連携推進事業 実施（予定）時期",
+                               footer=(("ノートブック", f"{nb_path.name} ({digest[:12]})"),),
+                               path=str(nb_path.parent))
+    write_text(target, html)
+    write_text(stamp, digest)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
