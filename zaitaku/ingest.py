@@ -149,7 +149,7 @@ def read_raw(path: Path, spec_map: dict[str, ColumnSpec], encoding: str | None =
             "Is the encoding right, or does the export need its own header map (--header-map)?"
         )
     cells = grid.iloc[nrows:].reset_index(drop=True)
-    cells = cells.map(normalize_cell) if enc == "xlsx" else cells.map(lambda v: normalize_cell(v))
+    cells = cells.map(normalize_cell)
     return RawTable(path, headers, cells, nrows, enc)
 
 
@@ -193,9 +193,10 @@ class _FileParser:
                 self.columns[j] = spec_map[h]
             elif h:
                 self.report(table.header_rows, h, "", "column not in the header map", "column ignored")
-        kinds = [s.kind for s in self.columns.values()]
-        if "code" not in kinds and "name" not in kinds:
+        key_cols = [j for j, s in self.columns.items() if s.kind in ("code", "name")]
+        if not key_cols:
             raise IngestError(f"{table.path}: no municipality code or name column (map a column with kind 'code')")
+        self.key_header = self.header(key_cols[0])
         covered = {s.question_id for s in self.columns.values() if s.question_id}
         for q in codebook:
             if q.id not in covered:
@@ -248,8 +249,7 @@ class _FileParser:
         return records
 
     def parse_row(self, i: int, row: pd.Series, code: str) -> Record:
-        key_cols = [j for j, s in self.columns.items() if s.kind in ("code", "name")]
-        rec = Record(code, self.fname, self.t.excel_row(i), self.header(key_cols[0]))
+        rec = Record(code, self.fname, self.t.excel_row(i), self.key_header)
         flags: dict[tuple[str, str], dict[str, bool | None]] = {}
         for j, spec in self.columns.items():
             value = row[j]
