@@ -83,7 +83,7 @@ def build_spec(args) -> dict:
                  "or pass --data-dir")
     names = {}
     with contextlib.suppress(Exception):
-        from zaitaku import municipalities as reg
+        from zaitaku.reference import municipalities as reg
 
         names = {c: (str(reg.municipality(c)["name"])) for c in codes}
     reports = []
@@ -151,11 +151,11 @@ def run_c(spec: dict, out: Path) -> None:
 
 
 def run_d(spec: dict, out: Path, workers: int) -> None:
-    from zaitaku.render import Scope, render_batch
+    from zaitaku.render.batch import Scope, render_batch
 
     scopes = []
     with contextlib.suppress(Exception):
-        from zaitaku import municipalities as reg
+        from zaitaku.reference import municipalities as reg
 
         for code in spec["codes"]:
             row = reg.municipality(code)
@@ -189,7 +189,7 @@ def run_e(spec: dict, out: Path) -> None:
     plt.show = show
     import importlib
 
-    from zaitaku.render_worker import notebook_imports
+    from zaitaku.render.worker import notebook_imports
 
     for p in spec["notebooks"]:  # imports first, then a reference state to restore after each report
         for mod in notebook_imports(p):

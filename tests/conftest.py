@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from zaitaku.demo import DEFAULT_SEED, generate, write_demo
-from zaitaku.ingest import ingest, write_outputs
+from zaitaku.demo.generate import DEFAULT_SEED, generate, write_demo
+from zaitaku.ingest.pipeline import ingest, write_outputs
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from zaitaku.aggregate import comparison, compute_shares, focus_of, load_processed
-from zaitaku.codebook import load_codebook
-from zaitaku.municipalities import load_registry
-from zaitaku.narrative import multi_sentence, single_sentence
+from zaitaku.analysis.aggregate import comparison, compute_shares, focus_of, load_processed
+from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.municipalities import load_registry
+from zaitaku.report.narrative import multi_sentence, single_sentence
 
 CB = load_codebook("R3")
 # 島根県: 松江市 322016, 浜田市 322024, 出雲市 322032; 鳥取県: 鳥取市 312011
@@ -121,7 +121,7 @@ def test_prefecture_mode_focus(tiny):
 
 
 def test_compute_shares_on_demo_passes_the_sanity_checks(demo_result):
-    from zaitaku.aggregate import check_single_sums
+    from zaitaku.analysis.aggregate import check_single_sums
 
     shares = compute_shares(demo_result.responses, demo_result.municipalities)
     assert check_single_sums(shares, CB) == []

@@ -205,7 +205,7 @@ def _platform_fonts(page, selector: str) -> list[str]:
 def test_rendered_reports_in_chromium(processed_dir, tmp_path):
     """Render 島根県 (partnerships), search the index for 松江, follow the links, check charts and fonts."""
     try:
-        import zaitaku.render  # noqa: F401
+        import zaitaku.render.batch  # noqa: F401
     except ImportError:
         pytest.skip("renderer not available")
     out = tmp_path / "reports"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zaitaku.codebook import CodebookError, load_codebook, parse_codebook
+from zaitaku.reference.codebook import CodebookError, load_codebook, parse_codebook
 
 CB = load_codebook("R3")
 SRC = CB.path.read_text(encoding="utf-8")

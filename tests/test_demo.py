@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zaitaku.codebook import load_codebook
-from zaitaku.demo import DEFAULT_SEED, export_frame, generate, write_csv
-from zaitaku.municipalities import load_registry
+from zaitaku.demo.generate import DEFAULT_SEED, export_frame, generate, write_csv
+from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.municipalities import load_registry
 
 CB = load_codebook("R3")
 CSV = "demo_r3_cp932.csv"
@@ -72,7 +72,7 @@ def test_same_seed_in_another_process_gives_identical_bytes(demo_raw, tmp_path):
     # a fresh interpreter with a different string-hash seed: no dependence on set ordering
     out = tmp_path / "other_process.csv"
     code = (
-        "import sys; from pathlib import Path; from zaitaku import demo; "
+        "import sys; from pathlib import Path; from zaitaku.demo import generate as demo; "
         "h, f = demo.export_frame(demo.generate(demo.DEFAULT_SEED)); demo.write_csv(h, f, Path(sys.argv[1]))"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")

@@ -29,12 +29,12 @@ import json
 import pandas as pd
 import pytest
 
-from zaitaku import atomic
-from zaitaku.aggregate import compute_shares, load_processed
-from zaitaku.codebook import load_codebook
-from zaitaku.explorer import build_view
-from zaitaku.ingest import BLANK, NOT_ASKED, Record, to_tidy
-from zaitaku.municipalities import load_registry
+from zaitaku.analysis.aggregate import compute_shares, load_processed
+from zaitaku.explore.explorer import build_view
+from zaitaku.files import atomic
+from zaitaku.ingest.pipeline import BLANK, NOT_ASKED, Record, to_tidy
+from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.municipalities import load_registry
 
 ANSWERS = {  # code: (q1, q4_1_7_1, q4_1_7_2)
     "322016": ("1", "3", None),  # 松江市
@@ -72,7 +72,7 @@ def tiny_dir(tmp_path_factory):
 
 @pytest.fixture
 def explorer(tiny_dir, tmp_path):
-    from zaitaku.explorer import Explorer
+    from zaitaku.explore.explorer import Explorer
 
     ex = Explorer(tiny_dir, municipality="322016", question="q1", exports_dir=tmp_path / "exports")
     assert ex.last_error is None
@@ -191,7 +191,7 @@ def test_same_type_needs_data_for_the_nation(explorer):
 
 def test_same_type_on_the_demo_data(processed_dir, tmp_path):
     """The demo covers the nation: 全国の市 appears, equal to a count straight from the responses."""
-    from zaitaku.explorer import Explorer
+    from zaitaku.explore.explorer import Explorer
 
     ex = Explorer(processed_dir, municipality="松江市", question="q1", exports_dir=tmp_path)
     box = ex.scopes["type"]
@@ -211,7 +211,7 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
 
 
 def test_published_national_figures(explorer):
-    from zaitaku.published import published_comparison, published_note
+    from zaitaku.reference.published import published_comparison, published_note
 
     pub = published_comparison("q1", "R3")
     if pub is None:
@@ -299,7 +299,7 @@ def test_save_writes_csv_with_bom_and_png(explorer, tmp_path):
 
 
 def test_tutorial_helpers(tiny_dir, tmp_path):
-    from zaitaku.explorer import answers, compare, question_info
+    from zaitaku.explore.explorer import answers, compare, question_info
 
     data = load_processed(tiny_dir)
     info = question_info(data, "q1")

@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 
 from zaitaku import cli
-from zaitaku.codebook import load_codebook
-from zaitaku.ingest import IngestError, ingest, write_outputs
-from zaitaku.layout import HeaderMapError
-from zaitaku.municipalities import load_registry
+from zaitaku.ingest.layout import HeaderMapError
+from zaitaku.ingest.pipeline import IngestError, ingest, write_outputs
+from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.municipalities import load_registry
 
 CB = load_codebook("R3")
 KEY = ["municipality_code", "question_id", "row_id"]

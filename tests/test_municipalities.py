@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zaitaku.municipalities import (
+from zaitaku.reference.municipalities import (
     MUNICIPALITY_TYPES,
     CodeError,
     check_digit,

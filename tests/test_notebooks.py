@@ -10,7 +10,7 @@ import papermill as pm
 import pytest
 from nbconvert import HTMLExporter
 
-from zaitaku.codebook import load_codebook
+from zaitaku.reference.codebook import load_codebook
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

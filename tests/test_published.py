@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import zaitaku.report as report_module
-from zaitaku.aggregate import comparison, focus_of, load_processed
-from zaitaku.codebook import NO_ANSWER, load_codebook
-from zaitaku.ingest import write_outputs
+import zaitaku.report.report as report_module
+from zaitaku.analysis.aggregate import comparison, focus_of, load_processed
+from zaitaku.ingest.pipeline import write_outputs
 from zaitaku.paths import REFERENCE_DIR
-from zaitaku.published import (
+from zaitaku.reference.codebook import NO_ANSWER, load_codebook
+from zaitaku.reference.published import (
     PublishedDataError,
     coverage,
     load_published,

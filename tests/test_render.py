@@ -1,4 +1,4 @@
-"""The batch renderer (zaitaku.render) on a toy notebook: warm kernels, HTML, resume, faults, Dask.
+"""The batch renderer (zaitaku.render.batch) on a toy notebook: warm kernels, HTML, resume, faults, Dask.
 
 The toy notebook (tests/fixtures/toy_report.ipynb) follows the report-notebook contract, draws a
 matplotlib chart, shows an HTML table, warns on stderr, changes global state at its end
@@ -21,9 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from zaitaku import render_html as rh
-from zaitaku.render import Scope, render_batch
-from zaitaku.render_worker import Job, Worker, WorkerSettings, notebook_imports
+from zaitaku.render import html as rh
+from zaitaku.render.batch import Scope, render_batch
+from zaitaku.render.worker import Job, Worker, WorkerSettings, notebook_imports
 
 PROJECT = Path(__file__).resolve().parents[1]
 TOY = PROJECT / "tests" / "fixtures" / "toy_report.ipynb"
@@ -308,7 +308,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from zaitaku.render import Scope, render_batch, print_summary
+    from zaitaku.render.batch import Scope, render_batch, print_summary
 
     if __name__ == "__main__":
         out, data, sleep = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
@@ -410,7 +410,7 @@ def test_dask_local_cluster_renders_the_same_reports(batch, data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_cli_render_exit_code_and_index_path(tmp_path, data_dir):
-    pytest.importorskip("zaitaku.municipalities")
+    pytest.importorskip("zaitaku.reference.municipalities")
     out = tmp_path / "reports"
     cmd = [sys.executable, "-m", "zaitaku.cli", "render", "--municipality", "322016", "浜田市",
            "--groups", "toy_report", "--notebooks", str(TOY.parent), "--out", str(out),
@@ -428,7 +428,7 @@ def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_pa
     import json
     import shutil
 
-    from zaitaku.render import data_fingerprint
+    from zaitaku.render.batch import data_fingerprint
 
     copy = tmp_path / "processed"
     shutil.copytree(processed_dir, copy)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from zaitaku.paths import REFERENCE_DIR
-from zaitaku.timing import (
+from zaitaku.reference.timing import (
     ITEMS,
     TimingDataError,
     change_between_snapshots,

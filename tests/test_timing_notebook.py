@@ -10,7 +10,7 @@ import papermill as pm
 import pytest
 from nbconvert import HTMLExporter
 
-from zaitaku.timing import load_items
+from zaitaku.reference.timing import load_items
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -87,7 +87,7 @@ def test_timing_notebook_ignores_municipality_parameters(tmp_path, processed_dir
 
 def test_timing_report_rendered_once_per_batch_and_reused(tmp_path):
     from zaitaku.paths import NOTEBOOKS_DIR
-    from zaitaku.render import render_timing_report
+    from zaitaku.render.batch import render_timing_report
 
     path = render_timing_report(NOTEBOOKS_DIR, tmp_path)
     html = path.read_text(encoding="utf-8")

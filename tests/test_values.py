@@ -1,4 +1,4 @@
-"""Reading one answer cell (zaitaku.values): codes, multi-select marks and lists, blanks (未回答)."""
+"""Reading one answer cell (zaitaku.ingest.values): codes, multi-select marks and lists, blanks (未回答)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from zaitaku.values import CellError, is_blank, normalize_cell, parse_code, parse_flag, parse_list
+from zaitaku.ingest.values import (
+    CellError,
+    is_blank,
+    normalize_cell,
+    parse_code,
+    parse_flag,
+    parse_list,
+)
 
 Q1 = ("1", "2")  # 問1 協議会: 1 設置している / 2 設置していない
 Q2 = ("A", "B", "C", "D", "E")  # 問2 relation scale

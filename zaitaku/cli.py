@@ -11,9 +11,9 @@ import sys
 
 # sub-command name -> module that implements it (help text is the module's first docstring line)
 COMMANDS: dict[str, str] = {
-    "demo": "zaitaku.demo",
-    "ingest": "zaitaku.ingest",
-    "render": "zaitaku.render",
+    "demo": "zaitaku.demo.generate",
+    "ingest": "zaitaku.ingest.pipeline",
+    "render": "zaitaku.render.batch",
 }
 
 

@@ -493,7 +493,7 @@ class Worker:
     @property
     def exporter(self):
         if self._exporter is None:
-            from zaitaku.render_html import make_exporter
+            from zaitaku.render.html import make_exporter
 
             self._exporter = make_exporter()
         return self._exporter
@@ -581,7 +581,7 @@ class Worker:
         try:
             nb, error = self.execute(job, params)
             if error is None:
-                from zaitaku.render_html import export_report
+                from zaitaku.render.html import export_report
 
                 html, title, n_toc = export_report(
                     self.exporter, nb, fallback_title=job.label, footer=job.footer,

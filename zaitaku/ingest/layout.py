@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zaitaku.codebook import Codebook
+from zaitaku.reference.codebook import Codebook
 
 KINDS = ("code", "name", "prefecture", "answer", "flag", "list", "text", "synthetic", "ignore")
 HEADER_MAP_COLUMNS = ("header", "kind", "question_id", "row_id", "option_id")

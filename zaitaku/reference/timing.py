@@ -30,7 +30,7 @@ DEADLINE = "平成30年4月"
 """Legal deadline: every insurer has to run all eight items from 平成30年4月1日 at the latest."""
 BEFORE_DEADLINE = ("平成27年度", "平成28年度", "平成29年度")
 BEFORE_DEADLINE_LABEL = "平成27～29年度"
-ITEMS_YAML = PACKAGE_DIR / "items.yaml"
+ITEMS_YAML = PACKAGE_DIR / "reference" / "items.yaml"
 
 _INT = re.compile(r"-?\d+")
 

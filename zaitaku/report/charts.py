@@ -2,7 +2,7 @@
 
 Colour-blind-safe Okabe–Ito colours for options, hatching so that segments stay apart in black
 and white, Japanese text in IPAexGothic (shipped by ``matplotlib-fontja``, nothing downloaded).
-Every chart function takes a :func:`zaitaku.aggregate.comparison` frame and returns a Figure.
+Every chart function takes a :func:`zaitaku.analysis.aggregate.comparison` frame and returns a Figure.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from zaitaku.aggregate import SMALL_N  # noqa: E402
+from zaitaku.report.format import SMALL_N  # noqa: E402
+from zaitaku.report.format import cell as _pct  # noqa: E402
 
 PINK = "#E4007F"
 PINK_LIGHT = "#F8C3DE"
@@ -31,6 +32,7 @@ NA_COLOUR = "#DDDDDD"
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#000000", "#F0E442"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++", "**", "||", "OO", "//.", "x."]
 FONT = "IPAexGothic"
+PNG_DPI = 84
 
 
 def use_house_style() -> None:
@@ -53,18 +55,6 @@ def use_house_style() -> None:
 
 def _wrap(text: str, width: int = 18) -> str:
     return "\n".join(textwrap.wrap(text, width)) if len(text) > width else text
-
-
-def _pct(n_sel: float, n_base: float, share: float) -> str:
-    if pd.isna(share):
-        return "–"
-    if pd.isna(n_base):  # a published share whose n was not printed
-        return f"{share * 100:.1f}%"
-    if not n_base:
-        return "–"
-    if n_base < SMALL_N:
-        return f"{int(n_sel)}/{int(n_base)}"
-    return f"{share * 100:.1f}%"
 
 
 def _bar_label(scope_label: str, n_base: object) -> str:
@@ -212,7 +202,7 @@ def figure_png(fig: Figure, max_colours: int = 40) -> bytes:
     """Compact PNG: drawn once by Agg, then palette-quantized (flat charts lose nothing visible)."""
     from PIL import Image
 
-    fig.set_dpi(plt.rcParams["savefig.dpi"])
+    fig.set_dpi(PNG_DPI)
     fig.canvas.draw()
     img = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
     plt.close(fig)

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zaitaku.atomic import md5_file, write_bytes, write_text
+from zaitaku.files.atomic import md5_file, write_bytes, write_text
 from zaitaku.paths import NOTEBOOKS_DIR, PACKAGE_DIR, PROCESSED_DATA_DIR, PROJ_ROOT, REPORTS_DIR
-from zaitaku.render_worker import Job, Result, WorkerSettings, notebook_imports
+from zaitaku.render.worker import Job, Result, WorkerSettings, notebook_imports
 
 DEFAULT_GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
 DEFAULT_PREFECTURE = "島根県"
@@ -93,8 +93,8 @@ def _safe(name: str) -> str:
 
 def scopes_from_registry(prefectures: Sequence[str] = (), municipalities: Sequence[str] = (),
                          all_: bool = False, prefecture_mode: bool = True) -> list[Scope]:
-    """Resolve the CLI selection with :mod:`zaitaku.municipalities` (default: the demo prefecture)."""
-    from zaitaku import municipalities as reg
+    """Resolve the CLI selection with :mod:`zaitaku.reference.municipalities` (default: the demo prefecture)."""
+    from zaitaku.reference import municipalities as reg
 
     registry = reg.load_registry()
     pref_codes: list[str] = []
@@ -222,11 +222,11 @@ class InputHasher:
             imports += notebook_imports(p)
         self.imports = list(dict.fromkeys(imports))
         h = hashlib.md5(f"zaitaku {zaitaku.__version__}\n".encode())
-        data_files = sorted((PACKAGE_DIR / "codebooks").glob("*.yaml")) + sorted((PACKAGE_DIR / "data").glob("*"))
+        data_files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.suffix in {".yaml", ".csv"})
         for f in sorted(_package_modules(self.imports)) + [f for f in data_files if f.is_file()]:
             h.update(f"{f.relative_to(PACKAGE_DIR).as_posix()}\0{md5_file(f)}\n".encode())
         self.package = h.hexdigest()
-        from zaitaku import render_html
+        from zaitaku.render import html as render_html
 
         t = hashlib.md5(render_html.HTML_FORMAT.encode())
         for f in sorted(render_html.TEMPLATES_DIR.rglob("*")) + [Path(render_html.__file__)]:
@@ -261,7 +261,7 @@ class InputHasher:
 
 def codebook_version(survey_year: str) -> str:
     try:
-        from zaitaku.codebook import load_codebook
+        from zaitaku.reference.codebook import load_codebook
 
         return load_codebook(survey_year).version
     except Exception:  # noqa: BLE001
@@ -270,7 +270,7 @@ def codebook_version(survey_year: str) -> str:
 
 def group_labels(survey_year: str) -> dict[str, str]:
     try:
-        from zaitaku.codebook import load_codebook
+        from zaitaku.reference.codebook import load_codebook
 
         return dict(load_codebook(survey_year).groups)
     except Exception:  # noqa: BLE001
@@ -527,7 +527,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def build_indexes(out_year: Path, manifest: Manifest, survey_year: str) -> Path:
     """Top, prefecture and municipality index pages from the manifest (all reports of the year)."""
-    from zaitaku import render_html as rh
+    from zaitaku.render import html as rh
 
     labels = group_labels(survey_year)
     scopes: dict[Scope, dict[str, tuple[str, dict]]] = {}
@@ -633,7 +633,7 @@ def run_local(chunks: list[list[Job]], settings: WorkerSettings, workers: int,
     import shutil
     from multiprocessing.connection import wait
 
-    from zaitaku.render_worker import worker_main
+    from zaitaku.render.worker import worker_main
 
     ctx = mp.get_context("spawn")
     pending: deque[tuple[int, list[Job]]] = deque(enumerate(chunks))
@@ -749,7 +749,7 @@ def run_dask(chunks: list[list[Job]], settings: WorkerSettings, scheduler: Any,
 
     from distributed import Client, as_completed
 
-    from zaitaku.render_worker import render_chunk
+    from zaitaku.render.worker import render_chunk
 
     client = Client(scheduler) if not isinstance(scheduler, Client) else scheduler
     token = uuid.uuid4().hex[:8]
@@ -1020,7 +1020,7 @@ def render_timing_report(notebooks_dir: Path, out_year: Path, *, force: bool = F
     import papermill as pm
 
     from zaitaku.paths import REFERENCE_DIR
-    from zaitaku.render_html import export_report, make_exporter
+    from zaitaku.render.html import export_report, make_exporter
 
     nb_path = Path(notebooks_dir) / f"{TIMING_NOTEBOOK}.ipynb"
     if not nb_path.is_file():

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zaitaku import __version__, atomic
-from zaitaku.aggregate import compute_shares
-from zaitaku.codebook import NO_ANSWER, Codebook, Question, load_codebook
-from zaitaku.layout import (
+from zaitaku import __version__
+from zaitaku.analysis.aggregate import compute_shares
+from zaitaku.analysis.schema import responses_schema
+from zaitaku.files import atomic
+from zaitaku.ingest.layout import (
     ColumnSpec,
     clean_header,
     default_header_map,
@@ -29,10 +30,10 @@ from zaitaku.layout import (
     read_header_map,
     validate_header_map,
 )
-from zaitaku.municipalities import CodeError, load_registry, normalize_prefecture, resolve
+from zaitaku.ingest.values import CellError, normalize_cell, parse_code, parse_flag, parse_list
 from zaitaku.paths import PROCESSED_DATA_DIR
-from zaitaku.schema import responses_schema
-from zaitaku.values import CellError, normalize_cell, parse_code, parse_flag, parse_list
+from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question, load_codebook
+from zaitaku.reference.municipalities import CodeError, load_registry, normalize_prefecture, resolve
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 CSV_ENCODINGS = ("utf-8-sig", "cp932")

@@ -1,10 +1,10 @@
 """Charts of the implementation-timing tables (one prefecture's 156 insurers), in the house style.
 
-Each function takes :class:`zaitaku.timing.TimingTables` and returns a Figure: 100% stacked bars
+Each function takes :class:`zaitaku.reference.timing.TimingTables` and returns a Figure: 100% stacked bars
 of the start period (the programme at three snapshots, each item (ア)～(ク) at 平成28年1月 and
 平成28年7月), the 増減 between the two item snapshots, and the items left to the legal deadline
 平成30年4月. Colours are Okabe–Ito with hatching (readable in black and white); the deadline is
-vermillion, 未定 grey. Call :func:`zaitaku.plots.use_house_style` first.
+vermillion, 未定 grey. Call :func:`zaitaku.report.charts.use_house_style` first.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from zaitaku.plots import HATCHES, NA_COLOUR, OKABE_ITO
-from zaitaku.timing import (
+from zaitaku.reference.timing import (
     BEFORE_DEADLINE_LABEL,
     DEADLINE,
     ITEM_SNAPSHOTS,
@@ -30,6 +29,7 @@ from zaitaku.timing import (
     left_to_deadline,
     load_items,
 )
+from zaitaku.report.charts import HATCHES, NA_COLOUR, OKABE_ITO
 
 BLUE, ORANGE, GREEN, SKY, VERMILLION = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[4]
 PERIOD_STYLE: dict[str, tuple[str, str]] = {

@@ -1,7 +1,7 @@
 """One or two generated Japanese sentences under each chart.
 
-Each function takes the :func:`zaitaku.aggregate.comparison` frame of one question (or one row of
-a matrix), the report's :class:`~zaitaku.aggregate.Focus` and what the municipality selected.
+Each function takes the :func:`zaitaku.analysis.aggregate.comparison` frame of one question (or one row of
+a matrix), the report's :class:`~zaitaku.analysis.aggregate.Focus` and what the municipality selected.
 Bases under ``SMALL_N`` are stated as counts, never as percentages.
 """
 
@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zaitaku.aggregate import SMALL_N, Focus
-from zaitaku.codebook import NO_ANSWER, Question
+from zaitaku.analysis.aggregate import Focus
+from zaitaku.reference.codebook import NO_ANSWER, Question
+from zaitaku.report import format as fmt
+from zaitaku.report.format import SMALL_N
 
-
-def fmt_share(n_selected: float, n_base: float) -> str:
-    """「15（79%）」 or, under the small-n rule, 「15」."""
-    if not n_base or pd.isna(n_base):
-        return "–"
-    if n_base < SMALL_N:
-        return f"{int(n_selected)}"
-    return f"{int(n_selected)}（{n_selected / n_base * 100:.0f}%）"
-
-
-def fmt_pct(share: float) -> str:
-    return "–" if pd.isna(share) else f"{share * 100:.1f}%"
+fmt_share = fmt.count_share
+fmt_pct = fmt.pct
 
 
 def _nat(nat: pd.DataFrame, oid: str) -> str:
@@ -31,7 +23,7 @@ def _nat(nat: pd.DataFrame, oid: str) -> str:
     if oid not in nat.index or pd.isna(nat.loc[oid, "n_base"]) or not nat.loc[oid, "n_base"]:
         return "–"
     r = nat.loc[oid]
-    if r["n_base"] < SMALL_N:
+    if fmt.is_small(r["n_base"]):
         return f"{int(r['n_selected'])}/{int(r['n_base'])}市町村"
     return fmt_pct(r["share"])
 

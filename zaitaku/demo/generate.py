@@ -1,6 +1,6 @@
 """Write a synthetic survey export for all 1,741 municipalities (デモ用の架空データ).
 
-The generator is deterministic for a seed and calibrated to ``demo_targets.yaml`` (published
+The generator is deterministic for a seed and calibrated to ``targets.yaml`` (published
 national shares where they exist). Answers follow a latent "engagement" per municipality made of
 a prefecture effect, a municipality-type effect and an individual part, so related answers
 correlate (a municipality with a council tends to do more). Conditional questions are skipped
@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from zaitaku import atomic
-from zaitaku.codebook import Codebook, Question, load_codebook
-from zaitaku.layout import SYNTHETIC_LABEL, standard_columns
-from zaitaku.municipalities import load_registry
+from zaitaku.files import atomic
+from zaitaku.ingest.layout import SYNTHETIC_LABEL, standard_columns
 from zaitaku.paths import DEMO_RAW_DIR, PACKAGE_DIR
+from zaitaku.reference.codebook import Codebook, Question, load_codebook
+from zaitaku.reference.municipalities import load_registry
 
 DEFAULT_SEED = 2021
 SYNTHETIC_NOTICE = "このファイルはデモ用の架空データです（synthetic）。実在の市区町村の回答ではありません。"
@@ -63,7 +63,7 @@ def _option_key(option_id: str) -> tuple[int, str]:
 
 @cache
 def load_targets() -> dict:
-    return yaml.safe_load((PACKAGE_DIR / "demo_targets.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((PACKAGE_DIR / "demo" / "targets.yaml").read_text(encoding="utf-8"))
 
 
 def _target(qid: str, row: str) -> dict:
@@ -247,7 +247,7 @@ def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path) 
         ws.freeze_panes(2, 4)
         note = wb.add_worksheet("説明")
         note.write_string(0, 0, SYNTHETIC_NOTICE)
-        note.write_string(1, 0, "zaitaku demo で生成。設問・選択肢は zaitaku/codebooks/r3.yaml、列の対応は zaitaku ingest --write-header-map で確認できます。")
+        note.write_string(1, 0, "zaitaku demo で生成。設問・選択肢は zaitaku/reference/codebooks/r3.yaml、列の対応は zaitaku ingest --write-header-map で確認できます。")
         wb.close()
 
 
@@ -272,7 +272,7 @@ def write_demo(out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         f"{SYNTHETIC_NOTICE}\n\n"
         f"Written by `zaitaku demo --seed {seed}` for all {len(survey.codes):,} municipalities, in the standard "
         "export layout (two-row header). `demo_r3.xlsx` and `demo_r3_cp932.csv` hold the same answers.\n"
-        "National shares are calibrated to `zaitaku/demo_targets.yaml` (published figures where they exist);\n"
+        "National shares are calibrated to `zaitaku/demo/targets.yaml` (published figures where they exist);\n"
         "every other number is invented. Every report built from it carries a banner saying so.\n"
     ))
     return [xlsx, csv, readme]

@@ -8,7 +8,7 @@ which the reports say.
 :func:`load_published` validates the file against the codebook: an unknown question, row or
 option, a bad percent or n, a duplicate, or a single-choice distribution that does not add up is
 a :class:`PublishedDataError` naming the file, the CSV line and the value.
-:func:`published_comparison` gives the nation rows that :func:`zaitaku.aggregate.comparison`
+:func:`published_comparison` gives the nation rows that :func:`zaitaku.analysis.aggregate.comparison`
 swaps in when ``national="published"``; :func:`coverage` lists which questions have a figure.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from zaitaku.codebook import NO_ANSWER, Codebook, load_codebook
 from zaitaku.paths import REFERENCE_DIR
+from zaitaku.reference.codebook import NO_ANSWER, Codebook, load_codebook
 
 COLUMNS = ("survey_year", "published_year", "question_id", "row_id", "option_id", "percent", "n",
            "confidence", "source_url", "note")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from zaitaku.paths import PACKAGE_DIR
 
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 TEMPLATE_NAME = "zaitaku_report"
 # bump when the HTML produced from the same notebook outputs changes (part of the input hash)
 HTML_FORMAT = "zaitaku-html-1"

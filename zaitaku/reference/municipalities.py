@@ -1,6 +1,6 @@
 """Registry of Japan's 47 prefectures and 1,741 municipalities (総務省 全国地方公共団体コード).
 
-The data ship in ``zaitaku/data`` (see its README): 23 特別区 are municipalities, each 政令指定都市
+The data ship in ``zaitaku/reference/data`` (see its README): 23 特別区 are municipalities, each 政令指定都市
 is one municipality (its wards are not). Codes are 6-digit strings with the check digit
 (松江市 ``"322016"``); prefecture codes are 2-digit strings (``"32"``).
 

@@ -1,4 +1,4 @@
-"""Write the four report notebooks from the codebook (``python -m zaitaku.notebook_builder``).
+"""Write the four report notebooks from the codebook (``python -m zaitaku.report.notebook_builder``).
 
 The notebooks are committed; rebuild them when the codebook's questions change. Each is thin: a
 ``parameters`` cell (papermill), a set-up cell, one cell per question, a footer cell.
@@ -11,21 +11,21 @@ from pathlib import Path
 
 import nbformat
 
-from zaitaku.codebook import load_codebook
 from zaitaku.paths import NOTEBOOKS_DIR
+from zaitaku.reference.codebook import load_codebook
 
 PARAMETERS = '''\
 # パラメータ（papermill が上書きします。JupyterLab では手で書き換えて「すべて実行」）
 municipality_code = "322016"  # 市区町村コード6桁（例: 322016 松江市）。"" にすると都道府県モード
 prefecture = "島根県"          # 都道府県モードで使う都道府県（名前または2桁コード）
-survey_year = "R3"            # 調査年度（コードブック zaitaku/codebooks/r3.yaml）
+survey_year = "R3"            # 調査年度（コードブック zaitaku/reference/codebooks/r3.yaml）
 data_dir = "../data/processed"  # zaitaku ingest の出力フォルダ
 national = "computed"         # 全国の値: "computed"（データから集計）または "published"（公表値）
 figures_csv = ""              # 指定するとグラフの数値をこの CSV に書き出します
 '''
 
 SETUP = '''\
-from zaitaku.report import Report
+from zaitaku.report.report import Report
 
 rep = Report("{group}", municipality_code, prefecture, survey_year, data_dir, national, figures_csv)
 rep.header()'''
@@ -43,7 +43,7 @@ def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
     nb.cells = cells
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.metadata["zaitaku"] = {"group": group, "generated_by": "zaitaku.notebook_builder"}
+    nb.metadata["zaitaku"] = {"group": group, "generated_by": "zaitaku.report.notebook_builder"}
     for i, c in enumerate(nb.cells):
         c["id"] = f"{group[:12]}-{i:02d}"
     return nb

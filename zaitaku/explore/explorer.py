@@ -1,12 +1,12 @@
 """Look at the data interactively: the ipywidgets :class:`Explorer` and the plain functions behind it.
 
-Everything shown is built from the same pieces as a report section (:func:`zaitaku.aggregate.comparison`,
-the charts of :mod:`zaitaku.plots`, the sentences of :mod:`zaitaku.narrative`, the figures table and
-notes of :class:`zaitaku.report.Report`); the explorer only lets one choose what to compare.
+Everything shown is built from the same pieces as a report section (:func:`zaitaku.analysis.aggregate.comparison`,
+the charts of :mod:`zaitaku.report.charts`, the sentences of :mod:`zaitaku.report.narrative`, the figures table and
+notes of :class:`zaitaku.report.report.Report`); the explorer only lets one choose what to compare.
 
 In a notebook (``notebooks/explorer.ipynb``)::
 
-    from zaitaku.explorer import Explorer
+    from zaitaku.explore.explorer import Explorer
     Explorer("../data/processed").show()
 
 The tutorials (``notebooks/tutorial/``) use the functions directly::
@@ -30,8 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zaitaku import atomic
-from zaitaku.aggregate import (
+from zaitaku.analysis.aggregate import (
     Focus,
     ProcessedData,
     comparison,
@@ -39,11 +38,21 @@ from zaitaku.aggregate import (
     focus_of,
     load_processed,
 )
-from zaitaku.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
-from zaitaku.municipalities import CodeError, resolve
+from zaitaku.files import atomic
 from zaitaku.paths import PROJ_ROOT
-from zaitaku.plots import figure_png, use_house_style
-from zaitaku.report import Report, chart_for, sentence_for
+from zaitaku.reference.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
+from zaitaku.reference.municipalities import CodeError, resolve
+from zaitaku.report.charts import figure_png, use_house_style
+from zaitaku.report.report import NOTE_CLASS, Report
+from zaitaku.report.section import (
+    Note,
+    Section,
+    chart_for,
+    national_note,
+    question_notes,
+    selected_of,
+    sentence_for,
+)
 
 #: comparison scopes one can switch on and off (``published`` = the ministry's national figures)
 SCOPES = {
@@ -121,7 +130,7 @@ def find_code(data: ProcessedData, text: str | int, prefecture: str | None = Non
 
 
 def find_focus(data: ProcessedData, municipality: str | int) -> Focus:
-    """The :class:`~zaitaku.aggregate.Focus` of a municipality given by name or code."""
+    """The :class:`~zaitaku.analysis.aggregate.Focus` of a municipality given by name or code."""
     return focus_of(data, find_code(data, municipality))
 
 
@@ -134,7 +143,7 @@ class View:
     """One question compared for one municipality: what the explorer shows in one panel.
 
     ``figures`` holds exactly the numbers of the chart and the table (one row per scope × option,
-    as :func:`zaitaku.aggregate.comparison`); ``sentence`` is the generated sentence; ``png`` the
+    as :func:`zaitaku.analysis.aggregate.comparison`); ``sentence`` is the generated sentence; ``png`` the
     chart (None when no comparison scope is chosen). In a notebook a View displays itself.
     """
 
@@ -204,19 +213,8 @@ class View:
         return paths
 
 
-def _report(data: ProcessedData, q: Question, focus: Focus, national: str) -> Report:
-    """A Report for the focus: its figures table, alt text and notes are the explorer's too."""
-    return Report(q.group, focus.code or "", "" if focus.code else focus.pref_code,
-                  data.codebook.survey_year, data.data_dir, national)
-
-
-def _question_notes(rep: Report, q: Question) -> list[str]:
-    notes = []
-    if q.asked_if:
-        notes.append(f'<p class="condition">対象：{_esc(q.asked_if.describe(rep.codebook))}</p>')
-    if q.source == "reconstructed":
-        notes.append(f'<p class="source-note">※ 選択肢は公表資料で確認できなかったため推定したものです（{_esc(q.source_note)}）</p>')
-    return notes
+def _note_html(note: Note) -> str:
+    return f'<p class="{NOTE_CLASS[note.kind]}">{_esc(note.text)}</p>'
 
 
 def _chart_frame(q: Question, df: pd.DataFrame) -> pd.DataFrame:
@@ -250,31 +248,31 @@ def build_view(data: ProcessedData, question_id: str, focus: Focus,
         parts.append(df_c[df_c["scope"] == "nation"])
     notes: list[str] = []
     sentence_df = df_c
-    rep = _report(data, q, focus, national)
     if "published" in scopes:
         df_p = comparison(data, q.id, focus, "published")
         pub = df_p[(df_p["scope"] == "nation") & (df_p["source"] == "published")]
         if len(pub):
             parts.append(pub)
             sentence_df = df_p
-            notes.append(rep._published_note(q))
-        else:  # the report's note; comparison() keeps the computed nation only when the data covers it
-            notes.append(rep._no_published_note(df_p))
-            if "nation" not in scopes:
-                parts.append(df_p[df_p["scope"] == "nation"])
+        elif "nation" not in scopes:  # comparison() keeps the computed nation only when the data covers it
+            parts.append(df_p[df_p["scope"] == "nation"])
+        note = national_note(data, q, df_p, "published")
+        if note is not None:
+            notes.append(_note_html(note))
     if "type" in scopes and not covers_nation(data):  # as in comparison(): no same-type bar from partial data
         notes.append('<p class="source-note">※ 手元のデータが全国を含まないため、全国の同じ類型との比較は表示していません。</p>')
-    notes = _question_notes(rep, q) + notes
+    notes = [_note_html(n) for n in question_notes(q, data.codebook)] + notes
     rows = {r: i for i, r in enumerate(q.row_ids)}
     shown = pd.concat(parts, ignore_index=True)
     shown = shown.iloc[shown["row_id"].map(rows).argsort(kind="stable")].reset_index(drop=True)
-    sel = rep._selected(q)
-    sentence = sentence_for(q, sentence_df, focus, sel, rep.codebook)
+    shown_section = Section(q, focus, shown, selected_of(data, focus, q), [], [], data.codebook, national)
+    sel = shown_section.selected
+    sentence = sentence_for(q, sentence_df, focus, sel, data.codebook)
     png = None
-    if (shown["scope"] != "municipality").any():
-        png = figure_png(chart_for(q, _chart_frame(q, shown), sel, "municipality" if focus.code else "prefecture"))
-    table = rep._table(q, shown) if len(shown[shown["scope"] != "municipality"]) else ""
-    return View(q, focus, scopes, shown, sentence, notes, sel, png, rep._alt(q, shown), table)
+    if shown_section.has_figures:
+        png = figure_png(chart_for(q, _chart_frame(q, shown), sel, shown_section.focus_scope))
+    table = Report._table_html(q, shown_section) if shown_section.has_figures else ""
+    return View(q, focus, scopes, shown, sentence, notes, sel, png, shown_section.alt, table)
 
 
 def compare(data: ProcessedData, question_id: str, municipality: str | int,
@@ -336,7 +334,7 @@ def answers(data: ProcessedData, question_id: str, prefecture: str | None = None
     Narrow down with ``prefecture`` (name or code), ``type`` (市, 町, 村, 特別区, 政令市) or
     ``municipality`` (name or code). Matrix questions get one column per row.
     """
-    from zaitaku.municipalities import normalize_prefecture
+    from zaitaku.reference.municipalities import normalize_prefecture
 
     q = data.codebook[question_id]
     m = responded(data)

@@ -1,6 +1,6 @@
 """The questionnaire as data: questions, options, matrix rows, groups and conditions (``asked_if``).
 
-Loaded from ``zaitaku/codebooks/<year>.yaml`` and validated on load: a duplicate id, an unknown
+Loaded from ``zaitaku/reference/codebooks/<year>.yaml`` and validated on load: a duplicate id, an unknown
 option in ``asked_if``, a dangling reference or an unknown type is a :class:`CodebookError` that
 names the file and the question.
 """

@@ -1,0 +1,188 @@
+"""One question for one focus, built once: figures, chart, sentences, notes and table.
+
+A :class:`Section` is what the reports, the explorer, the tutorials and the slide deck share::
+
+    s = build_section(data, "q1", focus, national="auto")
+    s.figures            # the comparison frame behind the chart (one row per scope × row × option)
+    s.chart()            # a matplotlib Figure (not shown, not attached to pyplot): adapt it freely
+    s.sentences          # the generated sentences under the chart
+    s.notes              # conditions, source and national-figure notes (:class:`Note`, plain text)
+    s.table()            # the figures as a formatted wide table (項目 × 集計範囲)
+
+Nothing here writes HTML: :mod:`zaitaku.report.html` turns a Section into markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from zaitaku.analysis.aggregate import (
+    Focus,
+    ProcessedData,
+    comparison,
+    covers_nation,
+    selected_options,
+)
+from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
+from zaitaku.report import format as fmt
+from zaitaku.report.charts import matrix_grid, option_bars, single_bars
+from zaitaku.report.narrative import (
+    matrix_sentence,
+    multi_sentence,
+    not_asked_sentence,
+    single_sentence,
+)
+
+Selected = dict[str, list[str] | None]  # row id ("" outside matrices) -> options chosen; None = not asked
+
+
+class Note(NamedTuple):
+    """A note beside a chart: ``kind`` is condition, source (reconstructed wording) or national."""
+
+    kind: str
+    text: str
+
+
+def chart_for(q: Question, df: pd.DataFrame, selected: Selected, focus_scope: str) -> Figure:
+    """The house chart of one question: grid for matrices, option bars for multi, stacked bars for single."""
+    if q.is_matrix:
+        return matrix_grid(df, {r: v or [] for r, v in selected.items()} if selected else None, focus_scope)
+    if q.is_multi:
+        return option_bars(df, selected.get(""), focus_scope)
+    return single_bars(df, selected.get(""), focus_scope)
+
+
+def sentence_for(q: Question, df: pd.DataFrame, focus: Focus, selected: Selected, codebook: Codebook) -> str:
+    """The generated sentence(s) under a chart; says first when the municipality was not asked."""
+    if q.is_matrix:
+        sentence = matrix_sentence(df, q, focus, selected or None)
+    elif q.is_multi:
+        sentence = multi_sentence(df, focus, selected.get(""))
+    else:
+        sentence = single_sentence(df, focus, selected.get(""))
+    if selected and all(v is None for v in selected.values()):
+        sentence = not_asked_sentence(q, focus, codebook) + sentence
+    return sentence
+
+
+def selected_of(data: ProcessedData, focus: Focus, q: Question) -> Selected:
+    """What the focus municipality chose in each row (empty in prefecture mode)."""
+    if not focus.code:
+        return {}
+    return {row: selected_options(data, focus.code, q.id, row) for row in q.row_ids}
+
+
+def question_notes(q: Question, codebook: Codebook) -> list[Note]:
+    """Who was asked, and whether the option wording is reconstructed."""
+    notes = []
+    if q.asked_if:
+        notes.append(Note("condition", f"対象：{q.asked_if.describe(codebook)}"))
+    if q.source == "reconstructed":
+        notes.append(Note("source", f"※ 選択肢は公表資料で確認できなかったため推定したものです（{q.source_note}）"))
+    return notes
+
+
+def national_note(data: ProcessedData, q: Question, df: pd.DataFrame, national: str) -> Note | None:
+    """Where the national figure comes from, when it is not simply computed from the data."""
+    if national != "published":
+        return None
+    if (df["source"] == "published").any():
+        from zaitaku.reference.published import published_note
+
+        note = published_note(q.id, data.codebook.survey_year)
+        return Note("published", f"※ {note}") if note else None
+    nat = df[df["scope"] == "nation"]
+    if covers_nation(data) and len(nat):
+        return Note("national", "※ この設問には全国の公表値がないため、全国の棒は手元データからの集計値です"
+                                f"（n={int(nat['n_base'].max()):,}）。")
+    return Note("national", "※ この設問には全国の公表値がなく、手元のデータも全国を含まないため、全国の値は表示していません。")
+
+
+def figures_table(q: Question, df: pd.DataFrame) -> pd.DataFrame:
+    """The figures as shown under a chart: options (× rows) down, comparison scopes across."""
+    d = df[df["scope"] != "municipality"]
+    values = [fmt.table_cell(s, b, sh) for s, b, sh in zip(d["n_selected"], d["n_base"], d["share"], strict=True)]
+    d = d.assign(値=values)
+    index = ["row_label", "option_label"] if q.is_matrix else ["option_label"]
+    wide = d.pivot_table(index=index, columns="scope_label", values="値", aggfunc="first", sort=False)
+    wide = wide[[c for c in d.drop_duplicates("scope_label")["scope_label"] if c in wide.columns]]
+    wide = wide.fillna(fmt.MISSING)  # an option without a figure in that scope (e.g. not published)
+    wide.index.names = ["項目", "選択肢"] if q.is_matrix else ["選択肢"]
+    wide.columns.name = None
+    return wide
+
+
+def municipality_answers(data: ProcessedData, q: Question, pref_code: str) -> pd.DataFrame:
+    """Prefecture mode: each responding municipality's answer (option ids; 対象外, 未回答)."""
+    m = data.municipalities
+    members = m[(m["pref_code"] == pref_code) & m["responded"]][["code", "name"]]
+    r = data.responses
+    r = r[(r["question_id"] == q.id) & r["municipality_code"].isin(members["code"])]
+
+    def answer(g: pd.DataFrame) -> str:
+        if g["value"].isna().all():
+            return "対象外"
+        chosen = g.loc[g["value"] == 1, "option_id"].tolist()
+        return "未回答" if chosen == [NO_ANSWER] else "・".join(chosen)
+
+    cols = {}
+    for row in q.row_ids:
+        rr = r[r["row_id"] == row]
+        cols[q.row(row).label if row else "回答"] = rr.groupby("municipality_code").apply(answer, include_groups=False)
+    table = pd.DataFrame(cols).reindex(members["code"])
+    table.index = pd.Index(members["name"].to_numpy(), name="市町村")
+    return table
+
+
+@dataclass
+class Section:
+    """One question for one focus: everything a report, the explorer or a slide shows of it."""
+
+    question: Question
+    focus: Focus
+    figures: pd.DataFrame
+    selected: Selected
+    sentences: list[str]
+    notes: list[Note]
+    codebook: Codebook
+    national: str = "computed"
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def focus_scope(self) -> str:
+        return "municipality" if self.focus.code else "prefecture"
+
+    @property
+    def has_figures(self) -> bool:
+        return bool((self.figures["scope"] != "municipality").any())
+
+    @property
+    def alt(self) -> str:
+        """Alt text of the chart."""
+        q = self.question
+        scopes = "、".join(self.figures.drop_duplicates("scope_label")["scope_label"])
+        return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。数値は下の表にあります。"
+
+    def chart(self) -> Figure:
+        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched)."""
+        return chart_for(self.question, self.figures, self.selected, self.focus_scope)
+
+    def table(self) -> pd.DataFrame:
+        return figures_table(self.question, self.figures)
+
+
+def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "computed") -> Section:
+    """Build the Section of one question for a focus."""
+    q = data.codebook[question_id]
+    df = comparison(data, q.id, focus, national)
+    sel = selected_of(data, focus, q)
+    notes = question_notes(q, data.codebook)
+    nat_note = national_note(data, q, df, national)
+    if nat_note is not None:
+        notes.append(nat_note)
+    sentence = sentence_for(q, df, focus, sel, data.codebook)
+    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national)
