@@ -1,6 +1,6 @@
 """Shares of each option by scope (municipality, prefecture, nation, municipality type).
 
-Rules (DESIGN.md, "Comparison rules"): the base of a question is the municipalities that were
+Rules: the base of a question is the municipalities that were
 asked it (conditional questions) and responded; 未回答 is an option of its own (``na``) so the
 shares of a single-choice question add to 100%; a multi-select share is the share of asked
 municipalities that selected the option. Small bases are a presentation matter (:mod:`zaitaku.report.format`).
@@ -8,59 +8,18 @@ municipalities that selected the option. Small bases are a presentation matter (
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from zaitaku.analysis.processed import ProcessedData, load_processed  # noqa: F401  (re-exported)
 from zaitaku.analysis.schema import shares_schema
-from zaitaku.reference.codebook import NO_ANSWER, Codebook, load_codebook
+from zaitaku.reference.codebook import NO_ANSWER, Codebook
+
+# ProcessedData and load_processed are re-exported: callers import them from here or from .processed
 
 SCOPES = ("municipality", "prefecture", "nation", "type")
 KEYS = ["question_id", "row_id", "option_id"]
-
-
-@dataclass(frozen=True)
-class ProcessedData:
-    """Everything a report needs from ``data/processed``."""
-
-    responses: pd.DataFrame
-    municipalities: pd.DataFrame
-    shares: pd.DataFrame
-    meta: dict
-    data_dir: Path
-
-    @property
-    def codebook(self) -> Codebook:
-        return load_codebook(self.meta.get("survey_year", "R3"))
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.meta.get("synthetic"))
-
-    @property
-    def data_hash(self) -> str:
-        return str(self.meta.get("responses_md5", ""))
-
-    @cached_property
-    def _shares_by_question(self) -> dict[str, pd.DataFrame]:
-        return {str(k): g for k, g in self.shares.groupby("question_id", sort=False, observed=True)}
-
-    @cached_property
-    def _responses_by_code(self) -> dict[str, np.ndarray]:
-        return {str(k): v for k, v in self.responses.groupby("municipality_code", sort=False).indices.items()}
-
-    def question_shares(self, question_id: str) -> pd.DataFrame:
-        """Shares of one question, all scopes (indexed once per loaded dataset)."""
-        return self._shares_by_question.get(question_id, self.shares.iloc[0:0])
-
-    def municipality_responses(self, code: str) -> pd.DataFrame:
-        """Tidy answers of one municipality (indexed once per loaded dataset)."""
-        idx = self._responses_by_code.get(code)
-        return self.responses.iloc[idx] if idx is not None else self.responses.iloc[0:0]
 
 
 def compute_shares(responses: pd.DataFrame, municipalities: pd.DataFrame) -> pd.DataFrame:
@@ -96,26 +55,6 @@ def check_single_sums(shares: pd.DataFrame, codebook: Codebook, tol: float = 1e-
     sums = s.groupby(["scope", "scope_code", "question_id", "row_id"])["share"].sum()
     bad = sums[(sums - 1).abs() > tol]
     return [f"{k}: {v:.6f}" for k, v in bad.items()]
-
-
-@lru_cache(maxsize=4)
-def _load(data_dir: str, stamp: float) -> ProcessedData:
-    d = Path(data_dir)
-    meta = json.loads((d / "ingest_meta.json").read_text(encoding="utf-8"))
-    responses = pd.read_parquet(d / "responses.parquet")
-    municipalities = pd.read_parquet(d / "municipalities.parquet")
-    shares_path = d / "shares.parquet"
-    shares = pd.read_parquet(shares_path) if shares_path.exists() else compute_shares(responses, municipalities)
-    return ProcessedData(responses, municipalities, shares, meta, d)
-
-
-def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
-    """Load processed data (cached until ``ingest_meta.json`` changes)."""
-    d = Path(data_dir).resolve()
-    meta = d / "ingest_meta.json"
-    if not meta.exists():
-        raise FileNotFoundError(f"{meta} not found: run `zaitaku ingest` (or `make demo`) first")
-    return _load(str(d), meta.stat().st_mtime_ns)
 
 
 def answer_of(data: ProcessedData, code: str, question_id: str) -> pd.DataFrame:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @contextlib.contextmanager
@@ -21,10 +20,9 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; it replaces ``target`` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; give outputs the usual permissions
+    tmp_path = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    # O_EXCL: never another's file; mode 0o666 lets the process umask give the usual permissions
+    os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -54,10 +52,31 @@ def write_parquet(df: pd.DataFrame, target: Path | str) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def excel_text(value: object) -> object:
+    """A cell Excel would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) as text: ``'`` before it.
+
+    Numbers stay numbers (``-3`` is a value, not text); only strings are changed.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every string cell (and column name) made safe to open in Excel."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(excel_text, na_action="ignore")
+    out.columns = [excel_text(c) for c in out.columns]
+    return out
+
+
 def write_csv(df: pd.DataFrame, target: Path | str, *, excel: bool = False) -> None:
-    """CSV; ``excel=True`` writes UTF-8 with BOM so that Excel opens Japanese text correctly."""
+    """CSV; ``excel=True`` writes UTF-8 with BOM (Excel opens Japanese text) and neutralises formulas."""
+    frame = excel_safe(df) if excel else df
     with atomic_path(target) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig" if excel else "utf-8")
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig" if excel else "utf-8")
 
 
 def md5_file(path: Path | str, chunk: int = 1 << 20) -> str:

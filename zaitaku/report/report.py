@@ -26,7 +26,7 @@ from zaitaku.analysis.aggregate import focus_of, load_processed
 from zaitaku.files import atomic
 from zaitaku.reference.codebook import Question
 from zaitaku.report import format as fmt
-from zaitaku.report.charts import img_tag, use_house_style
+from zaitaku.report.charts import use_house_style
 from zaitaku.report.format import SMALL_N
 from zaitaku.report.section import Section, build_section, municipality_answers
 
@@ -112,7 +112,7 @@ class Report:
         out = [f'<h2 id="{_esc(q.id)}">{_esc(q.heading)}</h2>',
                f'<p class="question">{_esc(q.text)}</p>']
         out += [f'<p class="{NOTE_CLASS[n.kind]}">{_esc(n.text)}</p>' for n in s.notes]
-        out.append(img_tag(s.chart(), s.alt))
+        out.append(s.chart_html())
         out += [f'<p class="narrative">{_esc(sentence)}</p>' for sentence in s.sentences]
         out.append(self._table_html(q, s))
         if self.focus.is_prefecture_mode:

@@ -29,7 +29,7 @@ from zaitaku.analysis.aggregate import (
 )
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
-from zaitaku.report.charts import matrix_grid, option_bars, single_bars
+from zaitaku.report.charts import img_tag, matrix_grid, option_bars, single_bars
 from zaitaku.report.narrative import (
     matrix_sentence,
     multi_sentence,
@@ -170,6 +170,10 @@ class Section:
     def chart(self) -> Figure:
         """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched)."""
         return chart_for(self.question, self.figures, self.selected, self.focus_scope)
+
+    def chart_html(self) -> str:
+        """The chart as the report embeds it (an inline image with alt text)."""
+        return img_tag(self.chart(), self.alt)
 
     def table(self) -> pd.DataFrame:
         return figures_table(self.question, self.figures)
