@@ -117,11 +117,9 @@ def find_table(grid: Grid) -> Table:
         if first is not None:
             break
     if first is None:
-        nonblank = sum(not _is_blank_row(r) for r in cells)
-        if nonblank <= MAX_HEADER_ROWS:
-            raise ReadError(f"{grid.path}: データ行がありません（見出しだけのファイル）。処理済みデータは変更していません")
-        raise ReadError(f"{grid.path}{'（シート ' + grid.sheet + '）' if grid.sheet else ''}: "
-                        "市区町村名・コードとして読める列が見つかりません。市区町村名かコードの列があるか確かめてください")
+        where = f"（シート {grid.sheet}）" if grid.sheet else ""
+        raise ReadError(f"{grid.path}{where}: 市区町村名・コードとして読めるデータ行がありません（見出しだけのファイルか、"
+                        "市区町村の列がありません）。処理済みデータは変更していません")
     # header block: rows right above the first data row, up to a blank or a title row
     top = first
     while top > 0 and first - top < MAX_HEADER_ROWS:

@@ -86,17 +86,22 @@ def write_processed(responses: pd.DataFrame, municipalities: pd.DataFrame, probl
                  "shares": f"shares-{stamp}.parquet", "problems": f"problems-{stamp}.csv"}
         paths = {k: out_dir / n for k, n in names.items()}
         _step(0, "locked")
-        atomic.write_parquet(responses, paths["responses"])
-        _step(1, "responses")
-        atomic.write_parquet(municipalities, paths["municipalities"])
-        _step(2, "municipalities")
-        atomic.write_parquet(shares, paths["shares"])
-        _step(3, "shares")
-        atomic.write_csv(problems, paths["problems"], excel=True)
-        _step(4, "problems")
-        members = {k: {"file": names[k], "md5": atomic.md5_file(p)} for k, p in paths.items()}
-        full = dict(meta, members=members, responses_md5=members["responses"]["md5"])
-        atomic.write_text(out_dir / META_NAME, json.dumps(full, ensure_ascii=False, indent=2))
+        try:
+            atomic.write_parquet(responses, paths["responses"])
+            _step(1, "responses")
+            atomic.write_parquet(municipalities, paths["municipalities"])
+            _step(2, "municipalities")
+            atomic.write_parquet(shares, paths["shares"])
+            _step(3, "shares")
+            atomic.write_csv(problems, paths["problems"], excel=True)
+            _step(4, "problems")
+            members = {k: {"file": names[k], "md5": atomic.md5_file(p)} for k, p in paths.items()}
+            full = dict(meta, members=members, responses_md5=members["responses"]["md5"])
+            atomic.write_text(out_dir / META_NAME, json.dumps(full, ensure_ascii=False, indent=2))
+        except BaseException:
+            for p in paths.values():  # not committed: the previous set stays as it was
+                p.unlink(missing_ok=True)
+            raise
         _step(5, "meta (commit)")
         atomic.write_bytes(out_dir / PROBLEMS_NAME, paths["problems"].read_bytes())
         keep = {p.resolve() for p in paths.values()}

@@ -23,7 +23,13 @@ from zaitaku.ingest.values import (
 )
 from zaitaku.ingest.workbook import ReadError, col_letter
 from zaitaku.reference.codebook import Codebook
-from zaitaku.reference.municipalities import CodeError, normalize_prefecture, resolve
+from zaitaku.reference.municipalities import (
+    CodeError,
+    check_digit,
+    load_registry,
+    normalize_prefecture,
+    resolve,
+)
 
 ANSWER_KINDS = ("answer", "choice", "flag", "list")
 MIN_COVERED = 0.5  # share of codebook questions that must have a column
@@ -43,15 +49,14 @@ class Column:
 
 
 def _resolve_code_cell(value: str, name: str, pref: str | None) -> str:
-    """A code cell; up to 5 digits may be a code that lost its leading zero (the registered reading wins)."""
+    """A code cell; up to 5 digits may be a code that lost its leading zero or a 5-digit code
+    without check digit: the registered reading wins, and the name in the same row decides between two."""
     if not (value.isascii() and value.isdigit() and len(value) < 6):
         return resolve(value, prefecture=pref)
-    found = []
-    for cand in (value.zfill(6), value.zfill(5)):
-        try:
-            found.append(resolve(cand, prefecture=pref))
-        except CodeError:
-            pass
+    known = set(load_registry()["code"])
+    c6 = value.zfill(6)
+    c5 = value.zfill(5) + check_digit(value.zfill(5)) if int(value.zfill(5)[:2] or 0) >= 1 else ""
+    found = [c for c in (c6, c5) if c in known and (pref is None or c[:2] == pref)]
     if len(found) == 2 and name:
         try:
             hint = resolve(name, prefecture=pref)
@@ -67,6 +72,7 @@ class FileParser:
         self.t, self.cb, self.problems, self.map = table, codebook, problems, spec_map
         self.fname = table.grid.path.name
         self.pref = normalize_prefecture(prefecture) if prefecture else None
+        self.clashes = 0  # columns dropped because another column had the same target
         header_row = (table.header_rows[-1] + 1) if table.header_rows else 1
         cols: list[Column] = []
         for j, (shown, key) in enumerate(zip(table.headers, table.keys, strict=True)):
@@ -81,14 +87,6 @@ class FileParser:
         self.columns = self._drop_duplicates(cols, header_row)
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません")
-        keys = [c for c in self.columns if c.spec.kind in ("code", "name")]
-        if not keys:
-            raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
-                            "対応付けた列がありません")
-        self.key_label = keys[0].label
-        self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
-        self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
-        self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
         covered = {c.spec.question_id for c in self.columns if c.spec.kind in ANSWER_KINDS}
         missing = [q for q in codebook if q.id not in covered]
         if len(covered) < MIN_COVERED * len(codebook):
@@ -98,6 +96,14 @@ class FileParser:
                 f"未対応: {names}）。このまま取り込むと大半が未回答になるため中止しました。"
                 f"`zaitaku draft-map {table.grid.path.name} --out 対応表.csv` で対応表を作って確認し、"
                 "`--header-map 対応表.csv` で指定してください")
+        keys = [c for c in self.columns if c.spec.kind in ("code", "name")]
+        if not keys:
+            raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
+                            "対応付けた列がありません")
+        self.key_label = keys[0].label
+        self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
+        self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
+        self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
                         "このファイルの市区町村はこの設問を未回答として扱いました")
@@ -137,6 +143,7 @@ class FileParser:
                     self.report(header_row, c.label, "", f"{winner[0].label} と同じ設問（{c.spec.question_id}）に対応しています",
                                 f"{winner[0].letter}列を使い、{c.letter}列は読みませんでした")
                 drop |= {c.index for c in loser}
+                self.clashes += len(loser)
         return [c for c in cols if c.index not in drop]
 
     def _pick(self, group: list[Column], header_row: int) -> set[int]:
@@ -148,6 +155,7 @@ class FileParser:
         for c in others:
             self.report(header_row, c.label, "", f"{used.label} と同じ対応先（{where}）の列が 2 つあります",
                         f"{used.letter}列を使い、{c.letter}列は読みませんでした。違う場合は対応表の column 列で指定してください")
+        self.clashes += len(others)
         return {c.index for c in others}
 
     # ------------------------------------------------------------------ rows

@@ -102,6 +102,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     records: list[Record] = []
     raw_files, failed = [], []
     synthetic = False
+    clashes = 0
     for p in expand_inputs(paths):
         try:
             table = read_table(p, encoding, sheet)
@@ -112,6 +113,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
             failed.append((str(p), str(exc)))
             continue
         recs = parser.parse()
+        clashes += parser.clashes
         syn = [c.index for c in parser.columns if c.spec.kind == "synthetic"]
         synthetic |= any("synthetic" in str(table.cell(r, j)) or "架空" in str(table.cell(r, j))
                          for j in syn for r in table.data_rows[:50])
@@ -146,6 +148,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         "failed_files": [{"path": f, "message": m} for f, m in failed],
         "n_municipalities": len(records),
         "n_problems": len(problems),
+        "column_clashes": clashes,
     }
     return IngestResult(tidy, munis, problems_df, meta, failed)
 
@@ -213,7 +216,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.out} に書き出しました（問題の一覧: {args.out / PROBLEMS_NAME}）")
     if len(result.problems):
         print(problems_for_excel(result.problems).head(20).to_string(index=False))
+    status = 0
+    if result.meta["column_clashes"]:
+        _err(f"警告: 同じ設問に対応する列が重なっていたため {result.meta['column_clashes']} 列を読みませんでした"
+             f"（{args.out / PROBLEMS_NAME} に両方の列と使った列があります）。対応表を確かめてください")
+        status = 1
     if result.failed:
         _err(f"{len(result.failed)} 個のファイルを読めませんでした（上記）。他のファイルは取り込みました")
-        return 1
-    return 0
+        status = 1
+    return status
