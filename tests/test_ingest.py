@@ -609,9 +609,9 @@ def test_identical_duplicate_is_kept_once(sample, expected, tmp_path):
     result = ingest([write_grid(grid, tmp_path / "dup.csv")])
     pd.testing.assert_frame_equal(result.responses, expected)
     assert problems_as_tuples(result.problems) == {  # one row per repeat, naming the first
-        ("dup.csv", len(grid), CODE_COL, code, "最初の行と同じため読み飛ばしました"),
+        ("dup.csv", len(grid), "A列", code, "同じ回答のため除外"),
     }
-    assert result.problems["problem"].iloc[0] == f"市区町村 {code} の重複（最初の行: dup.csv 6 行目）"
+    assert result.problems["problem"].iloc[0] == "重複（最初は 6 行目）"
     assert result.n_municipalities == len(sample) - 2
 
 
@@ -623,10 +623,10 @@ def test_conflicting_duplicate_is_excluded(sample, expected, tmp_path):
     grid = pd.concat([sample, extra], ignore_index=True)
     result = ingest([write_grid(grid, tmp_path / "conflict.csv")])
     assert problems_as_tuples(result.problems) == {
-        ("conflict.csv", i + 1, CODE_COL, code, "この市区町村は除外しました。元のファイルで重複を解消してください"),
-        ("conflict.csv", len(grid), CODE_COL, code, "回答が食い違うため、この市区町村は除外しました"),
+        ("conflict.csv", i + 1, "A列", code, "この市区町村は除外しました。元のファイルで重複を解消してください"),
+        ("conflict.csv", len(grid), "A列", code, "回答が食い違うため、この市区町村を除外"),
     }
-    assert result.problems["problem"].str.contains("食い違います|回答が異なります").all()
+    assert result.problems["problem"].str.contains("食い違います|回答が異なる").all()
     pd.testing.assert_frame_equal(result.responses, subset(expected, set(sample.loc[2:, 0]) - {code}))
     assert not result.municipalities.set_index("code").loc[code, "responded"]
 
@@ -637,9 +637,9 @@ def test_duplicate_across_two_files_names_each_file(sample, expected, tmp_path):
     second = write_grid(sample.iloc[[0, 1, *range(10, len(sample))]], tmp_path / "part2.csv")
     result = ingest([first, second])
     assert problems_as_tuples(result.problems) == {
-        ("part2.csv", 3, CODE_COL, code, "最初の行と同じため読み飛ばしました"),
+        ("part2.csv", 3, "A列", code, "同じ回答のため除外"),
     }
-    assert "最初の行: part1.csv 11 行目" in result.problems["problem"].iloc[0]
+    assert result.problems["problem"].iloc[0] == "重複（最初は part1.csv 11 行目）"
     pd.testing.assert_frame_equal(result.responses, expected)
     assert [f["name"] for f in result.meta["raw_files"]] == ["part1.csv", "part2.csv"]
 

@@ -81,11 +81,12 @@ def test_prefecture_mode_lists_every_municipality(executed):
 
 
 def test_same_type_comparison_and_conditional_questions(executed, processed_dir):
-    import pandas as pd
 
     _, html, _ = executed[("village", "pdca_indicators")]
     assert "全国の村" in html
-    r = pd.read_parquet(processed_dir / "responses.parquet")
+    from zaitaku.analysis.processed import load_processed
+
+    r = load_processed(processed_dir).responses
     asked = r[(r.municipality_code == "203041") & (r.question_id == "q4_1_7_2")]["value"].notna().any()
     section = html.split('id="q4_1_7_2"')[1].split("<h2")[0]
     assert ("対象外" in section) != bool(asked)

@@ -98,6 +98,33 @@ def _filled_rows(grid: Grid, rows: range) -> list[list[str]]:
     return [out[r] for r in rows]
 
 
+_DATA_CELL = re.compile(r"[0-9０-９\s,，、.．○◯〇●✓✔レ×\-−―ー－①-⑳]+|#N/A|#DIV/0!|#VALUE!")
+
+
+def _data_like(row: list[object]) -> bool:
+    """More than half of the filled cells are numbers, marks or code lists: an answer row, not a header."""
+    filled = [v for v in row if v not in (None, "")]
+    if len(filled) < 2:
+        return False
+    data = sum(isinstance(v, (int, float)) or bool(_DATA_CELL.fullmatch(str(v).strip())) for v in filled)
+    return data > len(filled) / 2
+
+
+_KNOWN: dict[object, bool] = {}
+
+
+def _known(value: object) -> bool:
+    """looks_like_municipality, memoised per cell value (a file repeats few distinct names)."""
+    try:
+        return _KNOWN[value]
+    except KeyError:
+        if len(_KNOWN) > 100_000:
+            _KNOWN.clear()
+        return _KNOWN.setdefault(value, looks_like_municipality(value) is not None)
+    except TypeError:
+        return looks_like_municipality(value) is not None
+
+
 def _is_blank_row(row: list[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
@@ -120,7 +147,10 @@ def find_table(grid: Grid) -> Table:
         where = f"（シート {grid.sheet}）" if grid.sheet else ""
         raise ReadError(f"{grid.path}{where}: 市区町村名・コードとして読めるデータ行がありません（見出しだけのファイルか、"
                         "市区町村の列がありません）。処理済みデータは変更していません")
-    # header block: rows right above the first data row, up to a blank or a title row
+    # rows right above the first recognised one that look like data (an unknown name) are data too
+    while first > 0 and _data_like(cells[first - 1]):
+        first -= 1
+    # header block: rows right above the data, up to a blank or a title row
     top = first
     while top > 0 and first - top < MAX_HEADER_ROWS:
         r = top - 1
@@ -150,8 +180,13 @@ def find_table(grid: Grid) -> Table:
         row = cells[r]
         if _is_blank_row(row):
             continue
-        key = _text(row[key_col]) if key_col < len(row) else ""
-        firsts = [_text(v) for v in row if v not in (None, "")]
+        key_value = row[key_col] if key_col < len(row) else None
+        if _known(key_value):
+            data_rows.append(r)
+            continue
+        key = _text(key_value)
+        firsts = [_text(v) for v in row[:key_col + 3] if v not in (None, "")] or [
+            _text(v) for v in row if v not in (None, "")][:2]
         if key and _TOTAL.match(key) and not looks_like_municipality(row[key_col]):
             skipped.append((r, key, "合計行"))
         elif firsts and _NOTE.match(firsts[0]) and not looks_like_municipality(row[key_col] if key_col < len(row) else None):

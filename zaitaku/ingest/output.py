@@ -1,20 +1,21 @@
 """Write the processed data set as one unit under a lock on the output folder.
 
-Members get new unique names (``responses-<stamp>.parquet`` …); ``ingest_meta.json`` listing them
+Members are named by their content (``responses-<md5 prefix>.parquet`` …), written first as
+``*-pending-*`` files; ``ingest_meta.json`` listing them
 with their md5 is replaced atomically last (the commit point); members of the previous set are
 removed only after that. A kill at any moment leaves the old set or the new one, never a mix
 (:func:`zaitaku.analysis.processed.load_processed` checks the md5s). ``problems.csv`` is also
 written under its fixed name for staff to open in Excel (a copy of the committed member).
 
-``ZAITAKU_INGEST_PAUSE=<seconds>`` pauses after each step and prints ``ZAITAKU_INGEST_STEP <n> <what>``
-to stderr: a hook for the fault-injection tests.
+``ZAITAKU_INGEST_PAUSE=<seconds>`` (or ``<seconds>@<step>``: only there) pauses after each step and
+prints ``ZAITAKU_INGEST_STEP <n> <what>`` to stderr: a hook for the fault-injection tests.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -35,6 +36,7 @@ from zaitaku.files import atomic
 
 PROBLEMS_NAME = "problems.csv"
 PAUSE_ENV = "ZAITAKU_INGEST_PAUSE"
+_MEMBER_NAME = re.compile(r"(responses|municipalities|shares|problems)-(?:[0-9a-f]{12}|pending-[0-9a-f]{8})\.(parquet|csv)")
 
 
 class OutputError(RuntimeError):
@@ -44,8 +46,10 @@ class OutputError(RuntimeError):
 def _step(n: int, what: str) -> None:
     pause = os.environ.get(PAUSE_ENV)
     if pause:
+        seconds, _, at = pause.partition("@")
         print(f"ZAITAKU_INGEST_STEP {n} {what}", file=sys.stderr, flush=True)
-        time.sleep(float(pause))
+        if not at or int(at) == n:
+            time.sleep(float(seconds))
 
 
 def _old_members(out_dir: Path) -> list[Path]:
@@ -81,26 +85,37 @@ def write_processed(responses: pd.DataFrame, municipalities: pd.DataFrame, probl
     with processed_lock(out_dir):
         check_not_inputs(list(inputs), out_dir)
         old = _old_members(out_dir)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-        names = {"responses": f"responses-{stamp}.parquet", "municipalities": f"municipalities-{stamp}.parquet",
-                 "shares": f"shares-{stamp}.parquet", "problems": f"problems-{stamp}.csv"}
-        paths = {k: out_dir / n for k, n in names.items()}
+        listed = {p.resolve() for p in old} | {Path(p).resolve() for p in inputs}
+        for stale in out_dir.iterdir():  # left by an ingest that was killed before its commit
+            if _MEMBER_NAME.fullmatch(stale.name) and stale.resolve() not in listed:
+                stale.unlink(missing_ok=True)
+        token = secrets.token_hex(4)
+        writers = {
+            "responses": (".parquet", lambda p: atomic.write_parquet(responses, p)),
+            "municipalities": (".parquet", lambda p: atomic.write_parquet(municipalities, p)),
+            "shares": (".parquet", lambda p: atomic.write_parquet(shares, p)),
+            "problems": (".csv", lambda p: atomic.write_csv(problems, p, excel=True)),
+        }
+        paths: dict[str, Path] = {}
+        members: dict[str, dict[str, str]] = {}
         _step(0, "locked")
         try:
-            atomic.write_parquet(responses, paths["responses"])
-            _step(1, "responses")
-            atomic.write_parquet(municipalities, paths["municipalities"])
-            _step(2, "municipalities")
-            atomic.write_parquet(shares, paths["shares"])
-            _step(3, "shares")
-            atomic.write_csv(problems, paths["problems"], excel=True)
-            _step(4, "problems")
-            members = {k: {"file": names[k], "md5": atomic.md5_file(p)} for k, p in paths.items()}
+            for n, (key, (suffix, write)) in enumerate(writers.items(), start=1):
+                pending = out_dir / f"{key}-pending-{token}{suffix}"
+                write(pending)
+                digest = atomic.md5_file(pending)
+                # named by content: re-ingesting the same data gives the same names
+                paths[key] = out_dir / f"{key}-{digest[:12]}{suffix}"
+                os.replace(pending, paths[key])
+                members[key] = {"file": paths[key].name, "md5": digest}
+                _step(n, key)
             full = dict(meta, members=members, responses_md5=members["responses"]["md5"])
             atomic.write_text(out_dir / META_NAME, json.dumps(full, ensure_ascii=False, indent=2))
         except BaseException:
-            for p in paths.values():  # not committed: the previous set stays as it was
-                p.unlink(missing_ok=True)
+            keep_old = {p.resolve() for p in old}
+            for p in [*paths.values(), *out_dir.glob(f"*-pending-{token}*")]:  # not committed
+                if p.resolve() not in keep_old:
+                    p.unlink(missing_ok=True)
             raise
         _step(5, "meta (commit)")
         atomic.write_bytes(out_dir / PROBLEMS_NAME, paths["problems"].read_bytes())

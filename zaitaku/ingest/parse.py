@@ -9,6 +9,7 @@ a message saying which are missing and what to do (never everything 未回答).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from zaitaku.ingest.header import Table
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap
@@ -48,12 +49,17 @@ class Column:
         return f"{self.letter}列「{self.header}」" + ("（非表示）" if self.hidden else "")
 
 
+@cache
+def _known_codes() -> frozenset[str]:
+    return frozenset(load_registry()["code"])
+
+
 def _resolve_code_cell(value: str, name: str, pref: str | None) -> str:
     """A code cell; up to 5 digits may be a code that lost its leading zero or a 5-digit code
     without check digit: the registered reading wins, and the name in the same row decides between two."""
     if not (value.isascii() and value.isdigit() and len(value) < 6):
         return resolve(value, prefecture=pref)
-    known = set(load_registry()["code"])
+    known = _known_codes()
     c6 = value.zfill(6)
     c5 = value.zfill(5) + check_digit(value.zfill(5)) if int(value.zfill(5)[:2] or 0) >= 1 else ""
     found = [c for c in (c6, c5) if c in known and (pref is None or c[:2] == pref)]
@@ -101,9 +107,13 @@ class FileParser:
             raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
                             "対応付けた列がありません")
         self.key_label = keys[0].label
+        self.key_letter = f"{keys[0].letter}列"  # short: a duplicate row is reported once per repeat
         self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
         self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
         self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
+        self.answer_cols = [c for c in self.columns if c.spec.kind in ("answer", "list", "flag", "choice", "text")]
+        self._cells: dict[tuple[int, str], tuple[str, object]] = {}
+        self._codes: dict[tuple[str, ...], str | None] = {}
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
                         "このファイルの市区町村はこの設問を未回答として扱いました")
@@ -197,50 +207,85 @@ class FileParser:
     def parse(self) -> list[Record]:
         records = []
         width = max((c.index for c in self.columns), default=0) + 1
+        norm: dict[object, str] = {}
         for r in self.t.data_rows:
             raw = self.t.grid.cells[r]
-            row = [normalize_cell(raw[j]) if j < len(raw) else "" for j in range(width)]
-            code = self.code_of(r, row)
+            row = []
+            for j in range(width):
+                v = raw[j] if j < len(raw) else None
+                try:
+                    row.append(norm[v])
+                except KeyError:
+                    row.append(norm.setdefault(v, normalize_cell(v)))
+                except TypeError:  # unhashable: never from a grid, but stay safe
+                    row.append(normalize_cell(v))
+            key = tuple(row[c.index] for c in (*self.code_cols, *self.name_cols, *self.pref_cols))
+            if key not in self._codes:
+                n = len(self.problems)
+                self._codes[key] = self.code_of(r, row)
+                if len(self.problems) > n:  # a reported row: report each occurrence, not only the first
+                    del self._codes[key]
+                    code = None
+                else:
+                    code = self._codes[key]
+            else:
+                code = self._codes[key]
             if code is not None:
                 records.append(self.parse_row(r, row, code))
         return records
 
-    def parse_row(self, r: int, row: list[str], code: str) -> Record:
-        rec = Record(code, self.fname, r + 1, self.key_label)
-        marks: dict[tuple[str, str], dict[str, bool | None]] = {}
-        na_marks: dict[tuple[str, str], int] = {}
-        labels_of = {}
-        for c in self.columns:
-            spec, value = c.spec, row[c.index]
-            if spec.kind in ("code", "name", "prefecture", "synthetic", "ignore"):
-                continue
-            q = self.cb[spec.question_id]
-            key = (q.id, spec.row_id)
-            if rec.answers.get(key) == INVALID:
-                continue
+    def _read(self, c: Column, value: str) -> tuple[str, object]:
+        """What one cell says, cached per (column, text): ("na", None) · ("set", options) · ("mark", bool|None)
+        · ("text", str) · ("blank", None); a CellError is cached and raised again."""
+        k = (c.index, value)
+        hit = self._cells.get(k)
+        if hit is None:
+            spec, q = c.spec, self.cb[c.spec.question_id]
             try:
                 if spec.kind != "text" and value and is_not_asked(value):
-                    if spec.kind in ("answer", "list"):
-                        rec.answers[key] = NOT_ASKED
-                    else:
-                        na_marks[key] = na_marks.get(key, 0) + 1
-                        marks.setdefault(key, {})[spec.option_id] = None
-                    continue
-                if spec.kind == "answer":
-                    if q.id not in labels_of:
-                        labels_of[q.id] = {o.id: o.label for o in q.options}
-                    opt = parse_code(value, q.option_ids, labels_of[q.id], self.map.values.get(q.id))
-                    rec.answers[key] = BLANK if opt is None else frozenset({opt})
+                    hit = ("na", None)
+                elif spec.kind == "answer":
+                    opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
+                    hit = ("blank", None) if opt is None else ("set", frozenset({opt}))
                 elif spec.kind == "list":
                     sel = parse_list(value, q.option_ids)
-                    rec.answers[key] = BLANK if sel is None else sel
+                    hit = ("blank", None) if sel is None else ("set", sel)
                 elif spec.kind in ("flag", "choice"):
-                    marks.setdefault(key, {})[spec.option_id] = parse_flag(value)
-                elif spec.kind == "text" and value:
-                    rec.texts[(q.id, spec.row_id, spec.option_id)] = value
+                    hit = ("mark", parse_flag(value))
+                else:
+                    hit = ("text", value)
             except CellError as exc:
-                self.report(rec.row, c.label, value, f"{q.id}: {exc}", AS_NA)
+                hit = ("error", exc)
+            self._cells[k] = hit
+        return hit
+
+    def parse_row(self, r: int, row: list[str], code: str) -> Record:
+        rec = Record(code, self.fname, r + 1, self.key_letter)
+        marks: dict[tuple[str, str], dict[str, bool | None]] = {}
+        na_marks: dict[tuple[str, str], int] = {}
+        for c in self.answer_cols:
+            spec, value = c.spec, row[c.index]
+            key = (spec.question_id, spec.row_id)
+            if rec.answers.get(key) == INVALID:
+                continue
+            what, payload = self._read(c, value)
+            if what == "error":
+                self.report(rec.row, c.label, value, f"{spec.question_id}: {payload}", AS_NA)
                 rec.answers[key] = INVALID
+            elif what == "na":
+                if spec.kind in ("answer", "list"):
+                    rec.answers[key] = NOT_ASKED
+                else:
+                    na_marks[key] = na_marks.get(key, 0) + 1
+                    marks.setdefault(key, {})[spec.option_id] = None
+            elif what == "set":
+                rec.answers[key] = payload
+            elif what == "blank":
+                rec.answers[key] = BLANK
+            elif what == "mark":
+                marks.setdefault(key, {})[spec.option_id] = payload
+            elif value:
+                rec.texts[(spec.question_id, spec.row_id, spec.option_id)] = value
         for key, opts in marks.items():
             if rec.answers.get(key) == INVALID:
                 continue

@@ -96,10 +96,10 @@ def dedupe(records: list[Record], problems: list[Problem]) -> list[Record]:
         same = r.answers == f.answers and r.texts == f.texts
         if not same:
             conflicting.add(r.code)
+        first_at = f"{f.row} 行目" if f.file == r.file else f"{f.file} {f.row} 行目"
         problems.append(Problem(
-            r.file, r.row, r.code_column, r.code,
-            f"市区町村 {r.code} の重複（最初の行: {f.file} {f.row} 行目）" + ("" if same else "、回答が異なります"),
-            "最初の行と同じため読み飛ばしました" if same else "回答が食い違うため、この市区町村は除外しました"))
+            r.file, r.row, r.code_column, r.code, f"重複（最初は {first_at}）" + ("" if same else "、回答が異なる"),
+            "同じ回答のため除外" if same else "回答が食い違うため、この市区町村を除外"))
     for code in conflicting:
         f = first[code]
         problems.append(Problem(f.file, f.row, f.code_column, code, f"市区町村 {code} が重複し、回答が食い違います",
