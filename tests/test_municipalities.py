@@ -374,3 +374,10 @@ def test_municipality_returns_a_copy_of_one_row():
     assert isinstance(row, pd.Series)
     row["name"] = "changed"
     assert municipality("松江市")["name"] == "松江市"
+
+
+@pytest.mark.parametrize("value", [14702, "14702", 14702.0, "１４７０２", "014702"])
+def test_code_that_lost_its_leading_zero_wherever_codes_are_accepted(value):
+    # papermill -p municipality_code 014702 passes the int 14702; str() of it is "14702"
+    assert normalize_code(value) == "014702"
+    assert resolve(value) == "014702"

@@ -7,7 +7,9 @@ is one municipality (its wards are not). Codes are 6-digit strings with the chec
 Code normalization (:func:`normalize_code`):
 
 * str: NFKC (full-width digits), surrounding spaces and hyphens dropped (``"32201-6"``);
-  6 digits must carry a valid check digit, 5 digits get it appended.
+  6 digits must carry a valid check digit; 5 digits get it appended (``"32201"`` → ``"322016"``),
+  unless only the zero-padded 6-digit reading is registered (``"14702"`` → ``"014702"``, the str of
+  a code that lost its leading zero). Both registered → the 5-digit reading (``"12203"`` → ``"122033"``).
   A numeric-looking string such as ``"11002.0"`` follows the int rule.
 * int (or an integral float such as ``11002.0``) whose leading zero may have been lost:
   candidate A is the number zero-padded to 6 digits, kept only if its check digit is valid;
@@ -223,6 +225,14 @@ def normalize_code(value: str | int | float) -> str:
     digits = re.sub(rf"[\s{_DASHES}]", "", s)
     if not digits or not (digits.isascii() and digits.isdigit()):
         raise CodeError(f"{value!r}: a code has only digits (and optionally a hyphen)")
+    if len(digits) == 5 and digits[0] != "0":
+        # "14702" (str(14702) of a code that lost its leading zero): when only the zero-padded
+        # 6-digit reading is registered, it wins; otherwise the 5-digit code without check digit
+        idx = _index()
+        five = digits + check_digit(digits)
+        six = "0" + digits
+        if five not in idx.codes and five not in idx.pref_codes and is_valid_code(six) and six in idx.codes:
+            return six
     if len(digits) == 5:
         digits += check_digit(digits)
     elif len(digits) != 6:
