@@ -30,13 +30,17 @@ KEYS = ["municipality_code", "question_id", "row_id", "option_id"]
 
 
 def md5(path: Path) -> str:
+    """md5 of a file, or of every file in a folder."""
+    if path.is_dir():
+        return hashlib.md5("".join(f"{p.name}:{md5(p)}" for p in sorted(path.iterdir())).encode()).hexdigest()
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("prefecture")
-    return {"compiled": build.compiled_workbook(d / "島根県_集計表.xlsx"), "csv": build.excel_csv(d / "島根県_回答.csv")}
+    return {"compiled": build.compiled_workbook(d / "島根県_集計表.xlsx"), "csv": build.excel_csv(d / "島根県_回答.csv"),
+            "forms": build.forms_folder(d / "調査票")}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return rc, cap.out, cap.err
 
 
-@pytest.mark.parametrize("kind", ["compiled", "csv"])
+@pytest.mark.parametrize("kind", ["compiled", "csv", "forms"])
 def test_drafted_map_needs_no_edits_and_ingest_equals_the_answer_table(kind, files, expected, tmp_path, capsys):
     raw = files[kind]
     before = md5(raw)
@@ -179,3 +183,21 @@ def test_two_marks_in_a_single_choice_grid_row(files, tmp_path):
     assert [(int(r), c) for r, c in p[["row", "column"]].values] == [(8, "F列・G列")]
     na = result.responses.query("municipality_code == '322016' and question_id == 'q2' and row_id == 'med_assoc'")
     assert na.set_index("option_id")["value"].to_dict() == {"A": 0, "B": 0, "C": 0, "D": 0, "E": 0, "na": 1}
+
+
+def test_forms_are_one_municipality_each_and_problems_name_the_cell(files, tmp_path):
+    folder = tmp_path / "forms"
+    shutil.copytree(files["forms"], folder)
+    df, failed = draft([folder])
+    assert not failed and (df["confidence"] >= 80).all()
+    df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    path = folder / "調査票_松江市.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert (ws["A6"].value, ws["A7"].value) == ("問1", "回答")
+    ws["B7"] = 7
+    wb.save(path)
+    result = ingest([folder], header_map=tmp_path / "map.csv", prefecture="島根県")
+    assert result.n_municipalities == 19  # 隠岐の島町's form names it only in the file name
+    assert result.problems[["file", "column", "value"]].values.tolist() == [
+        ["調査票_松江市.xlsx", "セル B7「問1 | 回答」", "7"]]

@@ -231,7 +231,7 @@ def draft(paths: list[Path], year: str = "R3", *, sheet: str | None = None) -> t
     failed = []
     for p in expand_inputs(paths):
         try:
-            rows += draft_table(read_table(p, sheet=sheet), cb)
+            rows += draft_table(read_table(p, sheet=sheet, survey_year=year), cb)
         except ReadError as exc:
             failed.append(str(exc))
     merged: dict[tuple[str, str], MapRow] = {}

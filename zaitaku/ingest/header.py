@@ -64,6 +64,7 @@ class Table:
     data_rows: list[int]
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (row, text, 合計行/注記行)
     key_col: int = 0
+    cell_names: list[str] | None = None  # questionnaire forms: the form's cell of each column (B12)
 
     @property
     def headers(self) -> list[str]:

@@ -44,8 +44,12 @@ class Column:
     spec: ColumnSpec
     hidden: bool
 
+    form_cell: str = ""  # questionnaire forms: the answer's cell (B12)
+
     @property
     def label(self) -> str:
+        if self.form_cell:
+            return f"セル {self.form_cell}「{self.header}」"
         return f"{self.letter}列「{self.header}」" + ("（非表示）" if self.hidden else "")
 
 
@@ -89,7 +93,8 @@ class FileParser:
                     self.report(header_row, f"{letter}列「{shown}」", "", "対応表にない列", "この列は読みませんでした")
                 continue
             if spec.kind != "ignore":
-                cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols))
+                cell = table.cell_names[j] if table.cell_names else ""
+                cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell))
         self.columns = self._drop_duplicates(cols, header_row)
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません")

@@ -22,6 +22,7 @@ import pandas as pd
 from zaitaku import __version__
 from zaitaku.analysis.schema import responses_schema
 from zaitaku.files import atomic
+from zaitaku.ingest.forms import form_table, looks_like_form
 from zaitaku.ingest.header import Table, find_table
 from zaitaku.ingest.layout import (
     HeaderMap,
@@ -77,8 +78,12 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     return out
 
 
-def read_table(path: Path, encoding: str | None = None, sheet: str | None = None) -> Table:
-    return find_table(read_grid(path, sheet=sheet, encoding=encoding))
+def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, survey_year: str = "R3") -> Table:
+    """The table in one file: a compiled table, or a questionnaire form (調査票) read as one row."""
+    grid = read_grid(path, sheet=sheet, encoding=encoding)
+    if looks_like_form(grid):
+        return form_table(grid, load_codebook(survey_year))
+    return find_table(grid)
 
 
 def load_map(header_map: Path | None, survey_year: str) -> HeaderMap:
@@ -105,7 +110,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     clashes = 0
     for p in expand_inputs(paths):
         try:
-            table = read_table(p, encoding, sheet)
+            table = read_table(p, encoding, sheet, survey_year)
             parser = FileParser(table, spec_map, cb, problems, prefecture)
         except ReadError as exc:
             if strict:

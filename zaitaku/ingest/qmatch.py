@@ -68,7 +68,12 @@ def question_by_number(codebook: Codebook, text: str) -> Question | None:
             return q
     # "問4②-3.2 付問" written without 付問 but codebook has only one match on the first three parts
     loose = [q for q in codebook if (k := number_key(q.number)) and k[:3] == key[:3]]
-    return loose[0] if len(loose) == 1 else None
+    if len(loose) == 1:
+        return loose[0]
+    if key[1] and not key[2]:  # 「問3 ①現状分析…」: ① numbers the row of 問3, not a sub-question
+        bare = [q for q in codebook if number_key(q.number) == (key[0], "", "", False)]
+        return bare[0] if len(bare) == 1 and bare[0].is_matrix else None
+    return None
 
 
 def score(a: str, b: str) -> float:
