@@ -149,10 +149,21 @@ def _load(data_dir: str, stamp: int) -> ProcessedData:
 
 
 def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
-    """Load processed data (cached until ``ingest_meta.json`` changes); a mixed set is refused."""
+    """Load processed data (cached until ``ingest_meta.json`` changes); a mixed set is refused.
+
+    If an ingest commits while this reads (so the members it started from are gone), it reads the
+    new set once more; hold :func:`processed_lock` to avoid even that.
+    """
     d = Path(data_dir).resolve()
     meta = d / META_NAME
-    if not meta.exists():
-        raise ProcessedDataError(f"{meta} がありません: 先に `zaitaku ingest`（または `make demo`）を実行してください")
-    st = meta.stat()
-    return _load(str(d), st.st_mtime_ns ^ st.st_ino)
+    for attempt in range(2):
+        if not meta.exists():
+            raise ProcessedDataError(f"{meta} がありません: 先に `zaitaku ingest`（または `make demo`）を実行してください")
+        st = meta.stat()
+        try:
+            return _load(str(d), st.st_mtime_ns ^ st.st_ino)
+        except ProcessedDataError:
+            now = meta.stat() if meta.exists() else None
+            if attempt or now is None or (now.st_mtime_ns, now.st_ino) == (st.st_mtime_ns, st.st_ino):
+                raise
+    raise AssertionError("unreachable")
