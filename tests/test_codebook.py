@@ -27,7 +27,7 @@ def test_every_deck_question_is_present():
 def test_groups_and_published_wording():
     assert set(CB.groups) == {"partnerships", "pdca_indicators", "four_scenes", "prefectural_support"}
     assert all(CB.in_group(g) for g in CB.groups)
-    # exact wording published by MHLW (shared/reference/national_reference.md)
+    # exact wording published by MHLW (data/raw/reference/national_r3.csv.meta.yaml)
     assert CB["q4_1_1"].option("4").label == "本事業の実施によって目指す姿の設定はしているが、特に4つの場面での設定はしていない"
     assert CB["q4_1_9"].option("6").label == "わからない・設定することは想定していない"
     assert [r.label for r in CB["q5"].rows] == ["日常の療養支援", "看取り", "急変時の対応", "入退院支援"]

@@ -202,7 +202,7 @@ def load_items(path: Path | None = None) -> list[Item]:
     """The eight 事業項目 (ア)～(ク) from ``zaitaku/items.yaml``, in order."""
     path = Path(path) if path is not None else ITEMS_YAML
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    source = doc["source"]["file"]
+    source = doc["source"]["title"]
     items = []
     for i, raw in enumerate(doc.get("items") or []):
         missing = [k for k in ("id", "kana", "title", "definition", "examples") if not raw.get(k)]

@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__
-from zaitaku.files import atomic
+from zaitaku.files import atomic, provenance
 from zaitaku.paths import PROJ_ROOT, REFERENCE_DIR
 from zaitaku.reference.timing import (
     BEFORE_DEADLINE_LABEL,
@@ -48,7 +48,6 @@ from zaitaku.report.timing_charts import (
     programme_chart,
 )
 
-SOURCE_FILE = "shared/seeds/001_697034eadda77152.txt"
 SOURCE_TITLE = "医療・介護連携推進事業 実施状況"
 TABLE_FILES = {
     "programme_start.csv": "「1 在宅医療介護連携推進事業の実施（予定）時期」（平成27年4月・平成28年1月・平成28年7月現在）",
@@ -72,6 +71,14 @@ SECTIONS = [("programme", "事業全体の実施（予定）時期"), ("items", 
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
+
+
+def _origin(table: Path) -> dict:
+    """The source of a timing table, from its provenance sidecar (empty when it has none)."""
+    try:
+        return dict(provenance.read(table).get("meta", {}).get("origin") or {})
+    except FileNotFoundError:
+        return {}
 
 
 def _pct(n: int, total: int = TOTAL_INSURERS) -> str:
@@ -188,14 +195,14 @@ class TimingReport:
     def items_overview(self) -> None:
         t = self.tables
         jan, jul = (self._item_wide(s) for s in ITEM_SNAPSHOTS)
-        early = jul["平成27年度"].idxmax()
-        late = jul[DEADLINE].idxmax()
+        early = str(jul["平成27年度"].idxmax())
+        late = str(jul[DEADLINE].idxmax())
         sentence = (
             f"{ITEM_SNAPSHOTS[0]}現在では各項目とも{jan['未定'].min()}～{jan['未定'].max()}保険者が「未定」でしたが、"
             + (f"{ITEM_SNAPSHOTS[1]}現在ではすべての項目で「未定」が0です。" if (jul["未定"] == 0).all()
                else f"{ITEM_SNAPSHOTS[1]}現在では{jul['未定'].min()}～{jul['未定'].max()}です。")
-            + f"平成27年度に着手した保険者が最も多いのは{self._label(early)}で{_insurers(jul.loc[early, '平成27年度'])}、"
-            f"平成30年4月からの予定が最も多いのは{self._label(late)}で{_insurers(jul.loc[late, DEADLINE])}です。"
+            + f"平成27年度に着手した保険者が最も多いのは{self._label(early)}で{_insurers(int(jul['平成27年度'].max()))}、"
+            f"平成30年4月からの予定が最も多いのは{self._label(late)}で{_insurers(int(jul[DEADLINE].max()))}です。"
         )
         parts = []
         for snap, w in zip(ITEM_SNAPSHOTS, (jan, jul), strict=True):
@@ -322,11 +329,13 @@ class TimingReport:
         except ValueError:
             shown = self.dir
         params = "、".join(f"{k}={v!r}" for k, v in self.params.items())
+        origin = _origin(self.dir / next(iter(TABLE_FILES)))
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         rows = [
-            ("出典", f"厚生労働省資料「{_esc(SOURCE_TITLE)}」のうち「在宅医療介護連携推進事業の実施状況調査結果」の表"
-                     f"（テキスト：<code>{_esc(SOURCE_FILE)}</code>）。事業項目の名称と説明は同資料の各項目のページ"
-                     "（<code>zaitaku/items.yaml</code>）。"),
+            ("出典", f"「{_esc(origin.get('title', SOURCE_TITLE))}」（{_esc(origin.get('producer', ''))}）。"
+                     f"掲載先：{_esc(origin.get('url_main', ''))}（取得日 {_esc(origin.get('date_accessed', ''))}）。"
+                     "事業項目の名称と説明は同資料の各項目のページ（<code>zaitaku/reference/items.yaml</code>）。"
+                     "出典の詳細は各表の <code>.meta.yaml</code>。"),
             ("使用した表", f"<ul>{files}</ul>転記と照合の詳細は <code>{_esc(shown)}/README.md</code>。"),
             ("範囲", _esc(SCOPE_NOTE)),
             ("パラメータ", _esc(params)),
