@@ -153,16 +153,16 @@ IMPORT_ALL = "import zaitaku, zaitaku.report.report, zaitaku.explore.explorer"
 
 
 def test_import_changes_no_process_state():
-    """In a plain interpreter: backend, rcParams and umask are as before the import."""
+    """In a plain interpreter: backend, rcParams (e.g. font.family) and umask are as before the import."""
     code = (
         "import os, matplotlib\n"
         "before = (matplotlib.get_backend(), dict(matplotlib.rcParams), os.umask(0o022))\n"
         f"{IMPORT_ALL}\n"
         "after = (matplotlib.get_backend(), dict(matplotlib.rcParams), os.umask(0o022))\n"
-        "changed = [k for k in before[1] if before[1][k] != after[1].get(k)]\n"
+        "changed = {k: (before[1][k], after[1].get(k)) for k in before[1] if before[1][k] != after[1].get(k)}\n"
         "assert before[0] == after[0], ('backend', before[0], after[0])\n"
         "assert before[2] == after[2], 'umask'\n"
-        "print(changed)\n"
+        "assert not changed, ('rcParams changed at import', changed)\n"
     )
     env = {**os.environ, "MPLBACKEND": "svg"}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT)
