@@ -243,7 +243,7 @@ def change_between_snapshots(tables: TimingTables) -> pd.DataFrame:
     """
     w = _wide(tables)
     jul, jan = w.xs("平成28年7月"), w.xs("平成28年1月")
-    diff = jul - jan
+    diff = pd.DataFrame(jul - jan)
     out = pd.DataFrame(
         {
             BEFORE_DEADLINE_LABEL: diff[list(BEFORE_DEADLINE)].sum(axis=1),
