@@ -13,9 +13,10 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from zaitaku.files import provenance
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 PROJECT = Path(__file__).resolve().parents[1]
 REFERENCE_FOLDERS = [PROJECT / "data" / "raw" / "reference", PROJECT / "zaitaku" / "reference" / "data"]
