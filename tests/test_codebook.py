@@ -12,7 +12,7 @@ SRC = CB.path.read_text(encoding="utf-8")
 
 
 def test_every_deck_question_is_present():
-    # the sub-questions the 島根県 deck (seed 000) shows, by their printed numbers
+    # the sub-questions the 島根県 deck 「令和3年度 在宅医療・介護連携推進事業の実施状況に関する調査結果（島根県）」 shows, by their printed numbers
     deck_numbers = [
         "担当部署", "問1", "問2", "問3", "問4 ①-1", "問4 ①-2.1", "問4 ①-2.2", "問4 ①-3.1", "問4 ①-3.2",
         "問4 ①-4", "問4 ①-5.1", "問4 ①-6.1", "問4 ①-7.1", "問4 ①-7.2", "問4 ①-8", "問4 ①-9",

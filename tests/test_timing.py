@@ -1,4 +1,4 @@
-"""Timing tables of 「医療・介護連携推進事業 実施状況」 (seed 001_697034eadda77152): transcription and checks."""
+"""Timing tables of 「医療・介護連携推進事業 実施状況」 (source: data/raw/reference/timing/*.meta.yaml): transcription and checks."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Implementation timing of the programme and of its eight items (ア)～(ク), one prefecture's 156 insurers.
 
-Published tables of 「医療・介護連携推進事業 実施状況」 (seed ``001_697034eadda77152``), transcribed by
+Published tables of 「医療・介護連携推進事業 実施状況」 (source in each CSV's ``.meta.yaml``), transcribed by
 hand into ``data/raw/reference/timing/*.csv`` (see the README there). :func:`load_timing` validates
 them on load: an unknown label, a missing or duplicated row, a negative or non-integer count, a
 group that does not total 156 or two tables that disagree is a :class:`TimingDataError` naming the

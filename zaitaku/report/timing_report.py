@@ -1,6 +1,6 @@
 """What ``notebooks/implementation_timing.ipynb`` calls: one HTML block per section.
 
-The ministry's implementation-timing tables (seed ``001_697034eadda77152``, one prefecture's 156
+The implementation-timing tables of 「医療・介護連携推進事業 実施状況」 (one prefecture's 156
 insurers, 平成27–28年) shown as its slides show them: the programme's start period at three
 snapshots, each item (ア)～(ク) at 平成28年1月 and 平成28年7月, the 増減 between them, and the items
 most insurers leave to the legal deadline 平成30年4月. A notebook stays thin::
@@ -157,7 +157,7 @@ class TimingReport:
             f"{_esc(SCOPE_NOTE)}</div>"
             "<p>在宅医療・介護連携推進事業は平成27年度から地域支援事業（包括的支援事業）に位置づけられ、"
             "市区町村（保険者）は遅くとも平成30年4月1日から事業項目（ア）～（ク）のすべてを実施することとされました。"
-            f"厚生労働省資料「{_esc(SOURCE_TITLE)}」の調査結果の表から、保険者が各項目にいつ着手した（する予定）かを、"
+            f"資料「{_esc(SOURCE_TITLE)}」の調査結果の表から、保険者が各項目にいつ着手した（する予定）かを、"
             "資料のグラフと同じく保険者数の割合の100%積み上げ棒で示します。</p>"
             f'<nav class="toc"><ul>{toc}</ul></nav>'
         ))
