@@ -191,3 +191,21 @@ def test_plt_show_still_displays_in_a_kernel_after_import():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+def test_timing_report_templates_escape_text():
+    """Text reaches the timing report's HTML through autoescaped templates; only built markup is trusted."""
+    from markupsafe import Markup
+
+    from zaitaku.report.timing_report import _environment
+
+    html = _environment().get_template("section.html.j2").render(
+        id="x", title="<script>alert(1)</script>", definition="A & B", examples=["<b>例</b>"],
+        chart=Markup('<img class="chart" alt="a">'), sentence="1 < 2",
+        tables=[{"caption": "数値 <注>", "open": True, "html": Markup("<table></table>")}], note="")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A &amp; B" in html and "&lt;b&gt;例&lt;/b&gt;" in html and "1 &lt; 2" in html
+    assert '<img class="chart" alt="a">' in html and "<table></table>" in html and "数値 &lt;注&gt;" in html
