@@ -158,7 +158,8 @@ def test_focus_marks_the_right_things():
 
 
 @pytest.mark.parametrize("text,word", [("専門職へのヒアリング", "ヒアリング"), ("住民・家族の声の把握", "把握"),
-                                       ("把握していない", "把握")])
+                                       ("把握していない", "把握"), ("全国の市（n=1,741）", "1,741"),
+                                       ("平成28年7月現在（n=156）", "平成28年")])
 def test_wrapping_never_splits_a_word(text, word):
     for width in range(12, 300, 6):
         lines = wrap(text, width, 12)
@@ -176,7 +177,7 @@ def test_grid_headers_do_not_run_into_each_other():
     col = xs[1] - xs[0]
     from zaitaku.report.charts.text import text_width
 
-    for x, y, t in heads:
+    for _x, y, t in heads:
         if float(y) < 100:
             assert text_width(t, 12) <= col - 8, t
     lines = [t for x, y, t in heads if float(y) < 100]
@@ -255,6 +256,16 @@ def test_cache_draws_each_distinct_chart_once():
     changed = a.assign(n_selected=a["n_selected"].where(a["scope"] != "nation", a["n_selected"] + 1))
     charts.chart_markup("single", changed, {"": ["1"]}, "municipality", "松江市のグラフ")
     assert charts.chart_cache_stats()["misses"] == 3
+
+
+def test_png_for_files_is_twice_the_drawn_size():
+    from PIL import Image
+
+    fig = charts.draw("single", pd.DataFrame(frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS)), {}, "prefecture")
+    import io
+
+    png = Image.open(io.BytesIO(charts.figure_png(fig)))
+    assert png.size[0] == 2 * charts.WIDTH_PX
 
 
 def test_bytes_are_the_same_in_another_process():

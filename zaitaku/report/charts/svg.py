@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -80,5 +79,5 @@ def figure_png(fig: Figure, scale: float = 2.0) -> bytes:
     """A PNG at ``scale`` × the chart's pixel size (sharp on high-density screens and in print)."""
     out = io.BytesIO()
     with house_style():
-        FigureCanvasAgg(fig).print_png(out, dpi=fig.dpi * scale, metadata={"Software": None})
+        fig.savefig(out, format="png", dpi=fig.dpi * scale, metadata={"Software": None})
     return out.getvalue()

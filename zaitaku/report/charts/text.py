@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-_BREAK_AFTER = "・、，,）)／/"  # a line may also end after these (between words, never inside one)
+_BREAK_AFTER = "・、）)／"  # a line may also end after these (between words, never inside one)
+_GLUE_END = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz,.=%（(")
+_GLUE_START = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz,.%）)")
 
 
 def text_width(text: str, size: float) -> float:
@@ -36,7 +38,13 @@ def phrases(text: str) -> tuple[str, ...]:
                 out.append(phrase[start:i + 1])
                 start = i + 1
         out.append(phrase[start:])
-    return tuple(p for p in out if p)
+    glued: list[str] = []
+    for p in out:  # never inside a number or a Latin word (budoux cuts 「平成2|8年」), never after 「（」
+        if glued and p and (glued[-1][-1] in _GLUE_END and p[0] in _GLUE_START or glued[-1][-1] in "（("):
+            glued[-1] += p
+        elif p:
+            glued.append(p)
+    return tuple(glued)
 
 
 @functools.lru_cache(maxsize=4096)
