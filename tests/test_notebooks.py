@@ -56,9 +56,9 @@ def test_report_has_every_question_a_chart_each_and_no_code(executed, case, grou
     questions = CB.in_group(group)
     missing = [q.id for q in questions if f'id="{q.id}"' not in html]
     assert missing == []
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
     assert len(charts) == len(questions)
-    assert all(re.search(r'alt="[^"]{10,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert all(re.search(r'aria-label="[^"]{10,}"', t) and 'role="img"' in t for t in charts)
     assert EXPECT_TITLE[case] in html
     assert "rep.section(" not in html and "from zaitaku" not in html  # no code cells
     assert "デモ用の架空データ" in html                                # synthetic banner

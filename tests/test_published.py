@@ -151,7 +151,7 @@ def test_published_partial_options_show_dash(processed_dir, captured):
     assert "全国（公表値・令和4年度, n=1,741）" in q5 and "78.2%（1361/1741）" in q5
     assert "令和3年度の全国値ではありません" in q5
     assert "<td>–</td>" in q5
-    assert "72.8%" in q6_1 and "<img" in q6_1
+    assert "72.8%" in q6_1 and "<svg" in q6_1  # the inline SVG chart
 
 
 def test_published_missing_falls_back_to_computed(processed_dir, captured):
@@ -195,8 +195,8 @@ def test_published_missing_without_nation_omits_national_bar(one_prefecture_dir,
         rep.section(qid)
         html = captured[-1]
         assert "手元のデータも全国を含まないため、全国の値は表示していません" in html
-        assert "全国（" not in html.split("<img")[0]
-        assert "<img" in html
+        assert "全国（" not in html.split("<svg")[0]
+        assert "<svg" in html
 
 
 def test_published_demo_calibration(processed_dir):

@@ -60,10 +60,10 @@ def test_timing_notebook_executes_and_shows_the_slides(tmp_path):
     for it in load_items():  # a heading for each of the eight items, with its definition
         assert f'<h2 id="item-{it.id}">{it.label}</h2>' in html, it.kana
         assert it.definition in html
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
     assert len(charts) >= 2
     assert len(charts) == 4 + 8
-    assert all(re.search(r'alt="[^"]{20,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert all(re.search(r'aria-label="[^"]{20,}"', t) and 'role="img"' in t for t in charts)
     # what the slides show, recomputed from the transcribed tables
     assert "76（48.7%）" in html            # programme, 平成27年度 at 平成28年7月
     assert "▲14" in html and "+28" in html   # 増減
@@ -93,7 +93,7 @@ def test_timing_report_rendered_once_per_batch_and_reused(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert path.name == "implementation_timing.html"
     assert "（ア）" in html and "（ク）" in html and 'lang="ja"' in html
-    assert "<img" in html and "Traceback" not in html
+    assert "<svg" in html and "Traceback" not in html
     mtime = path.stat().st_mtime_ns
     assert render_timing_report(NOTEBOOKS_DIR, tmp_path) == path
     assert path.stat().st_mtime_ns == mtime  # unchanged inputs: not rendered again
