@@ -352,3 +352,19 @@ def test_explorer_html_escapes_names(explorer):
     q = replace(view.question, title="<b>危険</b>&")
     html_out = replace(view, section=replace(view.section, question=q)).html()
     assert "&lt;b&gt;危険&lt;/b&gt;&amp;" in html_out and "<b>危険</b>" not in html_out
+
+
+def test_show_and_save_a_section(tiny_dir, tmp_path):
+    """The tutorials' Section path: build_section -> show_section (HTML panel) -> save_section (CSV + PNG)."""
+    from zaitaku.analysis.aggregate import focus_of
+    from zaitaku.explore.explorer import save_section, show_section
+    from zaitaku.report.section import build_section
+
+    data = load_processed(tiny_dir)
+    s = build_section(data, "q1", focus_of(data, "322016"))
+    panel = show_section(s)._repr_html_()
+    assert 'class="chart zaitaku-chart"' in panel and "data:image/png;base64," in panel
+    assert "60.0%（3/5）" in panel and s.sentences[0] in panel
+    csv, png = save_section(s, tmp_path)
+    assert (csv.name, png.name) == ("322016_松江市_q1.csv", "322016_松江市_q1.png")
+    assert png.read_bytes().startswith(b"\x89PNG") and csv.read_bytes().startswith(b"\xef\xbb\xbf")

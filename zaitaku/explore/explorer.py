@@ -38,6 +38,7 @@ from zaitaku.explore.views import (
     responded,
     safe_name,
     save_section,
+    show_section,
 )
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
@@ -301,4 +302,4 @@ class Explorer:
 
 
 __all__ = ["DEFAULT_SCOPES", "EXPORTS_DIR", "SCOPES", "Explorer", "QuestionInfo", "View", "answers", "build_view",
-           "compare", "find_code", "find_focus", "municipality_label", "question_info", "responded", "save_section"]
+           "compare", "find_code", "find_focus", "municipality_label", "question_info", "responded", "save_section", "show_section"]

@@ -12,15 +12,13 @@ comparison scopes only) and its chart as PNG; in a notebook it displays itself::
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation, focus_of
@@ -47,14 +45,6 @@ NO_SAME_TYPE = "※ 手元のデータが全国を含まないため、全国の
 def safe_name(text: str) -> str:
     """A file-name-safe form of a (Japanese) name."""
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_")
-
-
-@contextlib.contextmanager
-def house_style() -> Iterator[None]:
-    """The house chart style for the charts drawn inside; the analyst's rcParams are restored after."""
-    with matplotlib.rc_context():
-        charts.use_house_style()
-        yield
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,12 +212,11 @@ def _chart_frame(q: Question, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def chart_png(section: Section) -> bytes | None:
-    """The section's chart as PNG, drawn in the house style without touching the analyst's settings."""
+    """The section's chart as PNG (the explorer shows and saves PNG), in the house style."""
     if not section.has_figures:
         return None
     drawn = dataclasses.replace(section, figures=_chart_frame(section.question, section.figures))
-    with house_style():
-        return charts.figure_png(drawn.chart())
+    return charts.figure_png(drawn.chart())  # drawn and saved inside charts.house_style(): rcParams untouched
 
 
 def _shown_figures(data: ProcessedData, q: Question, focus: Focus, scopes: tuple[str, ...]
@@ -290,8 +279,13 @@ def compare(data: ProcessedData, question_id: str, municipality: str | int,
     return build_view(data, question_id, find_focus(data, municipality), scopes)
 
 
+def show_section(section: Section) -> View:
+    """A Section as the explorer shows it (chart, sentence, figures table); displays itself in a notebook."""
+    return View(section, (), chart_png(section))
+
+
 def save_section(section: Section, folder: Path | str = EXPORTS_DIR) -> list[Path]:
     """Save a Section's figures (CSV, UTF-8 with BOM) and chart (PNG) as ``<code>_<name>_<question>``."""
     f = section.focus
     stem = safe_name(f"{f.code or f.pref_code}_{f.label}_{section.question.id}")
-    return View(section, (), chart_png(section)).save(folder, stem)
+    return show_section(section).save(folder, stem)
