@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from zaitaku import cli
+from zaitaku.analysis.processed import load_processed
 from zaitaku.ingest.layout import HeaderMapError
 from zaitaku.ingest.pipeline import IngestError, ingest, write_outputs
 from zaitaku.reference.codebook import load_codebook
@@ -35,7 +36,9 @@ Q7 = "問7 都道府県から受けている支援"
 Q4172 = "問4 ①-7.2 モニタリングしている評価指標"
 Q4171 = ("問4 ①-7.1 評価項目（指標）の設定", "回答")
 Q4232 = "問4 ②-3.2 医療・介護関係者の情報共有の方法"
-AS_NA = "answer to this question treated as 未回答"
+AS_NA = "この設問は未回答として扱いました"
+ROW_EXCLUDED = "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）"
+NOT_ASKED_KEPT = "非該当として扱いました（回答はこの一覧にだけ残ります）"
 SAPPORO = "011002"
 # 5-digit numbers that are both a 6-digit code without its leading zero and a 5-digit code
 # without check digit: 12203 = 北海道士別市 012203 or 千葉県 122033
@@ -128,15 +131,22 @@ def as_no_answer(expected: pd.DataFrame, code: str, qid: str, row_id: str = "") 
     return out
 
 
+def header_of(column: str) -> str:
+    """The header in a problem's column (``F列「問1 協議会の設置 | 回答」`` → ``問1 協議会の設置 | 回答``)."""
+    m = re.fullmatch(r"[A-Z]+列「(.*)」(?:（非表示）)?", column)
+    return m.group(1) if m else column
+
+
 def problems_as_tuples(problems: pd.DataFrame) -> set[tuple]:
-    return {(p.file, int(p.row), p.column, p.value, p.action) for p in problems.itertuples()}
+    return {(p.file, int(p.row), header_of(p.column), p.value, p.action) for p in problems.itertuples()}
 
 
 def run_cli(*args) -> tuple[int, str]:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
+    """Exit status and everything printed (stdout, then stderr)."""
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
         rc = cli.main([str(a) for a in args])
-    return rc, buf.getvalue()
+    return rc, buf.getvalue() + err.getvalue()
 
 
 # ---------------------------------------------------------------- fixtures
@@ -244,7 +254,7 @@ def test_meta_records_md5_of_the_unchanged_raw_file(demo_result, demo_raw):
     assert raw["name"] == "demo_r3.xlsx"
     assert raw["md5"] == hashlib.md5(path.read_bytes()).hexdigest()  # taken at ingest, still true now
     assert raw["bytes"] == path.stat().st_size
-    assert (raw["header_rows"], raw["data_rows"]) == (2, 1741)
+    assert (raw["header_rows"], raw["data_rows"]) == ([1, 2], 1741)  # Excel rows of the header block
 
 
 def test_cp932_csv_gives_identical_responses(csv_run, demo_result, demo_raw):
@@ -435,13 +445,13 @@ def test_one_row_header_with_custom_header_map(sample, expected, header_map, tmp
     path = write_grid(grid, tmp_path / "one_row.csv", "utf-8")
     result = ingest([path], header_map=map_path)
     assert result.problems.empty, result.problems.head()
-    assert result.meta["raw_files"][0]["header_rows"] == 1
+    assert result.meta["raw_files"][0]["header_rows"] == [1]
     assert result.municipalities.set_index("code").loc[SAPPORO, "source_row"] == row(grid, SAPPORO) + 1
     pd.testing.assert_frame_equal(result.responses, expected)
     # the same map through the CLI
     rc, out = run_cli("ingest", path, "--header-map", map_path, "--out", tmp_path / "out")
-    assert rc == 0 and f"{len(sample) - 2} municipalities" in out
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "responses.parquet"), expected)
+    assert rc == 0 and f"{len(sample) - 2} 市区町村" in out
+    pd.testing.assert_frame_equal(load_processed(tmp_path / "out").responses, expected)
 
 
 CIRCLED = "⓪①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬"
@@ -539,12 +549,22 @@ def test_ambiguous_number_without_a_name_is_reported(sample, tmp_path):
     grid.iat[i, 2] = ""  # no name to decide
     grid.iat[i, 1] = ""
     result = ingest([write_grid(grid, tmp_path / "ambiguous.csv")])
-    assert problems_as_tuples(result.problems) == {("ambiguous.csv", i + 1, CODE_COL, "12203", "row excluded")}
+    assert problems_as_tuples(result.problems) == {("ambiguous.csv", i + 1, CODE_COL, "12203", ROW_EXCLUDED)}
     assert "ambiguous" in result.problems["problem"].iloc[0]
     assert AMBIGUOUS[0] not in set(result.responses["municipality_code"])
 
 
-@pytest.mark.parametrize("blank", ["", "未回答", "無回答", "-", "－"])
+@pytest.mark.parametrize("mark", ["-", "－", "―", "該当なし", "非該当", "対象外"])
+def test_not_applicable_mark_is_not_asked_without_a_problem(sample, expected, tmp_path, mark):
+    code = _answered(sample, col(sample, *Q1))[2]
+    grid, _ = _damage(sample, code, col(sample, *Q1), mark)
+    result = ingest([write_grid(grid, tmp_path / "na.csv", "cp932")])
+    assert result.problems.empty
+    got = result.responses.query("municipality_code == @code and question_id == 'q1'")
+    assert got["value"].isna().all() and len(got) == 3  # options 1, 2 and na: not asked
+
+
+@pytest.mark.parametrize("blank", ["", "未回答", "無回答"])
 def test_blank_is_no_answer(sample, expected, header_map, tmp_path, blank):
     grid = sample.copy()
     answered = [c for c in sample.loc[2:, 0] if sample.iat[row(sample, c), col(sample, *Q1)] and
@@ -588,11 +608,10 @@ def test_identical_duplicate_is_kept_once(sample, expected, tmp_path):
     grid = pd.concat([sample, sample.iloc[[5]]], ignore_index=True)
     result = ingest([write_grid(grid, tmp_path / "dup.csv")])
     pd.testing.assert_frame_equal(result.responses, expected)
-    assert problems_as_tuples(result.problems) == {
-        ("dup.csv", 6, CODE_COL, code, "kept the first, identical row"),
-        ("dup.csv", len(grid), CODE_COL, code, "dropped: identical to the first"),
+    assert problems_as_tuples(result.problems) == {  # one row per repeat, naming the first
+        ("dup.csv", len(grid), CODE_COL, code, "最初の行と同じため読み飛ばしました"),
     }
-    assert result.problems["problem"].str.contains("appears 2 times").all()
+    assert result.problems["problem"].iloc[0] == f"市区町村 {code} の重複（最初の行: dup.csv 6 行目）"
     assert result.n_municipalities == len(sample) - 2
 
 
@@ -603,12 +622,11 @@ def test_conflicting_duplicate_is_excluded(sample, expected, tmp_path):
     extra.iat[0, col(sample, *Q1)] = "2"
     grid = pd.concat([sample, extra], ignore_index=True)
     result = ingest([write_grid(grid, tmp_path / "conflict.csv")])
-    action = "municipality excluded: resolve the duplicate in the raw file"
     assert problems_as_tuples(result.problems) == {
-        ("conflict.csv", i + 1, CODE_COL, code, action),
-        ("conflict.csv", len(grid), CODE_COL, code, action),
+        ("conflict.csv", i + 1, CODE_COL, code, "この市区町村は除外しました。元のファイルで重複を解消してください"),
+        ("conflict.csv", len(grid), CODE_COL, code, "回答が食い違うため、この市区町村は除外しました"),
     }
-    assert result.problems["problem"].str.contains("with different answers").all()
+    assert result.problems["problem"].str.contains("食い違います|回答が異なります").all()
     pd.testing.assert_frame_equal(result.responses, subset(expected, set(sample.loc[2:, 0]) - {code}))
     assert not result.municipalities.set_index("code").loc[code, "responded"]
 
@@ -619,9 +637,9 @@ def test_duplicate_across_two_files_names_each_file(sample, expected, tmp_path):
     second = write_grid(sample.iloc[[0, 1, *range(10, len(sample))]], tmp_path / "part2.csv")
     result = ingest([first, second])
     assert problems_as_tuples(result.problems) == {
-        ("part1.csv", 11, CODE_COL, code, "kept the first, identical row"),
-        ("part2.csv", 3, CODE_COL, code, "dropped: identical to the first"),
+        ("part2.csv", 3, CODE_COL, code, "最初の行と同じため読み飛ばしました"),
     }
+    assert "最初の行: part1.csv 11 行目" in result.problems["problem"].iloc[0]
     pd.testing.assert_frame_equal(result.responses, expected)
     assert [f["name"] for f in result.meta["raw_files"]] == ["part1.csv", "part2.csv"]
 
@@ -643,11 +661,11 @@ def test_unknown_municipality_code(sample, expected, tmp_path, case):
     elif case == "prefecture_code":
         bad, words = "320005", "prefecture"  # 島根県 itself
     else:
-        bad, words = "松江", "unknown municipality"
+        bad, words = "松江", "市区町村を特定できません"
     assert bad not in registry
     grid, line = _damage(sample, code, 0, bad)
     result = ingest([write_grid(grid, tmp_path / "codes.csv")])
-    assert problems_as_tuples(result.problems) == {("codes.csv", line, CODE_COL, bad, "row excluded")}
+    assert problems_as_tuples(result.problems) == {("codes.csv", line, CODE_COL, bad, ROW_EXCLUDED)}
     assert words in result.problems["problem"].iloc[0]
     pd.testing.assert_frame_equal(result.responses, subset(expected, set(sample.loc[2:, 0]) - {code}))
     assert result.n_municipalities == len(sample) - 3
@@ -660,9 +678,9 @@ def test_code_and_name_disagree(sample, expected, tmp_path):
     grid.iat[line - 1, 1] = sample.iat[8, 1]
     result = ingest([write_grid(grid, tmp_path / "names.csv")])
     assert problems_as_tuples(result.problems) == {
-        ("names.csv", line, CODE_COL, code, "row excluded: fix the code or the name in the raw file")
+        ("names.csv", line, CODE_COL, code, "行を除外しました。元のファイルのコードか名前を直してください")
     }
-    assert "disagree" in result.problems["problem"].iloc[0]
+    assert "一致しません" in result.problems["problem"].iloc[0]
     assert code not in set(result.responses["municipality_code"])
 
 
@@ -690,7 +708,7 @@ def test_invalid_multi_mark(sample, expected, tmp_path):
     result = ingest([write_grid(grid, tmp_path / "mark.csv")])
     column = "問7 都道府県から受けている支援 | 1. データ活用を含めた情報提供"
     assert problems_as_tuples(result.problems) == {("mark.csv", line, column, "△", AS_NA)}
-    assert "mark" in result.problems["problem"].iloc[0]
+    assert "選択の印" in result.problems["problem"].iloc[0]
     pd.testing.assert_frame_equal(result.responses, as_no_answer(expected, code, "q7"))
 
 
@@ -703,7 +721,7 @@ def test_invalid_list_entry(sample, expected, header_map, tmp_path):
     hm.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
     result = ingest([write_grid(grid, tmp_path / "lists.csv")], header_map=tmp_path / "map.csv")
     assert problems_as_tuples(result.problems) == {("lists.csv", i + 1, "q7(複数回答)", "1,11", AS_NA)}
-    assert "11 not option" in result.problems["problem"].iloc[0]
+    assert "11 はこの設問の選択肢ではありません" in result.problems["problem"].iloc[0]
     pd.testing.assert_frame_equal(result.responses, as_no_answer(expected, code, "q7"))
 
 
@@ -714,9 +732,9 @@ def test_answer_to_a_question_not_asked(sample, expected, tmp_path):
     grid.iat[line - 1, col(sample, Q4172, "5")] = "1"
     result = ingest([write_grid(grid, tmp_path / "skip.csv")])
     assert problems_as_tuples(result.problems) == {
-        ("skip.csv", line, Q4172, "2,5", "treated as not asked (非該当); the answer is kept only here")
+        ("skip.csv", line, Q4172, "2,5", NOT_ASKED_KEPT)
     }
-    assert "not asked" in result.problems["problem"].iloc[0]
+    assert "条件" in result.problems["problem"].iloc[0]
     assert result.problems["problem"].iloc[0].startswith("q4_1_7_2: ")
     pd.testing.assert_frame_equal(result.responses, expected)  # still 非該当
 
@@ -728,7 +746,7 @@ def test_exclusive_option_with_others(sample, expected, tmp_path):
     grid, line = _damage(sample, code, one, "1")
     result = ingest([write_grid(grid, tmp_path / "exclusive.csv")])
     assert problems_as_tuples(result.problems) == {("exclusive.csv", line, Q4232, "1,3", AS_NA)}
-    assert "exclusive option 3" in result.problems["problem"].iloc[0]
+    assert "排他的な選択肢 3" in result.problems["problem"].iloc[0]
     pd.testing.assert_frame_equal(result.responses, as_no_answer(expected, code, "q4_2_3_2"))
 
 
@@ -736,7 +754,7 @@ def test_column_not_in_the_header_map(sample, expected, tmp_path):
     grid = sample.copy()
     grid[len(grid.columns)] = ["備考", ""] + ["メモ"] * (len(grid) - 2)
     result = ingest([write_grid(grid, tmp_path / "extra.csv")])
-    assert problems_as_tuples(result.problems) == {("extra.csv", 2, "備考", "", "column ignored")}
+    assert problems_as_tuples(result.problems) == {("extra.csv", 2, "備考", "", "この列は読みませんでした")}
     pd.testing.assert_frame_equal(result.responses, expected)
 
 
@@ -746,7 +764,7 @@ def test_missing_question_columns(sample, expected, header_map, tmp_path):
     result = ingest([write_grid(grid, tmp_path / "no_q7.csv")])
     assert problems_as_tuples(result.problems) == {
         ("no_q7.csv", 2, "問7 都道府県から受けている支援", "",
-         "question left empty for this file's municipalities (未回答)")
+         "このファイルの市区町村はこの設問を未回答として扱いました")
     }
     want = expected.copy()
     q7_rows = want["question_id"] == "q7"
@@ -775,39 +793,38 @@ def test_named_encoding_that_does_not_fit(demo_raw, tmp_path):
     with pytest.raises(IngestError) as err:
         ingest([path], encoding="utf-8")
     msg = str(err.value)
-    assert str(path) in msg and "cannot decode the file as utf-8 (utf-8: byte 0x" in msg
-    assert "line 1" in msg  # the first header cell is already Japanese
+    assert str(path) in msg and "文字コード utf-8 のいずれでも読めません（utf-8: 1 行目" in msg  # the first header cell
     rc, out = run_cli("ingest", path, "--encoding", "utf-8", "--out", tmp_path / "out")
-    assert rc == 2 and "cannot decode" in out
+    assert rc == 2 and "読めません" in out and "Traceback" not in out
 
 
 def test_headers_that_match_nothing(tmp_path):
     path = tmp_path / "other_survey.csv"
     path.write_text("ID,氏名,年齢\n1,山田,40\n2,佐藤,51\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="none of its 3 column headers match") as err:
+    with pytest.raises(IngestError, match="市区町村名・コードとして読めるデータ行がありません") as err:
         ingest([path])
-    assert str(path) in str(err.value) and "'ID'" in str(err.value)
+    assert str(path) in str(err.value)
 
 
 def test_no_municipality_column(sample, header_map, tmp_path):
     grid = sample.drop(columns=[0, 1, 2])
-    with pytest.raises(IngestError, match="no municipality code or name column") as err:
+    with pytest.raises(IngestError, match="市区町村名・コードとして読めるデータ行がありません") as err:
         ingest([write_grid(grid, tmp_path / "anonymous.csv")])
     assert "anonymous.csv" in str(err.value)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(IngestError, match="no such file"):
+    with pytest.raises(IngestError, match="ファイルがありません"):
         ingest([tmp_path / "nowhere.csv"])
 
 
 @pytest.mark.parametrize(
     ("column", "old", "new", "words"),
     [
-        ("question_id", "q1", "q99", "column question_id: unknown question 'q99'"),
-        ("kind", "answer", "anwser", "column kind: unknown kind 'anwser'"),
-        ("row_id", "med_assoc", "medical", "column row_id: 'medical' is not a row of q2"),
-        ("option_id", "13", "14", "column option_id: '14' is not an option of q4_1_7_2"),
+        ("question_id", "q1", "q99", "question_id 列: 設問「q99」は調査票にありません"),
+        ("kind", "answer", "anwser", "kind 列: 「anwser」は使えません"),
+        ("row_id", "med_assoc", "medical", "row_id 列: 「medical」は q2 の行ではありません"),
+        ("option_id", "13", "14", "option_id 列: 「14」は q4_1_7_2 の選択肢ではありません"),
     ],
 )
 def test_bad_header_map_names_file_and_row(header_map, sample, tmp_path, column, old, new, words):
@@ -822,7 +839,7 @@ def test_bad_header_map_names_file_and_row(header_map, sample, tmp_path, column,
                 if f",{new}," in f"{text},")
     with pytest.raises(HeaderMapError) as err:
         ingest([write_grid(sample, tmp_path / "sample.csv")], header_map=path)
-    assert f"{path}, row {line}" in str(err.value)
+    assert f"{path} {line} 行目" in str(err.value)
     assert words in str(err.value)
 
 
@@ -858,8 +875,8 @@ def test_damaged_copy_gives_one_located_problem_per_damage(grid, demo_result, tm
     assert problems_as_tuples(result.problems) == {
         (f, ia + 1, "問1 協議会の設置 | 回答", "7", AS_NA),
         (f, ib + 1, "問7 都道府県から受けている支援 | 1. データ活用を含めた情報提供", "△", AS_NA),
-        (f, ic + 1, CODE_COL, wrong, "row excluded"),
-        (f, id_ + 1, Q4172, "4", "treated as not asked (非該当); the answer is kept only here"),
+        (f, ic + 1, CODE_COL, wrong, ROW_EXCLUDED),
+        (f, id_ + 1, Q4172, "4", NOT_ASKED_KEPT),
         (f, ie + 1, Q4232, "1,3", AS_NA),
     }
     assert len(result.problems) == 5
@@ -873,7 +890,14 @@ def test_damaged_copy_gives_one_located_problem_per_damage(grid, demo_result, tm
 # ---------------------------------------------------------------- 5. CLI and atomic output
 
 
-OUTPUTS = {"responses.parquet", "municipalities.parquet", "shares.parquet", "problems.csv", "ingest_meta.json"}
+MEMBERS = ("responses", "municipalities", "shares", "problems")
+
+
+def outputs(out: Path) -> dict[str, Path]:
+    """The members ingest_meta.json lists, plus the meta and the fixed-name problems.csv."""
+    from zaitaku.analysis.processed import member_paths
+
+    return {**member_paths(out), "meta": out / "ingest_meta.json", "problems.csv": out / "problems.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -886,23 +910,25 @@ def cli_out(demo_raw, tmp_path_factory):
 def test_cli_writes_every_output(cli_out):
     rc, printed, out = cli_out
     assert rc == 0
-    assert "1,741 municipalities" in printed and "0 problems" in printed and "synthetic" in printed
-    assert {p.name for p in out.iterdir()} == OUTPUTS  # nothing else, no .tmp leftovers
+    assert "1,741 市区町村" in printed and "問題 0 件" in printed and "架空" in printed
+    listed = {p.name for p in outputs(out).values()}
+    assert {p.name for p in out.iterdir()} == listed | {".zaitaku.lock"}  # nothing else, no .tmp leftovers
+    assert len(listed) == 6
 
 
 def test_cli_responses_and_municipalities(cli_out, demo_result, demo_survey):
     _, _, out = cli_out
-    responses = pd.read_parquet(out / "responses.parquet")
+    responses = pd.read_parquet(outputs(out)["responses"])
     pd.testing.assert_frame_equal(responses, demo_result.responses)
     assert str(responses["value"].dtype) == "Int8"
-    munis = pd.read_parquet(out / "municipalities.parquet")
+    munis = pd.read_parquet(outputs(out)["municipalities"])
     assert len(munis) == 1741 and munis["responded"].all()
     assert set(munis["code"]) == set(demo_survey.codes)
 
 
 def test_cli_shares_match_the_responses(cli_out, demo_survey):
     _, _, out = cli_out
-    shares = pd.read_parquet(out / "shares.parquet")
+    shares = pd.read_parquet(outputs(out)["shares"])
     assert set(shares["scope"]) >= {"municipality", "prefecture", "nation"}
     nation = shares[(shares["scope"] == "nation") & (shares["question_id"] == "q1")].set_index("option_id")
     q1 = demo_survey.answers[("q1", "")]
@@ -918,12 +944,15 @@ def test_cli_problems_csv_and_meta(cli_out, demo_raw):
     _, _, out = cli_out
     raw = (out / "problems.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert raw.decode("utf-8-sig").splitlines() == ["file,row,column,value,problem,action"]
+    assert raw.decode("utf-8-sig").splitlines() == ["ファイル,行,列,値,問題,対応"]
+    assert raw == outputs(out)["problems"].read_bytes()
     meta = json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))
     assert meta["synthetic"] is True and meta["n_municipalities"] == 1741 and meta["n_problems"] == 0
     (f,) = meta["raw_files"]
     assert f["md5"] == md5(demo_raw / "demo_r3.xlsx")
-    assert meta["responses_md5"] == md5(out / "responses.parquet")
+    assert meta["responses_md5"] == md5(outputs(out)["responses"])
+    for key in MEMBERS:
+        assert meta["members"][key]["md5"] == md5(outputs(out)[key])
 
 
 def test_cli_problems_csv_with_problems(sample, tmp_path):
@@ -931,13 +960,13 @@ def test_cli_problems_csv_with_problems(sample, tmp_path):
     grid, line = _damage(sample, code, col(sample, *Q1), "７")
     path = write_grid(grid, tmp_path / "京都府_回答.csv", "cp932")
     rc, printed = run_cli("ingest", path, "--out", tmp_path / "out")
-    assert rc == 0 and "1 problems" in printed and "京都府_回答.csv" in printed
+    assert rc == 0 and "問題 1 件" in printed and "京都府_回答.csv" in printed
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, encoding="utf-8-sig")
     assert problems.to_dict("records") == [{
-        "file": "京都府_回答.csv", "row": str(line), "column": "問1 協議会の設置 | 回答", "value": "7",
-        "problem": problems["problem"].iloc[0], "action": AS_NA,
+        "ファイル": "京都府_回答.csv", "行": str(line), "列": "G列「問1 協議会の設置 | 回答」", "値": "7",
+        "問題": problems["問題"].iloc[0], "対応": AS_NA,
     }]
-    assert problems["problem"].iloc[0].startswith("q1: not an option")
+    assert problems["問題"].iloc[0].startswith("q1: この設問の選択肢ではありません")
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -959,42 +988,32 @@ def test_failed_write_leaves_previous_output_intact(sample, tmp_path, monkeypatc
     first = write_grid(sample, tmp_path / "first.csv")
     assert run_cli("ingest", first, "--out", out)[0] == 0
     before = _snapshot(out)
-    assert set(before) == OUTPUTS
+    old = load_processed(out).responses
 
     code = _answered(sample, col(sample, *Q1))[0]
     second = write_grid(_damage(sample, code, col(sample, *Q1), "9")[0], tmp_path / "second.csv")
-    # 1. the first output fails: nothing changes
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", _broken_writer())
-    with pytest.raises(OSError, match="No space left"):
-        run_cli("ingest", second, "--out", out)
-    assert _snapshot(out) == before
-    monkeypatch.undo()
+    # the first member, or the last one written before the commit, fails: nothing changes
+    for method in ("to_parquet", "to_csv"):
+        monkeypatch.setattr(pd.DataFrame, method, _broken_writer())
+        with pytest.raises(OSError, match="No space left"):
+            run_cli("ingest", second, "--out", out)
+        monkeypatch.undo()
+        assert _snapshot(out) == before  # no new member, no temporary file left behind
+        pd.testing.assert_frame_equal(load_processed(out).responses, old)
 
-    # 2. problems.csv fails after the parquet files were replaced: it and the meta stay as they were
-    monkeypatch.setattr(pd.DataFrame, "to_csv", _broken_writer())
-    with pytest.raises(OSError, match="No space left"):
-        run_cli("ingest", second, "--out", out)
-    monkeypatch.undo()
-    after = _snapshot(out)
-    assert set(after) == OUTPUTS  # no temporary files left behind
-    assert after["problems.csv"] == before["problems.csv"]
-    assert after["ingest_meta.json"] == before["ingest_meta.json"]
-    assert after["responses.parquet"] != before["responses.parquet"]
-    # the meta still describes the previous responses, so the mismatch is detectable
-    meta = json.loads(after["ingest_meta.json"])
-    assert meta["responses_md5"] == hashlib.md5(before["responses.parquet"]).hexdigest()
-
-    # 3. a clean run replaces everything
+    # a clean run replaces everything
     assert run_cli("ingest", second, "--out", out)[0] == 0
     final = _snapshot(out)
-    assert set(final) == OUTPUTS and final["problems.csv"] != before["problems.csv"]
+    assert final["problems.csv"] != before["problems.csv"]
+    assert not set(before) - {"ingest_meta.json", "problems.csv", ".zaitaku.lock"} & set(final)  # old members gone
+    assert not load_processed(out).responses.equals(old)
 
 
 def test_write_outputs_twice_is_byte_stable_for_data(demo_result, processed_dir, tmp_path):
     out = tmp_path / "again"
     write_outputs(demo_result, out)
-    for name in ("responses.parquet", "municipalities.parquet", "shares.parquet", "problems.csv"):
-        assert md5(out / name) == md5(processed_dir / name), name
+    for key in MEMBERS:
+        assert md5(outputs(out)[key]) == md5(outputs(processed_dir)[key]), key
 
 
 def test_raw_folder_untouched_by_cli(demo_raw, cli_out):

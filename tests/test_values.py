@@ -9,6 +9,7 @@ import pytest
 from zaitaku.ingest.values import (
     CellError,
     is_blank,
+    is_not_asked,
     normalize_cell,
     parse_code,
     parse_flag,
@@ -47,9 +48,19 @@ def test_normalize_cell(raw, expected):
     assert normalize_cell(raw) == expected
 
 
-@pytest.mark.parametrize("text", ["", "nan", "NaN", "None", "null", "-", "ー", "―", "未回答", "無回答"])
+@pytest.mark.parametrize("text", ["", "nan", "NaN", "None", "null", "未回答", "無回答"])
 def test_blank_spellings(text):
     assert is_blank(text)
+
+
+@pytest.mark.parametrize("text", ["-", "−", "―", "ー", "－", "該当なし", "非該当", "対象外", " 対象外 "])
+def test_not_applicable_marks_are_not_asked_not_blank(text):
+    assert is_not_asked(text) and not is_blank(text)
+
+
+@pytest.mark.parametrize("text", ["--", "0", "設置していない", ""])
+def test_other_text_is_not_a_not_applicable_mark(text):
+    assert not is_not_asked(text)
 
 
 @pytest.mark.parametrize("text", ["0", "1", "×", "設置している", "--"])
@@ -89,7 +100,7 @@ def test_parse_code_accepts(raw, options, expected):
     assert parse_code(raw, options, labels) == expected
 
 
-@pytest.mark.parametrize("raw", ["", None, math.nan, "  ", "未回答", "無回答", "-", "ー"])
+@pytest.mark.parametrize("raw", ["", None, math.nan, "  ", "未回答", "無回答"])
 def test_parse_code_blank_is_none(raw):
     assert parse_code(raw, Q1, Q1_LABELS) is None
 
@@ -128,7 +139,7 @@ def test_flag_selected(raw):
     assert parse_flag(raw) is True
 
 
-@pytest.mark.parametrize("raw", ["0", 0, 0.0, "０", "×", "x", "X", "false", "no", "□", "☐", "-", "未回答"])
+@pytest.mark.parametrize("raw", ["0", 0, 0.0, "０", "×", "x", "X", "false", "no", "□", "☐", "未回答"])
 def test_flag_not_selected(raw):
     assert parse_flag(raw) is False
 
@@ -140,7 +151,7 @@ def test_flag_blank(raw):
 
 @pytest.mark.parametrize("raw", ["2", "△", "◎", "?", "はい", "11"])
 def test_flag_rejects(raw):
-    with pytest.raises(CellError, match="mark"):
+    with pytest.raises(CellError, match="選択の印"):
         parse_flag(raw)
 
 
@@ -167,13 +178,39 @@ def test_parse_list(raw, expected):
     assert parse_list(raw, Q6) == frozenset(expected)
 
 
-@pytest.mark.parametrize("raw", ["", None, "未回答", "-"])
+@pytest.mark.parametrize("raw", ["", None, "未回答"])
 def test_parse_list_blank_is_none(raw):
     assert parse_list(raw, Q6) is None
 
 
 def test_parse_list_names_the_bad_parts():
-    with pytest.raises(CellError, match=r"0, 14 not option"):
+    with pytest.raises(CellError, match=r"0, 14 はこの設問の選択肢ではありません"):
         parse_list("0,3,14", Q6)
     with pytest.raises(CellError):
         parse_list("1,x", Q6)
+
+
+@pytest.mark.parametrize(
+    ("raw", "options", "labels", "expected"),
+    [
+        ("1.1年未満", ("1", "2", "3"), {"1": "1年未満", "2": "1年以上3年未満", "3": "3年以上"}, "1"),
+        ("2.1年以上3年未満", ("1", "2", "3"), {"1": "1年未満", "2": "1年以上3年未満", "3": "3年以上"}, "2"),
+        ("4.4つの場面で設定", ("4", "5"), {"4": "4つの場面で設定", "5": "特に設定はしていない"}, "4"),
+    ],
+)
+def test_code_followed_by_a_label_that_starts_with_a_digit(raw, options, labels, expected):
+    assert parse_code(raw, options, labels) == expected
+
+
+def test_prefecture_wording_through_the_value_map():
+    assert parse_code("設置済", Q1, Q1_LABELS, {"設置済": "1", "未設置": "2"}) == "1"
+    assert parse_code(" 未設置 ", Q1, Q1_LABELS, {"設置済": "1", "未設置": "2"}) == "2"
+    with pytest.raises(CellError):
+        parse_code("設置済", Q1, Q1_LABELS)  # without the value map it is not an option
+
+
+@pytest.mark.parametrize("raw", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "=A1*2"])
+def test_excel_error_values_are_cell_errors(raw):
+    for parse in (lambda v: parse_code(v, Q1), parse_flag, lambda v: parse_list(v, Q6)):
+        with pytest.raises(CellError, match="Excel のエラー値|値のない数式"):
+            parse(raw)

@@ -12,6 +12,7 @@ import sys
 # sub-command name -> module that implements it (help text is the module's first docstring line)
 COMMANDS: dict[str, str] = {
     "demo": "zaitaku.demo.generate",
+    "draft-map": "zaitaku.ingest.draft_map",
     "ingest": "zaitaku.ingest.pipeline",
     "render": "zaitaku.render.batch",
 }

@@ -1,7 +1,12 @@
 """The processed data set (``data/processed``) as one loaded object, cached per folder.
 
-``zaitaku ingest`` writes it; reports, the explorer and the deck read it through
-:func:`load_processed`.
+``zaitaku ingest`` writes it as one unit: the member files carry new unique names and
+``ingest_meta.json`` (replaced atomically, last) lists them with their md5 — that replacement is
+the commit point. :func:`load_processed` reads only the members the meta lists and checks their
+md5, so a mixed set (old members beside a new meta, or the reverse) is refused with a message.
+A folder written before members were listed (fixed names, no ``members``) is still read.
+
+Ingest and anything that loads the folder exclude each other with :func:`processed_lock`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,75 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 
+from zaitaku.files import atomic
 from zaitaku.reference.codebook import Codebook, load_codebook
+
+META_NAME = "ingest_meta.json"
+LOCK_NAME = ".zaitaku.lock"
+MEMBERS = ("responses", "municipalities", "shares", "problems")
+LEGACY_NAMES = {"responses": "responses.parquet", "municipalities": "municipalities.parquet",
+                "shares": "shares.parquet", "problems": "problems.csv"}
+
+
+class ProcessedDataError(RuntimeError):
+    """The processed folder is missing, unreadable or a mixed set; the message is for staff (Japanese)."""
+
+
+def processed_lock(data_dir: Path | str, timeout: float = -1) -> FileLock:
+    """The lock that ingest holds while it writes ``data_dir`` (``<data_dir>/.zaitaku.lock``).
+
+    Use it as a context manager around loading: ``with processed_lock(d): data = load_processed(d)``.
+    ``timeout`` in seconds (-1 waits for ever); on timeout ``filelock.Timeout`` is raised.
+    The folder is created if missing so that the lock file can exist.
+    """
+    d = Path(data_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / LOCK_NAME), timeout=timeout)
+
+
+def member_paths(data_dir: Path | str, meta: dict | None = None) -> dict[str, Path]:
+    """Paths of the members a meta lists (fixed names for a folder written before members existed)."""
+    d = Path(data_dir)
+    if meta is None:
+        meta = read_meta(d)
+    members = meta.get("members")
+    if isinstance(members, dict) and members:
+        return {k: d / str(v["file"]) for k, v in members.items()}
+    return {k: d / n for k, n in LEGACY_NAMES.items()}
+
+
+def read_meta(data_dir: Path | str) -> dict:
+    path = Path(data_dir) / META_NAME
+    if not path.exists():
+        raise ProcessedDataError(f"{path} がありません: 先に `zaitaku ingest`（または `make demo`）を実行してください")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProcessedDataError(f"{path} を読めません（{exc}）: `zaitaku ingest` をやり直してください") from None
+    if not isinstance(meta, dict):
+        raise ProcessedDataError(f"{path} の形式が違います: `zaitaku ingest` をやり直してください")
+    return meta
+
+
+def verify_members(data_dir: Path | str, meta: dict) -> dict[str, Path]:
+    """The member paths, after checking that each exists and has the md5 the meta lists."""
+    paths = member_paths(data_dir, meta)
+    members = meta.get("members") if isinstance(meta.get("members"), dict) else {}
+    for key, path in paths.items():
+        if key == "shares" and not path.exists() and not members:
+            continue  # written by an older ingest: computed on load
+        if not path.exists():
+            raise ProcessedDataError(
+                f"{path.parent}: {META_NAME} が示す {path.name} がありません（取り込みが途中で止まった可能性）。"
+                "`zaitaku ingest` をやり直してください")
+        want = (members.get(key) or {}).get("md5")
+        if want and atomic.md5_file(path) != want:
+            raise ProcessedDataError(
+                f"{path}: 内容が {META_NAME} の記録（md5 {want}）と一致しません。"
+                "新旧のデータが混在しているため読み込みを中止しました。`zaitaku ingest` をやり直してください")
+    return paths
 
 
 @dataclass(frozen=True)
@@ -58,25 +130,29 @@ class ProcessedData:
 
 
 @lru_cache(maxsize=4)
-def _load(data_dir: str, stamp: float) -> ProcessedData:
+def _load(data_dir: str, stamp: int) -> ProcessedData:
     d = Path(data_dir)
-    meta = json.loads((d / "ingest_meta.json").read_text(encoding="utf-8"))
-    responses = pd.read_parquet(d / "responses.parquet")
-    municipalities = pd.read_parquet(d / "municipalities.parquet")
-    shares_path = d / "shares.parquet"
-    if shares_path.exists():
-        shares = pd.read_parquet(shares_path)
-    else:  # written by an older ingest
-        from zaitaku.analysis.aggregate import compute_shares
+    meta = read_meta(d)
+    paths = verify_members(d, meta)
+    try:
+        responses = pd.read_parquet(paths["responses"])
+        municipalities = pd.read_parquet(paths["municipalities"])
+        if paths["shares"].exists():
+            shares = pd.read_parquet(paths["shares"])
+        else:  # written by an older ingest
+            from zaitaku.analysis.aggregate import compute_shares
 
-        shares = compute_shares(responses, municipalities)
+            shares = compute_shares(responses, municipalities)
+    except (OSError, ValueError) as exc:
+        raise ProcessedDataError(f"{d}: 処理済みデータを読めません（{exc}）。`zaitaku ingest` をやり直してください") from None
     return ProcessedData(responses, municipalities, shares, meta, d)
 
 
 def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
-    """Load processed data (cached until ``ingest_meta.json`` changes)."""
+    """Load processed data (cached until ``ingest_meta.json`` changes); a mixed set is refused."""
     d = Path(data_dir).resolve()
-    meta = d / "ingest_meta.json"
+    meta = d / META_NAME
     if not meta.exists():
-        raise FileNotFoundError(f"{meta} not found: run `zaitaku ingest` (or `make demo`) first")
-    return _load(str(d), meta.stat().st_mtime_ns)
+        raise ProcessedDataError(f"{meta} がありません: 先に `zaitaku ingest`（または `make demo`）を実行してください")
+    st = meta.stat()
+    return _load(str(d), st.st_mtime_ns ^ st.st_ino)

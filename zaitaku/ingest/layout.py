@@ -1,37 +1,47 @@
 """The survey export's column layout and the editable header-mapping table.
 
-A raw export has a one- or two-row header. Every column is mapped to what it holds through a
-header map (CSV, UTF-8) with the columns:
+A raw export has a header block of one or more rows (found by :mod:`zaitaku.ingest.header`). Every
+column is mapped to what it holds through a header map (CSV; UTF-8 with or without BOM, or cp932)
+with the columns:
 
 ===========  ==================================================================================
-header       the column's header as it appears; for a two-row header the two cells joined by
-             ``" | "`` (a merged top cell repeats over the columns below it)
+header       the column's header as it appears, header rows joined by ``" | "`` (merged cells
+             repeat over their range); for ``value`` rows the answer text as written
 kind         ``code`` municipality code · ``name`` municipality name · ``prefecture`` prefecture
-             name · ``answer`` a single answer as an option code · ``flag`` one option of a
-             multi-select as 1/0 or ○/●/✓ · ``list`` a multi-select as a list such as "1,3,5" ·
-             ``text`` free text of an その他 option · ``synthetic`` marks demo data · ``ignore``
-question_id  codebook question id (``answer``, ``flag``, ``list``, ``text``)
+             name · ``answer`` a single answer (code, ``1.label``, ①, or text via ``value`` rows)
+             · ``choice`` one option column of a single-choice question marked ○ (a ○ grid) ·
+             ``flag`` one option of a multi-select marked 1/0 or ○/●/✓ · ``list`` a multi-select
+             as a list such as "1,3,5" · ``text`` free text of an その他 option · ``value`` the
+             prefecture's wording of an option (value map) · ``synthetic`` marks demo data ·
+             ``ignore``
+question_id  codebook question id
 row_id       matrix row id (matrix questions only)
-option_id    option id (``flag`` and ``text`` only)
+option_id    option id (``choice``, ``flag``, ``text``, ``value``)
+column       optional Excel column letter: the row applies to that column only (two columns
+             with the same header, e.g. a hidden copy)
+confidence,  written by ``zaitaku draft-map`` for the reviewer; ignored when reading
+reason
 ===========  ==================================================================================
 
 ``default_header_map`` writes the map of the standard layout (the one ``zaitaku demo`` writes);
-copy it with ``zaitaku ingest --write-header-map my_map.csv``, edit the ``header`` cells to match
-another export, and pass it with ``--header-map my_map.csv``.
+``zaitaku draft-map RAW --out MAP.csv`` drafts one for any other layout.
 """
 
 from __future__ import annotations
 
+import io
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from zaitaku.reference.codebook import Codebook
 
-KINDS = ("code", "name", "prefecture", "answer", "flag", "list", "text", "synthetic", "ignore")
+KINDS = ("code", "name", "prefecture", "answer", "choice", "flag", "list", "text", "value", "synthetic", "ignore")
 HEADER_MAP_COLUMNS = ("header", "kind", "question_id", "row_id", "option_id")
+OPTIONAL_COLUMNS = ("column", "confidence", "reason")
+MAP_ENCODINGS = ("utf-8-sig", "cp932")
 SEP = " | "
 CODE_HEADER = "市区町村コード"
 PREF_HEADER = "都道府県名"
@@ -52,11 +62,37 @@ class ColumnSpec:
     option_id: str = ""
 
 
+@dataclass
+class HeaderMap:
+    """A validated map: specs by header, by (header, Excel column) and the value map."""
+
+    by_header: dict[str, ColumnSpec] = field(default_factory=dict)
+    by_column: dict[tuple[str, str], ColumnSpec] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # question_id -> {text: option}
+
+    def spec(self, header: str, column: str) -> ColumnSpec | None:
+        return self.by_column.get((header, column)) or self.by_header.get(header)
+
+    def __contains__(self, header: str) -> bool:
+        return header in self.by_header
+
+    def __getitem__(self, header: str) -> ColumnSpec:
+        return self.by_header[header]
+
+    def __len__(self) -> int:
+        return len(self.by_header) + len(self.by_column)
+
+
 def clean_header(text: object) -> str:
     """Normalize a header cell for matching: NFKC, collapsed whitespace."""
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
     return " ".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def value_key(text: object) -> str:
+    """Key of an answer written as text, for the value map: NFKC without spaces."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
 def standard_columns(codebook: Codebook) -> list[tuple[str, str, ColumnSpec]]:
@@ -102,42 +138,74 @@ def default_header_map(codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(HEADER_MAP_COLUMNS))
 
 
-def validate_header_map(df: pd.DataFrame, codebook: Codebook, source: str) -> dict[str, ColumnSpec]:
-    """Check a header map against the codebook; return {normalized header: spec}."""
+def validate_header_map(df: pd.DataFrame, codebook: Codebook, source: str) -> HeaderMap:
+    """Check a header map against the codebook (messages in Japanese naming file, row and value)."""
     missing = [c for c in HEADER_MAP_COLUMNS if c not in df.columns]
     if missing:
-        raise HeaderMapError(f"{source}: header map lacks column(s) {missing}; needs {list(HEADER_MAP_COLUMNS)}")
+        raise HeaderMapError(f"{source}: 対応表に列 {', '.join(missing)} がありません"
+                             f"（必要な列: {', '.join(HEADER_MAP_COLUMNS)}）")
     df = df.fillna("").astype(str)
-    out: dict[str, ColumnSpec] = {}
-    for i, r in enumerate(df.itertuples(index=False), start=2):  # row 1 is the CSV header
-        where = f"{source}, row {i}"
-        header = clean_header(r.header)
+    out = HeaderMap()
+    has_col = "column" in df.columns
+    for i, r in enumerate(df.to_dict("records"), start=2):  # row 1 is the CSV header
+        where = f"{source} {i} 行目"
+        header = clean_header(r["header"])
+        kind = r["kind"].strip()
+        if not header and not kind:
+            continue
         if not header:
-            raise HeaderMapError(f"{where}: empty header")
-        if header in out:
-            raise HeaderMapError(f"{where}: header {header!r} mapped twice")
-        if r.kind not in KINDS:
-            raise HeaderMapError(f"{where}, column kind: unknown kind {r.kind!r} (kinds: {', '.join(KINDS)})")
-        spec = ColumnSpec(r.kind, r.question_id.strip(), r.row_id.strip(), r.option_id.strip())
-        if r.kind in ("answer", "flag", "list", "text"):
+            raise HeaderMapError(f"{where}: header 列が空です")
+        if kind not in KINDS:
+            raise HeaderMapError(f"{where} kind 列: 「{kind}」は使えません（使える値: {', '.join(KINDS)}）")
+        spec = ColumnSpec(kind, r["question_id"].strip(), r["row_id"].strip(), r["option_id"].strip())
+        if kind in ("answer", "choice", "flag", "list", "text", "value"):
             try:
                 q = codebook[spec.question_id]
             except KeyError:
-                raise HeaderMapError(f"{where}, column question_id: unknown question {spec.question_id!r}") from None
-            if spec.row_id not in q.row_ids:
-                raise HeaderMapError(
-                    f"{where}, column row_id: {spec.row_id!r} is not a row of {q.id} ({', '.join(q.row_ids) or 'none'})"
-                )
-            if r.kind in ("flag", "text") and spec.option_id not in q.option_ids:
-                raise HeaderMapError(f"{where}, column option_id: {spec.option_id!r} is not an option of {q.id}")
-            if r.kind == "answer" and q.is_multi:
-                raise HeaderMapError(f"{where}: kind 'answer' needs a single-choice question; {q.id} is {q.type}")
-            if r.kind in ("flag", "list") and not q.is_multi:
-                raise HeaderMapError(f"{where}: kind {r.kind!r} needs a multi-select question; {q.id} is {q.type}")
-        out[header] = spec
+                raise HeaderMapError(f"{where} question_id 列: 設問「{spec.question_id}」は調査票にありません") from None
+            if kind != "value" and spec.row_id not in q.row_ids:
+                raise HeaderMapError(f"{where} row_id 列: 「{spec.row_id}」は {q.id} の行ではありません"
+                                     f"（行: {', '.join(q.row_ids) or 'なし'}）")
+            if kind in ("flag", "text", "choice", "value") and spec.option_id not in q.option_ids:
+                raise HeaderMapError(f"{where} option_id 列: 「{spec.option_id}」は {q.id} の選択肢ではありません"
+                                     f"（選択肢: {', '.join(q.option_ids)}）")
+            if kind in ("answer", "choice") and q.is_multi:
+                raise HeaderMapError(f"{where}: kind {kind} は単一回答の設問用です。{q.id} は {q.type} です")
+            if kind in ("flag", "list") and not q.is_multi:
+                raise HeaderMapError(f"{where}: kind {kind} は複数回答の設問用です。{q.id} は {q.type} です")
+        if kind == "value":
+            out.values.setdefault(spec.question_id, {})[value_key(r["header"])] = spec.option_id
+            continue
+        column = r.get("column", "").strip().upper() if has_col else ""
+        if column:
+            if (header, column) in out.by_column:
+                raise HeaderMapError(f"{where}: 見出し「{header}」（列 {column}）が 2 回あります")
+            out.by_column[(header, column)] = spec
+            continue
+        if header in out.by_header:
+            raise HeaderMapError(f"{where}: 見出し「{header}」が 2 回あります（同じ見出しの列を分けるには column 列に Excel の列名を書きます）")
+        out.by_header[header] = spec
     return out
 
 
-def read_header_map(path: Path, codebook: Codebook) -> dict[str, ColumnSpec]:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+def read_header_map(path: Path, codebook: Codebook) -> HeaderMap:
+    """Read a map CSV saved as UTF-8 (with or without BOM) or cp932 (Excel's 「CSV」)."""
+    path = Path(path)
+    if not path.exists():
+        raise HeaderMapError(f"{path}: 対応表のファイルがありません")
+    if path.is_dir():
+        raise HeaderMapError(f"{path}: フォルダです。対応表の CSV ファイルを指定してください")
+    data = path.read_bytes()
+    for enc in MAP_ENCODINGS:
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise HeaderMapError(f"{path}: 対応表を UTF-8 としても cp932 としても読めません。CSV で保存し直してください")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a map error
+        raise HeaderMapError(f"{path}: 対応表を CSV として読めません（{str(exc).splitlines()[0]}）") from None
     return validate_header_map(df, codebook, str(path))

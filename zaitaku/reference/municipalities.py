@@ -329,9 +329,12 @@ def _resolve_code(value: str | int | float, pref: str | None) -> str:
     return code
 
 
+_FOOTNOTE = re.compile(r"(?:※|\*|＊|注)\s*[0-9０-９]*|[（(](?:注|※)[^）)]*[）)]|[0-9０-９]+\)$")
+
+
 def _resolve_name(value: str, pref: str | None) -> str:
     idx = _index()
-    key = _key(value)
+    key = _key(_FOOTNOTE.sub("", value))
     for pc, pname in idx.pref_names.items():
         pkey = _key(pname)
         if key == pkey:
@@ -401,6 +404,10 @@ def resolve(value: str | int | float, prefecture: str | int | None = None) -> st
             raise CodeError(f"{value!r}: empty")
         if not _CODE_LIKE.fullmatch(s):
             return _resolve_name(value, pref)
+        digits = re.sub(rf"[\s{_DASHES}]", "", s)
+        if digits.isascii() and digits.isdigit() and len(digits) <= 5:
+            # "14702" typed or stored without its leading zero: the registered reading wins
+            return _resolve_code(int(digits), pref)
     return _resolve_code(value, pref)
 
 
@@ -408,3 +415,39 @@ def municipality(code_or_name: str | int | float, prefecture: str | int | None =
     """The registry row (a Series) of one municipality; see :func:`resolve` for accepted input."""
     code = resolve(code_or_name, prefecture)
     return load_registry().iloc[_index().codes[code]].copy()
+
+
+def looks_like_municipality(value: object) -> str | None:
+    """Fast check (no suggestions): ``"code"`` for a registered code, ``"name"`` for a registered name.
+
+    Names may carry the prefecture, a 郡, spaces and a footnote mark (※1); codes may have lost
+    their leading zero. Used to find where the data rows of a table start.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        try:
+            _resolve_code(value, None)
+            return "code"
+        except CodeError:
+            return None
+    s = unicodedata.normalize("NFKC", str(value)).strip()
+    if not s or len(s) > 40:
+        return None
+    idx = _index()
+    if _CODE_LIKE.fullmatch(s):
+        try:
+            resolve(s)
+            return "code"
+        except CodeError:
+            return None
+    key = _key(_FOOTNOTE.sub("", s))
+    for pname in idx.pref_names.values():
+        pk = _key(pname)
+        if key.startswith(pk) and len(key) > len(pk):
+            key = key[len(pk):]
+            break
+    if key in idx.names:
+        return "name"
+    m = re.fullmatch(r"(.+?郡)(.+[町村])", key)
+    return "name" if m and m.group(2) in idx.names else None

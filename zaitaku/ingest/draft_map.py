@@ -1,0 +1,283 @@
+"""Draft the column map of files in any layout: ``zaitaku draft-map RAW... --out MAP.csv``.
+
+Every column (every answer cell for questionnaire files) gets a proposed kind, question, row and
+option from the question number in its header (問1, ①-2.1, ②-3.2) and the wording of questions,
+rows and options (rapidfuzz on NFKC text), with a confidence (0–100) and the reason. Answers
+written as text get ``value`` rows (the prefecture's wording → option code). Rows below 80 are
+marked 要確認 in the ``review`` column and listed on screen: a person checks those, edits the CSV
+in Excel if needed, and passes it to ``zaitaku ingest --header-map``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from zaitaku.files import atomic
+from zaitaku.ingest import qmatch
+from zaitaku.ingest.header import Table, clean_header
+from zaitaku.ingest.layout import HeaderMapError
+from zaitaku.ingest.values import CellError, is_blank, is_not_asked, normalize_cell, parse_code
+from zaitaku.ingest.workbook import ReadError, col_letter
+from zaitaku.reference.codebook import Codebook, Question, load_codebook
+from zaitaku.reference.municipalities import looks_like_municipality
+
+REVIEW_BELOW = 80
+MAP_COLUMNS = ["header", "kind", "question_id", "row_id", "option_id", "column", "confidence", "review", "reason",
+               "file"]
+_IGNORE = re.compile(r"備考|メモ|コメント|記入者|担当者|電話|メール|連絡先|回答日|^No\.?$|^番号$|^通し番号$")
+_FREE = re.compile(r"自由記述|具体的|内容を|記述|記入|その他の内容")
+
+
+@dataclass
+class MapRow:
+    header: str
+    kind: str
+    question_id: str = ""
+    row_id: str = ""
+    option_id: str = ""
+    column: str = ""
+    confidence: int = 100
+    review: str = ""
+    reason: str = ""
+    file: str = ""
+
+
+def _values(table: Table, j: int, limit: int = 400) -> list[str]:
+    out = []
+    for r in table.data_rows[:limit]:
+        v = normalize_cell(table.cell(r, j))
+        if v and not is_blank(v) and not is_not_asked(v):
+            out.append(v)
+    return out
+
+
+def _key_kind(header: str, values: list[str], numbered: bool) -> tuple[str, str] | None:
+    h = clean_header(header)
+    if "データ区分" in h:
+        return "synthetic", "デモデータの区分列"
+    if values:
+        kinds = Counter(looks_like_municipality(v) for v in values)
+        n = len(values)
+        if kinds["code"] >= 0.8 * n:
+            return "code", f"値の {kinds['code']}/{n} が市区町村コード"
+        if kinds["name"] >= 0.8 * n:
+            return "name", f"値の {kinds['name']}/{n} が市区町村名"
+    if numbered:
+        return None
+    if "都道府県" in h and "コード" not in h:
+        return "prefecture", "見出しが都道府県"
+    if re.search(r"(市区?町村|自治体|保険者).*コード|団体コード", h):
+        return "code", "見出しが市区町村コード"
+    if re.search(r"(市区?町村|自治体|保険者)名?$", h):
+        return "name", "見出しが市区町村名"
+    if _IGNORE.search(h):
+        return "ignore", "回答ではない列（備考など）"
+    return None
+
+
+def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
+    header = " | ".join(p for i, p in enumerate(parts) if p and (i == 0 or p != parts[i - 1]))
+    q = qmatch.question_by_number(cb, header)
+    key = _key_kind(header, values, q is not None)
+    if key:
+        return MapRow(header, key[0], reason=key[1])
+    nonempty = [p for p in parts if p]
+    reasons: list[str] = []
+    conf = 100.0
+    if q is not None:
+        reasons.append(f"設問番号 {q.number}")
+        rest_parts = [qmatch.number_span(p) if qmatch.number_key(p) else ("" if qmatch.fold(p) == qmatch.fold(q.number)
+                      else p) for p in nonempty]
+    else:
+        hit = None
+        for p in nonempty:
+            h = qmatch.best_question(cb, p)
+            if h and (hit is None or h.score > hit.score):
+                hit = h
+        if hit is None:
+            return MapRow(header, "ignore", confidence=30, reason="設問に対応付けられません（回答の列なら設問を記入）")
+        q = cb[hit.id]
+        conf = min(conf, hit.score)
+        reasons.append(hit.reason)
+        rest_parts = nonempty
+    rest_parts = [p for p in rest_parts if p and qmatch.score(p, q.title) < 80 and qmatch.score(p, q.text) < 80]
+    row_hit = qmatch.row_of(q, rest_parts) if q.is_matrix else None
+    last = rest_parts[-1] if rest_parts else ""
+    if row_hit and last and qmatch.score(last, q.row(row_hit.id).label) >= 80:
+        last = ""  # the last part names the row: no option part
+    if last and _FREE.search(last):
+        free = [o.id for o in q.options if o.free_text]
+        kind, opt = "text", (free[0] if free else "")
+        conf = min(conf, 95 if free else 40)
+        reasons.append("自由記述の列")
+    else:
+        opt_hit = qmatch.option_of(q, last) if last else None
+        if opt_hit is not None and opt_hit.score >= 60:
+            kind, opt = ("flag" if q.is_multi else "choice"), opt_hit.id
+            conf = min(conf, opt_hit.score)
+            reasons.append(opt_hit.reason)
+        else:
+            kind, opt = ("list" if q.is_multi else "answer"), ""
+            if q.is_multi and values and not any(re.search(r"[,、，;・\s]", v) or len(v) > 1 for v in values):
+                pass
+            if last and len(last) > 1 and not re.fullmatch(r"回答|番号|選択肢|コード|\(?番号\)?", last):
+                conf = min(conf, 75)
+                reasons.append(f"「{last}」を選択肢と読めません")
+    if kind in ("flag", "choice"):
+        odd = [v for v in values if v.lower() not in ("1", "0", "○", "◯", "〇", "●", "◎", "✓", "✔", "レ", "×")]
+        if odd:
+            conf = min(conf, 60)
+            reasons.append(f"印ではない値がある（{odd[0]}）")
+    row_id = ""
+    if q.is_matrix:
+        if row_hit is None:
+            conf = min(conf, 40)
+            reasons.append("行が分かりません（row_id を記入）")
+        else:
+            row_id = row_hit.id
+            conf = min(conf, row_hit.score)
+            reasons.append(row_hit.reason)
+    return MapRow(header, kind, q.id, row_id, opt, confidence=int(round(conf)), reason="、".join(reasons))
+
+
+def draft_values(cb: Codebook, row: MapRow, values: list[str]) -> list[MapRow]:
+    """Value rows for an answer column whose cells are the option's wording, not its code."""
+    if row.kind != "answer":
+        return []
+    q: Question = cb[row.question_id]
+    labels = {o.id: o.label for o in q.options}
+    out = []
+    for text in dict.fromkeys(values):
+        try:
+            parse_code(text, q.option_ids, labels)
+            continue
+        except CellError:
+            pass
+        hit = qmatch.value_option(q, text)
+        if hit is None:
+            out.append(MapRow(text, "value", q.id, confidence=0, reason="どの選択肢か分かりません（option_id を記入）"))
+        else:
+            out.append(MapRow(text, "value", q.id, option_id=hit.id, confidence=int(round(hit.score)),
+                              reason=f"{hit.reason}（「{q.option(hit.id).label}」）"))
+    return out
+
+
+def draft_table(table: Table, cb: Codebook) -> list[MapRow]:
+    name = table.grid.path.name
+    rows: list[MapRow] = []
+    for j, parts in enumerate(table.parts):
+        if not any(parts):
+            continue
+        values = _values(table, j)
+        r = draft_column(cb, parts, values)
+        r.file, r.column = name, col_letter(j)
+        if j in table.grid.hidden_cols:
+            r.reason += "（非表示の列）"
+        rows.append(r)
+        for v in draft_values(cb, r, values):
+            v.file = name
+            rows.append(v)
+    _mark_duplicates([r for r in rows if r.kind != "value"], table)
+    for r in rows:
+        if r.kind != "value" and r.column and not r.review.startswith("列指定"):
+            r.column = ""  # the header alone identifies the column
+    return rows
+
+
+def _target(r: MapRow) -> tuple:
+    if r.kind in ("answer", "list"):
+        return (r.question_id, r.row_id)
+    return (r.question_id, r.row_id, r.option_id, r.kind)
+
+
+def _mark_duplicates(rows: list[MapRow], table: Table) -> None:
+    """Same header or same target twice: a hidden copy is ignored, visible clashes go to review."""
+    hidden = {col_letter(j) for j in table.grid.hidden_cols}
+    by_header: dict[str, list[MapRow]] = {}
+    by_target: dict[tuple, list[MapRow]] = {}
+    for r in rows:
+        by_header.setdefault(clean_header(r.header), []).append(r)
+        if r.question_id:
+            by_target.setdefault(_target(r), []).append(r)
+    for group in [*by_header.values(), *by_target.values()]:
+        if len(group) < 2:
+            continue
+        visible = [r for r in group if r.column not in hidden]
+        letters = "・".join(f"{r.column}列" for r in group)
+        for r in group:
+            r.review = "列指定"
+            if r.column in hidden and visible:
+                r.kind, r.question_id, r.row_id, r.option_id = "ignore", "", "", ""
+                r.reason = f"非表示の列。{letters} が同じ対応先のため、表示されている {visible[0].column}列を使用"
+                r.confidence = 90
+            elif len(visible) > 1:
+                r.confidence = min(r.confidence, 40)
+                r.reason += f"。{letters} が同じ対応先です。どれを使うか決め、他は kind を ignore に"
+
+
+def draft(paths: list[Path], year: str = "R3", *, sheet: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The drafted map of all files (rows merged by header) and messages for files that failed."""
+    from zaitaku.ingest.pipeline import expand_inputs, read_table
+
+    cb = load_codebook(year)
+    rows: list[MapRow] = []
+    failed = []
+    for p in expand_inputs(paths):
+        try:
+            rows += draft_table(read_table(p, sheet=sheet), cb)
+        except ReadError as exc:
+            failed.append(str(exc))
+    merged: dict[tuple[str, str], MapRow] = {}
+    for r in rows:
+        k = (clean_header(r.header), r.column) if r.kind != "value" else ("value", r.question_id, clean_header(r.header))
+        old = merged.get(k)
+        if old is None:
+            merged[k] = r
+        elif (old.kind, old.question_id, old.row_id, old.option_id) != (r.kind, r.question_id, r.row_id, r.option_id):
+            old.confidence = min(old.confidence, 40)
+            old.reason += f"。{r.file} では {r.kind} {r.question_id} {r.row_id} {r.option_id} と読めました"
+    out = list(merged.values())
+    for r in out:
+        r.review = "要確認" if r.confidence < REVIEW_BELOW else ""
+    return pd.DataFrame([asdict(r) for r in out], columns=MAP_COLUMNS), failed
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("raw", nargs="+", type=Path, help="調査結果のファイルまたはフォルダ（複数可）")
+    parser.add_argument("--out", type=Path, required=True, help="書き出す対応表 CSV")
+    parser.add_argument("--year", default="R3", help="調査年度（既定 R3）")
+    parser.add_argument("--sheet", help="読むシート名（既定: データの最も多いシート）")
+
+
+def run(args: argparse.Namespace) -> int:
+    from zaitaku.ingest.pipeline import expand_inputs
+
+    try:
+        if Path(args.out).resolve() in {p.resolve() for p in expand_inputs(args.raw)}:
+            raise HeaderMapError(f"{args.out}: 入力ファイルと同じです。別の名前を指定してください")
+        df, failed = draft(args.raw, args.year, sheet=args.sheet)
+    except (ReadError, HeaderMapError) as exc:
+        print(f"zaitaku draft-map: {exc}", file=sys.stderr)
+        return 2
+    for m in failed:
+        print(f"zaitaku draft-map: {m}", file=sys.stderr)
+    if df.empty:
+        print("zaitaku draft-map: 対応表を作れる列がありません", file=sys.stderr)
+        return 2
+    atomic.write_csv(df, args.out, excel=True)
+    review = df[df["review"] == "要確認"]
+    print(f"{args.out} に {len(df)} 行の対応表を書きました（要確認 {len(review)} 行）")
+    for r in review.itertuples():
+        print(f"  要確認: {r.file} 「{r.header}」→ {r.kind} {r.question_id} {r.row_id} {r.option_id}"
+              f"（{r.confidence}: {r.reason}）")
+    if len(review):
+        print("要確認の行を Excel で確かめ、必要なら kind・question_id・row_id・option_id を直してから "
+              f"`zaitaku ingest ... --header-map {args.out}` を実行してください")
+    return 1 if failed else 0

@@ -1,0 +1,261 @@
+"""One file's table read against a header map: which column holds what, then one Record per row.
+
+Two columns mapped to the same target (duplicate headers, a hidden copy of a visible column) are
+never resolved in silence: the visible column is used, and a problem names both columns and the
+one used. A file where fewer than half of the codebook's questions have a column is refused with
+a message saying which are missing and what to do (never everything 未回答).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zaitaku.ingest.header import Table
+from zaitaku.ingest.layout import ColumnSpec, HeaderMap
+from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Problem, Record
+from zaitaku.ingest.values import (
+    CellError,
+    is_not_asked,
+    normalize_cell,
+    parse_code,
+    parse_flag,
+    parse_list,
+)
+from zaitaku.ingest.workbook import ReadError, col_letter
+from zaitaku.reference.codebook import Codebook
+from zaitaku.reference.municipalities import (
+    CodeError,
+    check_digit,
+    load_registry,
+    normalize_prefecture,
+    resolve,
+)
+
+ANSWER_KINDS = ("answer", "choice", "flag", "list")
+MIN_COVERED = 0.5  # share of codebook questions that must have a column
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    letter: str
+    header: str
+    spec: ColumnSpec
+    hidden: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.letter}列「{self.header}」" + ("（非表示）" if self.hidden else "")
+
+
+def _resolve_code_cell(value: str, name: str, pref: str | None) -> str:
+    """A code cell; up to 5 digits may be a code that lost its leading zero or a 5-digit code
+    without check digit: the registered reading wins, and the name in the same row decides between two."""
+    if not (value.isascii() and value.isdigit() and len(value) < 6):
+        return resolve(value, prefecture=pref)
+    known = set(load_registry()["code"])
+    c6 = value.zfill(6)
+    c5 = value.zfill(5) + check_digit(value.zfill(5)) if int(value.zfill(5)[:2] or 0) >= 1 else ""
+    found = [c for c in (c6, c5) if c in known and (pref is None or c[:2] == pref)]
+    if len(found) == 2 and name:
+        try:
+            hint = resolve(name, prefecture=pref)
+        except CodeError:
+            hint = None
+        found = [c for c in found if c == hint] or found
+    return found[0] if len(found) == 1 else resolve(int(value), prefecture=pref)  # raises: unknown/ambiguous
+
+
+class FileParser:
+    def __init__(self, table: Table, spec_map: HeaderMap, codebook: Codebook, problems: list[Problem],
+                 prefecture: str | None = None) -> None:
+        self.t, self.cb, self.problems, self.map = table, codebook, problems, spec_map
+        self.fname = table.grid.path.name
+        self.pref = normalize_prefecture(prefecture) if prefecture else None
+        self.clashes = 0  # columns dropped because another column had the same target
+        header_row = (table.header_rows[-1] + 1) if table.header_rows else 1
+        cols: list[Column] = []
+        for j, (shown, key) in enumerate(zip(table.headers, table.keys, strict=True)):
+            letter = col_letter(j)
+            spec = spec_map.spec(key, letter)
+            if spec is None:
+                if key:
+                    self.report(header_row, f"{letter}列「{shown}」", "", "対応表にない列", "この列は読みませんでした")
+                continue
+            if spec.kind != "ignore":
+                cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols))
+        self.columns = self._drop_duplicates(cols, header_row)
+        for r, text, what in table.skipped:
+            self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません")
+        covered = {c.spec.question_id for c in self.columns if c.spec.kind in ANSWER_KINDS}
+        missing = [q for q in codebook if q.id not in covered]
+        if len(covered) < MIN_COVERED * len(codebook):
+            names = "、".join(q.number for q in missing[:8]) + ("…" if len(missing) > 8 else "")
+            raise ReadError(
+                f"{table.grid.path}: 回答の列が {len(covered)} 問分しか対応付けられませんでした（全 {len(codebook)} 問、"
+                f"未対応: {names}）。このまま取り込むと大半が未回答になるため中止しました。"
+                f"`zaitaku draft-map {table.grid.path.name} --out 対応表.csv` で対応表を作って確認し、"
+                "`--header-map 対応表.csv` で指定してください")
+        keys = [c for c in self.columns if c.spec.kind in ("code", "name")]
+        if not keys:
+            raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
+                            "対応付けた列がありません")
+        self.key_label = keys[0].label
+        self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
+        self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
+        self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
+        for q in missing:
+            self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
+                        "このファイルの市区町村はこの設問を未回答として扱いました")
+
+    def report(self, row: int | str, column: str, value: object, problem: str, action: str) -> None:
+        self.problems.append(Problem(self.fname, row, column, str(value), problem, action))
+
+    def _drop_duplicates(self, cols: list[Column], header_row: int) -> list[Column]:
+        """One column per target; a hidden copy loses to a visible column; each clash is a problem."""
+        groups: dict[tuple, list[Column]] = {}
+        for c in cols:
+            s = c.spec
+            if s.kind in ("answer", "list"):
+                key = (s.question_id, s.row_id, "")
+            elif s.kind in ("choice", "flag", "text"):
+                key = (s.question_id, s.row_id, s.option_id, s.kind == "text")
+            else:
+                key = (s.kind,)
+            groups.setdefault(key, []).append(c)
+        # a whole-answer column and option columns for the same (question, row) also clash
+        by_row: dict[tuple[str, str], list[tuple]] = {}
+        for key in groups:
+            if len(key) >= 3 and not (len(key) == 4 and key[3]):
+                by_row.setdefault(key[:2], []).append(key)
+        drop: set[int] = set()
+        for key, group in groups.items():
+            if len(group) > 1 and key[0] not in ("code", "name", "prefecture", "synthetic"):
+                drop |= self._pick(group, header_row)
+        for keys in by_row.values():
+            whole = [k for k in keys if k[2] == ""]
+            opts = [k for k in keys if k[2] != ""]
+            if whole and opts:
+                w = [c for c in groups[whole[0]] if c.index not in drop]
+                o = [c for k in opts for c in groups[k] if c.index not in drop]
+                loser, winner = (w, o) if all(c.hidden for c in w) and not all(c.hidden for c in o) else (o, w)
+                for c in loser:
+                    self.report(header_row, c.label, "", f"{winner[0].label} と同じ設問（{c.spec.question_id}）に対応しています",
+                                f"{winner[0].letter}列を使い、{c.letter}列は読みませんでした")
+                drop |= {c.index for c in loser}
+                self.clashes += len(loser)
+        return [c for c in cols if c.index not in drop]
+
+    def _pick(self, group: list[Column], header_row: int) -> set[int]:
+        visible = [c for c in group if not c.hidden]
+        used = (visible or group)[0]
+        others = [c for c in group if c is not used]
+        where = f"{used.spec.question_id}" + (f" 行 {used.spec.row_id}" if used.spec.row_id else "") + (
+            f" 選択肢 {used.spec.option_id}" if used.spec.option_id else "")
+        for c in others:
+            self.report(header_row, c.label, "", f"{used.label} と同じ対応先（{where}）の列が 2 つあります",
+                        f"{used.letter}列を使い、{c.letter}列は読みませんでした。違う場合は対応表の column 列で指定してください")
+        self.clashes += len(others)
+        return {c.index for c in others}
+
+    # ------------------------------------------------------------------ rows
+
+    def code_of(self, r: int, row: list[str]) -> str | None:
+        excel_row = r + 1
+        name = row[self.name_cols[0].index] if self.name_cols else ""
+        pref = row[self.pref_cols[0].index] if self.pref_cols else ""
+        value = row[self.code_cols[0].index] if self.code_cols else ""
+        try:
+            pref_code = normalize_prefecture(pref) if pref else self.pref
+        except CodeError as exc:
+            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {exc}", "行を除外しました")
+            return None
+        try:
+            if value:
+                code = _resolve_code_cell(value, name, pref_code)
+                if name:
+                    try:
+                        named = resolve(name, prefecture=pref_code or code[:2])
+                    except CodeError:
+                        named = None
+                    if named != code:
+                        self.report(excel_row, self.code_cols[0].label, value,
+                                    f"コード {code} と市区町村名「{name}」（{named}）が一致しません",
+                                    "行を除外しました。元のファイルのコードか名前を直してください")
+                        return None
+                return code
+            if name:
+                return resolve(name, prefecture=pref_code)
+        except CodeError as exc:
+            col = self.code_cols[0].label if value and self.code_cols else self.name_cols[0].label
+            self.report(excel_row, col, value or name, f"市区町村を特定できません: {exc}",
+                        "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）")
+            return None
+        self.report(excel_row, self.key_label, "", "市区町村コードも名前もありません", "行を除外しました")
+        return None
+
+    def parse(self) -> list[Record]:
+        records = []
+        width = max((c.index for c in self.columns), default=0) + 1
+        for r in self.t.data_rows:
+            raw = self.t.grid.cells[r]
+            row = [normalize_cell(raw[j]) if j < len(raw) else "" for j in range(width)]
+            code = self.code_of(r, row)
+            if code is not None:
+                records.append(self.parse_row(r, row, code))
+        return records
+
+    def parse_row(self, r: int, row: list[str], code: str) -> Record:
+        rec = Record(code, self.fname, r + 1, self.key_label)
+        marks: dict[tuple[str, str], dict[str, bool | None]] = {}
+        na_marks: dict[tuple[str, str], int] = {}
+        labels_of = {}
+        for c in self.columns:
+            spec, value = c.spec, row[c.index]
+            if spec.kind in ("code", "name", "prefecture", "synthetic", "ignore"):
+                continue
+            q = self.cb[spec.question_id]
+            key = (q.id, spec.row_id)
+            if rec.answers.get(key) == INVALID:
+                continue
+            try:
+                if spec.kind != "text" and value and is_not_asked(value):
+                    if spec.kind in ("answer", "list"):
+                        rec.answers[key] = NOT_ASKED
+                    else:
+                        na_marks[key] = na_marks.get(key, 0) + 1
+                        marks.setdefault(key, {})[spec.option_id] = None
+                    continue
+                if spec.kind == "answer":
+                    if q.id not in labels_of:
+                        labels_of[q.id] = {o.id: o.label for o in q.options}
+                    opt = parse_code(value, q.option_ids, labels_of[q.id], self.map.values.get(q.id))
+                    rec.answers[key] = BLANK if opt is None else frozenset({opt})
+                elif spec.kind == "list":
+                    sel = parse_list(value, q.option_ids)
+                    rec.answers[key] = BLANK if sel is None else sel
+                elif spec.kind in ("flag", "choice"):
+                    marks.setdefault(key, {})[spec.option_id] = parse_flag(value)
+                elif spec.kind == "text" and value:
+                    rec.texts[(q.id, spec.row_id, spec.option_id)] = value
+            except CellError as exc:
+                self.report(rec.row, c.label, value, f"{q.id}: {exc}", AS_NA)
+                rec.answers[key] = INVALID
+        for key, opts in marks.items():
+            if rec.answers.get(key) == INVALID:
+                continue
+            chosen = frozenset(o for o, m in opts.items() if m)
+            if not chosen and na_marks.get(key):
+                rec.answers[key] = NOT_ASKED
+                continue
+            q = self.cb[key[0]]
+            if len(chosen) > 1 and not q.is_multi:
+                cols = [c.letter for c in self.columns if (c.spec.question_id, c.spec.row_id) == key
+                        and c.spec.option_id in chosen]
+                self.report(rec.row, "・".join(f"{x}列" for x in cols), ",".join(sorted(chosen)),
+                            f"{q.id}{'（' + key[1] + '）' if key[1] else ''}: 単一回答の行に印が {len(chosen)} つあります",
+                            AS_NA)
+                rec.answers[key] = INVALID
+                continue
+            rec.answers[key] = chosen if chosen else BLANK
+        return rec
