@@ -24,14 +24,13 @@ municipalities, so there is no same-type (全国の市) comparison here; that on
 from __future__ import annotations
 
 import html
-import json
 
 import pandas as pd
 import pytest
 
-from zaitaku.analysis.aggregate import compute_shares, load_processed
+from zaitaku.analysis.aggregate import load_processed
 from zaitaku.explore.explorer import build_view
-from zaitaku.files import atomic
+from zaitaku.ingest.output import write_processed
 from zaitaku.ingest.pipeline import BLANK, NOT_ASKED, Record, to_tidy
 from zaitaku.reference.codebook import load_codebook
 from zaitaku.reference.municipalities import load_registry
@@ -50,7 +49,7 @@ ANSWERS = {  # code: (q1, q4_1_7_1, q4_1_7_2)
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    """responses/municipalities/shares/ingest_meta written as `zaitaku ingest` writes them."""
+    """The processed set written as `zaitaku ingest` writes it (zaitaku.ingest.output.write_processed)."""
     cb = load_codebook("R3")
     records = []
     for i, (code, (q1, q71, q72)) in enumerate(ANSWERS.items()):
@@ -61,12 +60,9 @@ def tiny_dir(tmp_path_factory):
     munis = load_registry().assign(responded=lambda m: m["code"].isin(ANSWERS), source_file="tiny.csv",
                                    source_row=0)
     out = tmp_path_factory.mktemp("tiny_processed")
-    atomic.write_parquet(responses, out / "responses.parquet")
-    atomic.write_parquet(munis, out / "municipalities.parquet")
-    atomic.write_parquet(compute_shares(responses, munis), out / "shares.parquet")
     meta = {"survey_year": "R3", "codebook_version": cb.version, "synthetic": False, "raw_files": [],
-            "n_municipalities": len(ANSWERS), "responses_md5": atomic.md5_file(out / "responses.parquet")}
-    (out / "ingest_meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            "n_municipalities": len(ANSWERS)}
+    write_processed(responses, munis, pd.DataFrame(), meta, out)
     return out
 
 

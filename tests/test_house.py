@@ -98,7 +98,6 @@ RUNTIME_ONLY = {
 }
 # declared for work being merged from other branches; remove an entry once its import lands
 PENDING = {
-    "rapidfuzz": "ingest: drafted header maps (issue 10)",
     "python-pptx": "deck: PowerPoint decks",
 }
 
