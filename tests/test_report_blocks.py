@@ -103,7 +103,7 @@ NASTY = ['<script>alert("x")</script>', "A &amp; B", "<b>閉じていない", "�
 
 
 def test_free_text_and_labels_are_escaped():
-    out = rh.render("section.html.j2", q=CB["q2"], anchor="q2", subtitle="<i>", notes=[], chart=rh.markup("<svg></svg>"),
+    out = rh.render("section.html.j2", q=CB["q2"], anchor="q2", show_label=True, subtitle="<i>", notes=[], chart=rh.markup("<svg></svg>"),
                     sentences=["<em>文</em>"], free_texts=NASTY, open_table=False, table=rh.markup("<table></table>"),
                     municipalities=None)
     assert "<script>" not in out and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in out

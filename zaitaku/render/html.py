@@ -213,6 +213,7 @@ def footer_html(items: Iterable[tuple[str, str]]) -> str:
 
 TOC_MARK = "<!--zaitaku:toc-->"
 FOOTER_MARK = "<!--zaitaku:footer-->"
+TOC_HERE = "<!--zaitaku:toc-here-->"  # written by the report's header where its ToC belongs
 
 
 _MD_HEADING_RE = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
@@ -271,7 +272,9 @@ def finish_report(page: str, footer: Iterable[tuple[str, str]] = (),
     toc = toc_html(headings)
     first_h1 = re.search(r"<h1(?:\s[^>]*)?>(.*?)</h1\s*>", body, re.I | re.S)
     mark = body.find(TOC_MARK)
-    if toc and first_h1 and first_h1.start() > mark >= 0:
+    if toc and TOC_HERE in body:  # the report's header says where (after its overview)
+        body = body.replace(TOC_HERE, toc, 1).replace(TOC_MARK, "", 1)
+    elif toc and first_h1 and first_h1.start() > mark >= 0:
         body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
         body = body.replace(TOC_MARK, "", 1)  # before the h1, so the offsets above were unaffected
     else:

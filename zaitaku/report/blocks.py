@@ -65,7 +65,7 @@ class Block:
     @property
     def heading(self) -> str:
         """The block's heading as the reports show it: 「2.① 各団体との関係（問2）」."""
-        numbers = "・".join(self.question_numbers)
+        numbers = "・".join(n for n in self.question_numbers if n.startswith("問"))
         return f"{self.label}（{numbers}）" if numbers else self.label
 
     @property

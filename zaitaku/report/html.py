@@ -41,6 +41,8 @@ figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
 .free-text { font-size: .92rem; border-left: 3px solid #d9d9d9; padding-left: .8rem; }
 .free-text-title { font-weight: bold; margin-bottom: 0; }
 .summary h3 { margin-top: 1rem; }
+h3.question-label { font-size: 1.05rem; margin: 1.2rem 0 .2rem; }
+nav.toc ol { list-style: none; padding-left: .4rem; }
 .muted { color: #666; }
 @page { size: A4; margin: 16mm 14mm 16mm 14mm;
   @top-left { font-size: 8pt; color: #555; }

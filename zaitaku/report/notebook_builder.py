@@ -49,13 +49,9 @@ rep = Report("{group}", municipality_code, prefecture, survey_year, data_dir, na
 rep.header()'''
 
 
-def block_markdown(block: Block, codebook: Codebook) -> str:
-    """The block's heading (with a stable anchor) and the question(s) it shows."""
-    lines = [f'## {block.heading} <a id="{block.anchor}"></a>', ""]
-    for qid in block.question_ids:
-        q = codebook[qid]
-        lines.append(f"- {q.number} {html.escape(q.text, quote=False)}")
-    return "\n".join(lines)
+def block_markdown(block: Block) -> str:
+    """The block's heading: deck number, title and question number(s), with a stable anchor."""
+    return f'## {html.escape(block.heading, quote=False)} <a id="{block.anchor}"></a>'
 
 
 def section_code(block: Block, question_id: str, codebook: Codebook) -> str:
@@ -76,7 +72,7 @@ def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
              nbformat.v4.new_markdown_cell('## まとめ <a id="summary"></a>'),
              nbformat.v4.new_code_cell("rep.summary()")]
     for block in deck_blocks(cb, group):
-        md = nbformat.v4.new_markdown_cell(block_markdown(block, cb))
+        md = nbformat.v4.new_markdown_cell(block_markdown(block))
         md.metadata["zaitaku"] = {"deck_block": block.number, "anchor": block.anchor}
         cells.append(md)
         for qid in block.question_ids:

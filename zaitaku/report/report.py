@@ -195,8 +195,10 @@ class Report:
             municipalities = {"count": len(table),
                               "legend": "、".join(f"{o.id}={o.label}" for o in q.options),
                               "table": rh.markup(table.to_html(classes="municipal-answers", border=0, escape=True))}
+        blocks = [b for b in self.blocks if q.id in b.question_ids]
+        shared = any(len(b.question_ids) > 1 for b in blocks)  # the heading alone does not name it
         return rh.render(
-            "section.html.j2", q=q, anchor=anchor,
+            "section.html.j2", q=q, anchor=anchor, show_label=shared,
             subtitle=part.subtitle if isinstance(part, Part) else "",
             notes=[{"css": rh.NOTE_CLASS[n.kind], "text": n.text} for n in s.notes],
             chart=rh.markup(s.chart_html()), sentences=s.sentences, free_texts=free_texts(s, self.data),
