@@ -51,7 +51,7 @@ nav.toc ol { list-style: none; padding-left: .4rem; }
   html { font-size: 10.5pt; }
   .report-nav, nav.toc, input[type=search] { display: none; }
   details::details-content { content-visibility: visible; display: contents; }
-  details > summary { list-style: none; font-weight: bold; }
+  details > summary { list-style: none; font-weight: bold; break-after: avoid; page-break-after: avoid; }
   h1, h2, h3, .question-label, p.question { break-after: avoid; page-break-after: avoid; }
   .cell.md:has(h2) { break-after: avoid; page-break-after: avoid; }
   figure.chart, figure.chart img, figure.chart svg, .jp-RenderedImage { break-inside: avoid; page-break-inside: avoid; }
