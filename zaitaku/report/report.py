@@ -25,7 +25,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__
-from zaitaku.analysis.aggregate import covers_nation, focus_of, load_processed
+from zaitaku.analysis.aggregate import ProcessedData, covers_nation, focus_of, load_processed
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
@@ -57,22 +57,29 @@ def _problems_for(report: Report) -> list[str]:
     return [str(p) for p in problems_for(report.data, report.focus)]
 
 
-def free_texts(section: Section, data: object) -> list[str]:
-    """The focus municipality's 「その他」 text for this question (none in prefecture mode)."""
+def free_texts(section: Section, data: ProcessedData) -> list[str]:
+    """「その他」 text written for this question (and part): the municipality's own, or in prefecture
+    mode each municipality's, prefixed with its name."""
     try:
         from zaitaku.analysis.standing import free_text_for  # type: ignore[import-not-found]
     except ImportError:
         free_text_for = None
-    if free_text_for is not None:
-        return [str(t) for t in free_text_for(data, section.focus, section.question.id)]
-    if not section.focus.code:
-        return []
-    r = data.municipality_responses(section.focus.code)  # type: ignore[attr-defined]
-    r = r[(r["question_id"] == section.question.id) & r["free_text"].notna()]
+    q, focus = section.question, section.focus
     part = section.extras.get("part")
+    if free_text_for is not None:
+        return [str(t) for t in free_text_for(data, focus, q.id)]
+    r = data.responses
+    r = r[(r["question_id"] == q.id) & r["free_text"].notna()]
     if isinstance(part, Part) and part.rows is not None:
         r = r[r["row_id"].isin(part.rows)]
-    return [str(t) for t in r["free_text"] if str(t).strip()]
+    if isinstance(part, Part) and part.options is not None:
+        r = r[r["option_id"].isin(part.options)]
+    if focus.code:
+        return [str(t) for t in r.loc[r["municipality_code"] == focus.code, "free_text"] if str(t).strip()]
+    m = data.municipalities
+    names = m[m["pref_code"] == focus.pref_code].set_index("code")["name"]
+    r = r[r["municipality_code"].isin(names.index)]
+    return [f"{names[c]}：{t}" for c, t in zip(r["municipality_code"], r["free_text"], strict=True) if str(t).strip()]
 
 
 class Report:
