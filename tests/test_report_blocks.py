@@ -178,3 +178,19 @@ def test_report_toc_comes_from_the_notebook_headings():
     assert "出力の見出し" not in toc  # not taken from the output HTML
     assert '<a href="#deck-2-1">2.① 各団体との関係' in toc and '<a href="#summary">まとめ</a>' in toc
     assert n == len(deck_blocks(CB, "partnerships")) + 2
+
+
+def test_header_and_summary_escape_names_and_place_the_toc():
+    nav = rh.navigation("partnerships", CB.groups, "島根県", False, "<松江>")
+    overview = {"survey": "調査", "year": "R3", "subject": "<b>主題</b>", "respondents": "全国 1,741",
+                "how_to_read": ["ピンク色が<松江>の回答です。"]}
+    out = rh.render("header.html.j2", css=rh.markup(rh.CSS), title="<松江> & 題", nav=nav, synthetic=True,
+                    overview=overview, problems=["行 3 の値 <x>"], page_header='<松江>" 連携')
+    assert "&lt;松江&gt; &amp; 題" in out and "<松江>" not in out and "&lt;b&gt;主題" in out
+    assert "データについての注意" in out and "行 3 の値 &lt;x&gt;" in out
+    assert "デモ用の架空データ" in out
+    assert out.index("<!--zaitaku:toc-here-->") > out.index('class="overview"')
+    summary = {"parts": [{"title": "県より進んでいる項目", "items": ["<i>協議会</i>"], "empty": ""},
+                         {"title": "参考になる市町村", "items": [], "empty": "該当なし"}], "rule": "規則"}
+    out = rh.render("summary.html.j2", summary=summary, unavailable="")
+    assert "&lt;i&gt;協議会" in out and "該当なし" in out and "規則" in out

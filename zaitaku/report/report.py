@@ -133,7 +133,7 @@ class Report:
         if f.code:
             subject = (f"{f.name}（{f.type}）の回答を、{f.pref_name}の市町村、全国の{f.type}、全国と比べます。"
                        f"見出しの番号は県の説明資料（スライド）の番号です。")
-            focus_line = f"ピンク色が{f.name}の回答です。灰色・青色の棒は比べる相手の割合です。"
+            focus_line = f"ピンク色（棒・枠）が{f.name}の回答です。ほかの棒は、比べる相手（県内の市町村、全国など）の回答割合です。"
         else:
             subject = f"{f.pref_name}の市町村の回答を全国と比べます。見出しの番号は県の説明資料（スライド）の番号です。"
             focus_line = f"ピンク色が{f.pref_name}の市町村の割合です。各設問の後に県内市町村の回答一覧があります。"
