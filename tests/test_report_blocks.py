@@ -190,7 +190,7 @@ def test_header_and_summary_escape_names_and_place_the_toc():
     assert "データについての注意" in out and "行 3 の値 &lt;x&gt;" in out
     assert "デモ用の架空データ" in out
     assert out.index("<!--zaitaku:toc-here-->") > out.index('class="overview"')
-    summary = {"parts": [{"title": "県より進んでいる項目", "items": ["<i>協議会</i>"], "empty": ""},
-                         {"title": "参考になる市町村", "items": [], "empty": "該当なし"}], "rule": "規則"}
+    summary = {"parts": [{"title": "県より進んでいる項目", "entries": ["<i>協議会</i>"], "empty": ""},
+                         {"title": "参考になる市町村", "entries": [], "empty": "該当なし"}], "rule": "規則"}
     out = rh.render("summary.html.j2", summary=summary, unavailable="")
     assert "&lt;i&gt;協議会" in out and "該当なし" in out and "規則" in out
