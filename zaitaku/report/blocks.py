@@ -127,9 +127,9 @@ def deck_blocks(codebook: Codebook, group: str | None = None) -> list[Block]:
     last_key = (0, 0)
     for i, q in enumerate(codebook):
         for number, part in _parts_of(q):
-            key = last_key if number == NO_NUMBER else _number_key(number)
-            entries.append((key, i, number, part))
-            last_key = key
+            sort_key = last_key if number == NO_NUMBER else _number_key(number)
+            entries.append((sort_key, i, number, part))
+            last_key = sort_key
     entries.sort(key=lambda e: (e[0], e[2] == NO_NUMBER, e[1]))
     parts_of: dict[str, list[Part]] = {}  # deck number (or question id when unnumbered) -> parts
     order: list[tuple[str, str]] = []  # (key, number)
