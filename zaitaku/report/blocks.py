@@ -20,8 +20,9 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from zaitaku.analysis.aggregate import Focus, ProcessedData
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
-from zaitaku.report.section import Section, sentence_for
+from zaitaku.report.section import Section, build_section, sentence_for
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 NO_NUMBER = "-"  # a question the deck shows without a block number (問1)
@@ -172,3 +173,8 @@ def subset_section(section: Section, part: Part) -> Section:
     extras = dict(section.extras, part=part)
     return dataclasses.replace(section, figures=figures, selected=selected,
                                sentences=[sentence] if sentence else [], extras=extras)
+
+
+def block_sections(data: ProcessedData, block: Block, focus: Focus, national: str = "computed") -> list[Section]:
+    """The Sections a block shows (one per part), for the reports and the slide deck."""
+    return [subset_section(build_section(data, p.question_id, focus, national), p) for p in block.parts]
