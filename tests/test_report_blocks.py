@@ -194,3 +194,29 @@ def test_header_and_summary_escape_names_and_place_the_toc():
                          {"title": "参考になる市町村", "entries": [], "empty": "該当なし"}], "rule": "規則"}
     out = rh.render("summary.html.j2", summary=summary, unavailable="")
     assert "&lt;i&gt;協議会" in out and "該当なし" in out and "規則" in out
+
+
+def test_priority_beside_expected_support():
+    """Deck 23: the two questions' figures per option in one table, the municipality's choices marked."""
+    from zaitaku.report.blocks import is_paired, side_by_side
+
+    blocks = {b.number: b for b in deck_blocks(CB)}
+    assert is_paired(blocks["23.①"], CB) and not is_paired(blocks["10"], CB)
+    focus = Focus("32", "島根県", "322016", "松江市", "中核市")
+    sections = []
+    for qid, counts, chosen in (("q6_2", [10, 3, 3], ["2"]), ("q6_4", [6, 10, 1], ["1", "2"])):
+        q = CB[qid]
+        rows = [{"question_id": qid, "row_id": "", "row_label": "", "scope": scope, "scope_code": code,
+                 "scope_label": label, "option_id": o, "option_label": q.option_label(o),
+                 "n_selected": n if scope == "prefecture" else int(o in chosen),
+                 "n_base": 19 if scope == "prefecture" else 1, "share": (n / 19) if scope == "prefecture" else
+                 float(o in chosen), "source": "computed"}
+                for scope, code, label in (("municipality", "322016", "松江市"), ("prefecture", "32", "島根県"))
+                for o, n in zip(["1", "2", "3"], counts, strict=True)]
+        sections.append(Section(q, focus, pd.DataFrame(rows), {"": chosen}, [], [], CB))
+    table = side_by_side(sections)
+    first, second = CB["q6_2"].title, CB["q6_4"].title
+    assert list(table.columns) == [(first, "松江市"), (first, "島根県"), (second, "松江市"), (second, "島根県")]
+    knowhow = CB["q6_2"].option_label("1")
+    assert table.loc[knowhow].tolist() == ["", "52.6%（10/19）", "○", "31.6%（6/19）"]
+    assert table[(first, "松江市")].tolist() == ["", "○", ""]

@@ -20,6 +20,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+import pandas as pd
+
 from zaitaku.analysis.aggregate import Focus, ProcessedData
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report.section import Section, build_section, sentence_for
@@ -178,3 +180,31 @@ def subset_section(section: Section, part: Part) -> Section:
 def block_sections(data: ProcessedData, block: Block, focus: Focus, national: str = "computed") -> list[Section]:
     """The Sections a block shows (one per part), for the reports and the slide deck."""
     return [subset_section(build_section(data, p.question_id, focus, national), p) for p in block.parts]
+
+
+def is_paired(block: Block, codebook: Codebook) -> bool:
+    """Whether a block shows two or more questions with the same options (deck 23: priority and
+    expected support), so that their figures can stand side by side."""
+    qids = block.question_ids
+    return len(qids) > 1 and len({codebook[q].option_ids for q in qids}) == 1
+
+
+def side_by_side(sections: list[Section]) -> pd.DataFrame:
+    """Options down; for each question, the focus's answer (○) and each scope's figure across."""
+    from zaitaku.report import format as fmt
+
+    columns = {}
+    for s in sections:
+        q, f = s.question, s.figures
+        title = q.title
+        if s.focus.code:
+            chosen = set(s.selected.get("") or [])
+            options = f.drop_duplicates("option_id")
+            columns[(title, s.focus.name or "")] = pd.Series(
+                ["○" if o in chosen else "" for o in options["option_id"]], index=options["option_label"])
+        for label, d in f[f["scope"] != "municipality"].groupby("scope_label", sort=False):
+            cells = [fmt.table_cell(a, b, c) for a, b, c in zip(d["n_selected"], d["n_base"], d["share"], strict=True)]
+            columns[(title, str(label))] = pd.Series(cells, index=d["option_label"].to_numpy())
+    table = pd.DataFrame(columns).fillna(fmt.MISSING)
+    table.index.name = "選択肢"
+    return table

@@ -43,6 +43,8 @@ figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
 .summary h3 { margin-top: 1rem; }
 h3.question-label { font-size: 1.05rem; margin: 1.2rem 0 .2rem; }
 nav.toc ol { list-style: none; padding-left: .4rem; }
+.pair-table { overflow-x: auto; }
+table.side-by-side { font-size: .85rem; }
 .muted { color: #666; }
 @page { size: A4; margin: 16mm 14mm 16mm 14mm;
   @top-left { font-size: 8pt; color: #555; }

@@ -18,7 +18,7 @@ import nbformat
 
 from zaitaku.paths import NOTEBOOKS_DIR
 from zaitaku.reference.codebook import Codebook, load_codebook
-from zaitaku.report.blocks import Block, deck_blocks
+from zaitaku.report.blocks import Block, deck_blocks, is_paired
 
 INTRO = """\
 # {label}
@@ -77,6 +77,8 @@ def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
         cells.append(md)
         for qid in block.question_ids:
             cells.append(nbformat.v4.new_code_cell(section_code(block, qid, cb)))
+        if is_paired(block, cb):
+            cells.append(nbformat.v4.new_code_cell(f'rep.side_by_side("{block.number}")  # 並べて比べる表'))
     cells.append(nbformat.v4.new_markdown_cell('## このレポートについて <a id="about"></a>'))
     cells.append(nbformat.v4.new_code_cell("rep.footer()"))
     nb.cells = cells

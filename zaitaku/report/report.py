@@ -30,7 +30,14 @@ from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
 from zaitaku.report import html as rh
-from zaitaku.report.blocks import Block, Part, deck_blocks, subset_section
+from zaitaku.report.blocks import (
+    Block,
+    Part,
+    block_sections,
+    deck_blocks,
+    side_by_side,
+    subset_section,
+)
 from zaitaku.report.charts import use_house_style
 from zaitaku.report.format import SMALL_N
 from zaitaku.report.section import Section, build_section, municipality_answers
@@ -106,6 +113,7 @@ class Report:
         self.blocks: list[Block] = deck_blocks(self.codebook, group)
         self.questions: list[Question] = [self.codebook[q] for b in self.blocks for q in b.question_ids]
         self._shown: set[str] = set()
+        self._sections: dict[tuple[str, str | None], Section] = {}  # shown so far, by (question, block)
 
     # ------------------------------------------------------------------ pieces
     @property
@@ -185,6 +193,7 @@ class Report:
         Pass a Section (e.g. one whose figures or chart you adapted) to display that instead.
         """
         s = question_id if isinstance(question_id, Section) else self.build(question_id, block)
+        self._sections[(s.question.id, block)] = s
         self.figures.append(s.figures.assign(deck_block=block or s.question.deck))
         display(HTML(self.section_html(s)))
         return s
@@ -212,6 +221,22 @@ class Report:
             open_table=not q.is_matrix,
             table=rh.markup(s.table().to_html(classes="figures", border=0, escape=True)),
             municipalities=municipalities)
+
+    def side_by_side(self, number: str) -> pd.DataFrame:
+        """Display the questions of deck block ``number`` side by side in one table and return it."""
+        block = self.block(number)
+        split = any(p.is_subset for p in block.parts)
+        shown = [self._sections.get((q, block.number if split else None)) for q in block.question_ids]
+        sections = ([s for s in shown if s is not None] if all(shown)
+                    else block_sections(self.data, block, self.focus, self.national))
+        table = side_by_side(sections)
+        titles = "」と「".join(self.codebook[q].title for q in block.question_ids)
+        who = self.focus.name if self.focus.code else self.focus.pref_name
+        note = (f"「{titles}」を選択肢ごとに並べました。"
+                + (f"○は{who}が選んだ選択肢です。" if self.focus.code else ""))
+        html = table.to_html(classes="figures side-by-side", border=0, escape=True)
+        display(HTML(rh.render("pair.html.j2", title="並べて比べる", note=note, table=rh.markup(html))))
+        return table
 
     @staticmethod
     def _table_html(q: Question, s: Section) -> str:
