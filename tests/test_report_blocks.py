@@ -218,5 +218,5 @@ def test_priority_beside_expected_support():
     first, second = CB["q6_2"].title, CB["q6_4"].title
     assert list(table.columns) == [(first, "松江市"), (first, "島根県"), (second, "松江市"), (second, "島根県")]
     knowhow = CB["q6_2"].option_label("1")
-    assert table.loc[knowhow].tolist() == ["", "52.6%（10/19）", "○", "31.6%（6/19）"]
+    assert table.loc[knowhow].tolist() == ["", "52.6%", "○", "31.6%"]
     assert table[(first, "松江市")].tolist() == ["", "○", ""]

@@ -190,7 +190,8 @@ def is_paired(block: Block, codebook: Codebook) -> bool:
 
 
 def side_by_side(sections: list[Section]) -> pd.DataFrame:
-    """Options down; for each question, the focus's answer (○) and each scope's figure across."""
+    """Options down; for each question, the focus's answer (○), its prefecture's and the nation's share
+    across (the same-type scope is left to the charts, to keep the table narrow)."""
     from zaitaku.report import format as fmt
 
     columns = {}
@@ -202,9 +203,9 @@ def side_by_side(sections: list[Section]) -> pd.DataFrame:
             options = f.drop_duplicates("option_id")
             columns[(title, s.focus.name or "")] = pd.Series(
                 ["○" if o in chosen else "" for o in options["option_id"]], index=options["option_label"])
-        for label, d in f[f["scope"] != "municipality"].groupby("scope_label", sort=False):
-            cells = [fmt.table_cell(a, b, c) for a, b, c in zip(d["n_selected"], d["n_base"], d["share"], strict=True)]
+        for label, d in f[f["scope"].isin(["prefecture", "nation"])].groupby("scope_label", sort=False):
+            cells = [fmt.cell(a, b, c) for a, b, c in zip(d["n_selected"], d["n_base"], d["share"], strict=True)]
             columns[(title, str(label))] = pd.Series(cells, index=d["option_label"].to_numpy())
     table = pd.DataFrame(columns).fillna(fmt.MISSING)
-    table.index.name = "選択肢"
+    table.index.name = None
     return table

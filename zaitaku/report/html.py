@@ -44,7 +44,9 @@ figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
 h3.question-label { font-size: 1.05rem; margin: 1.2rem 0 .2rem; }
 nav.toc ol { list-style: none; padding-left: .4rem; }
 .pair-table { overflow-x: auto; }
-table.side-by-side { font-size: .85rem; }
+table.side-by-side { font-size: .9rem; }
+table.side-by-side tbody th { min-width: 16em; }
+table.side-by-side td { white-space: nowrap; text-align: right; }
 .muted { color: #666; }
 @page { size: A4; margin: 16mm 14mm 16mm 14mm;
   @top-left { font-size: 8pt; color: #555; }
