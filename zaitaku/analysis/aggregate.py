@@ -137,9 +137,10 @@ class Coverage:
         """The rule: every prefecture present and at least 95% of the country's municipalities responded."""
         return self.prefectures >= N_PREFECTURES and self.share >= COVERAGE_MIN
 
-    def describe(self) -> str:
+    def describe(self, clause: bool = False) -> str:
+        """「手元のデータは47都道府県中1都道府県、…の回答です」 (``clause``: 「…の回答のみの」, to go before ため)."""
         return (f"手元のデータは{N_PREFECTURES}都道府県中{self.prefectures}都道府県、全国{self.total:,}市町村中"
-                f"{self.responded:,}市町村（{self.share * 100:.1f}%）の回答です")
+                f"{self.responded:,}市町村（{self.share * 100:.1f}%）の回答" + ("のみの" if clause else "です"))
 
 
 def national_coverage(data: ProcessedData) -> Coverage:
@@ -222,10 +223,31 @@ def national_part(data: ProcessedData, question_id: str, national: str = "auto")
 
     pub = published_comparison(question_id, data.meta.get("survey_year", "R3"))
     if pub is not None:
-        return pub, pub.attrs.get("label", "全国（公表値）")
+        return _published_groups(data.codebook[question_id], pub), pub.attrs.get("label", "全国（公表値）")
     if covered:
         return computed, NATION_LABEL
     return None
+
+
+def _published_groups(q, pub: pd.DataFrame) -> pd.DataFrame:
+    """Add option-group rows to published figures of a single-choice question when every member is published
+    (single choice: the group's share is the sum of its members'; multi-select groups cannot be derived)."""
+    if q.is_multi or not q.option_groups:
+        return pub
+    extra = []
+    for _row, part in pub.groupby("row_id", sort=False):
+        for g in q.option_groups:
+            members = part[part["option_id"].isin(g.options)]
+            if len(members) != len(g.options):
+                continue
+            r = members.iloc[[0]].assign(option_id=g.option_id, share=float(members["share"].sum()),
+                                         n_selected=members["n_selected"].sum(min_count=len(g.options)))
+            extra.append(r)
+    if not extra:
+        return pub
+    out = pd.concat([pub, *extra], ignore_index=True)
+    out.attrs = pub.attrs
+    return out
 
 
 def comparison(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> pd.DataFrame:

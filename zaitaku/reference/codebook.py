@@ -130,6 +130,16 @@ class Question:
             return self.option_group(option_id).label
         return self.option(option_id).label
 
+    @property
+    def positive(self) -> tuple[str, str, tuple[str, ...]]:
+        """What "doing it" means in sentences and standings: the first option, or the declared option
+        group that contains it (e.g. 協力している = A+B+C). Returns (option id, label, member option ids)."""
+        first = self.options[0]
+        for g in self.option_groups:
+            if first.id in g.options:
+                return g.option_id, g.label, g.options
+        return first.id, first.label, (first.id,)
+
     def option_group(self, group_id: str) -> OptionGroup:
         """An option group by id (``"cooperating"`` or ``"grp:cooperating"``)."""
         gid = group_id.removeprefix(GROUP_PREFIX)
