@@ -22,7 +22,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__
-from zaitaku.analysis.aggregate import focus_of, load_processed
+from zaitaku.analysis.aggregate import NATIONAL_CHOICES, focus_of, load_processed
 from zaitaku.files import atomic
 from zaitaku.reference.codebook import Question
 from zaitaku.report import format as fmt
@@ -35,7 +35,6 @@ SYNTHETIC_BANNER = (
     'background:#FFF0F7;font-weight:bold;margin:1em 0">⚠ デモ用の架空データ（synthetic）です。'
     "実在の市区町村の回答ではありません。数値を業務に用いないでください。</div>"
 )
-NATIONAL_CHOICES = ("computed", "published")
 
 
 NOTE_CLASS = {"condition": "condition", "source": "source-note", "published": "source-note published-note",
@@ -51,7 +50,7 @@ class Report:
 
     def __init__(self, group: str, municipality_code: str = "", prefecture: str = "",
                  survey_year: str = "R3", data_dir: str | Path = "data/processed",
-                 national: str = "computed", figures_csv: str = "") -> None:
+                 national: str = "auto", figures_csv: str = "") -> None:
         if national not in NATIONAL_CHOICES:
             raise ValueError(f"national must be one of {NATIONAL_CHOICES}, not {national!r}")
         use_house_style()
