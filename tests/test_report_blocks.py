@@ -191,8 +191,9 @@ def test_header_and_summary_escape_names_and_place_the_toc():
     assert "デモ用の架空データ" in out
     assert out.index("<!--zaitaku:toc-here-->") > out.index('class="overview"')
     summary = {"parts": [{"title": "県より進んでいる項目", "entries": ["<i>協議会</i>"], "empty": ""},
-                         {"title": "参考になる市町村", "entries": [], "empty": "該当なし"}], "rule": "規則"}
-    out = rh.render("summary.html.j2", summary=summary, unavailable="")
+                         {"title": "参考になる市町村", "entries": [], "empty": "該当なし"}], "rules": ["規則"],
+               "notes": []}
+    out = rh.render("summary.html.j2", summary=summary)
     assert "&lt;i&gt;協議会" in out and "該当なし" in out and "規則" in out
 
 

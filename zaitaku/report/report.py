@@ -25,7 +25,16 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__
-from zaitaku.analysis.aggregate import ProcessedData, covers_nation, focus_of, load_processed
+from zaitaku.analysis.aggregate import (
+    NATIONAL_CHOICES,
+    ProcessedData,
+    covers_nation,
+    focus_of,
+    load_processed,
+)
+from zaitaku.analysis.free_text import free_text_for
+from zaitaku.analysis.problems import problems_for
+from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
@@ -40,53 +49,22 @@ from zaitaku.report.blocks import (
 )
 from zaitaku.report.charts import use_house_style
 from zaitaku.report.format import SMALL_N
-from zaitaku.report.section import Section, build_section, municipality_answers
+from zaitaku.report.html_summary import free_text_lines, problem_lines, summary_view
+from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
 
-NATIONAL_CHOICES = ("auto", "computed", "published")
 NOTE_CLASS = rh.NOTE_CLASS  # kept for the explorer
-SUMMARY_UNAVAILABLE = "この版では、まとめ（県や同じ種類の市町村との比較、参考になる市町村）はまだ作成していません。"
-
-
-def _summary_for(report: Report) -> object | None:
-    """まとめ from :mod:`zaitaku.analysis.standing` when that module is present."""
-    try:
-        from zaitaku.analysis.standing import summary_for  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return summary_for(report.data, report.focus, report.group)
-
-
-def _problems_for(report: Report) -> list[str]:
-    try:
-        from zaitaku.analysis.standing import problems_for  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    return [str(p) for p in problems_for(report.data, report.focus)]
+SUMMARY_SCOPE_ALL = "課題と都道府県の支援は取組の有無ではないため、このまとめは調査全体の取組で比べています。"
 
 
 def free_texts(section: Section, data: ProcessedData) -> list[str]:
     """「その他」 text written for this question (and part): the municipality's own, or in prefecture
     mode each municipality's, prefixed with its name."""
-    try:
-        from zaitaku.analysis.standing import free_text_for  # type: ignore[import-not-found]
-    except ImportError:
-        free_text_for = None
     q, focus = section.question, section.focus
     part = section.extras.get("part")
-    if free_text_for is not None:
-        return [str(t) for t in free_text_for(data, focus, q.id)]
-    r = data.responses
-    r = r[(r["question_id"] == q.id) & r["free_text"].notna()]
-    if isinstance(part, Part) and part.rows is not None:
-        r = r[r["row_id"].isin(part.rows)]
-    if isinstance(part, Part) and part.options is not None:
-        r = r[r["option_id"].isin(part.options)]
-    if focus.code:
-        return [str(t) for t in r.loc[r["municipality_code"] == focus.code, "free_text"] if str(t).strip()]
-    m = data.municipalities
-    names = m[m["pref_code"] == focus.pref_code].set_index("code")["name"]
-    r = r[r["municipality_code"].isin(names.index)]
-    return [f"{names[c]}：{t}" for c, t in zip(r["municipality_code"], r["free_text"], strict=True) if str(t).strip()]
+    texts = free_text_for(data, q.id, code=focus.code or None, pref_code=None if focus.code else focus.pref_code)
+    rows = part.rows if isinstance(part, Part) else None
+    options = part.options if isinstance(part, Part) else None
+    return free_text_lines(texts, rows, options, with_names=not focus.code)
 
 
 class Report:
@@ -159,12 +137,23 @@ class Report:
         who = f.name if f.code else f"{f.pref_name}全体"
         display(HTML(rh.render(
             "header.html.j2", css=rh.markup(rh.CSS), title=self.title, nav=self.navigation(),
-            synthetic=self.data.synthetic, overview=self.overview(), problems=_problems_for(self),
+            synthetic=self.data.synthetic, overview=self.overview(), problems=self.problems(),
             page_header=f"{who}　{rh.short_group_label(self.group_label)}")))
 
-    def summary(self) -> None:
-        """まとめ: ahead of / behind the prefecture and the same kind, and whom to learn from."""
-        display(HTML(rh.render("summary.html.j2", summary=_summary_for(self), unavailable=SUMMARY_UNAVAILABLE)))
+    def problems(self) -> list[str]:
+        """Notes near the top: the municipality's ingest problems, and what the data covers."""
+        lines = problem_lines(problems_for(self.data, self.focus.code)) if self.focus.code else []
+        note = coverage_note(self.data, self.focus)
+        return [*lines, note] if note else lines
+
+    def summary(self) -> object:
+        """まとめ: ahead of / behind the prefecture and the same kind (largest gaps first), and whom to
+        learn from (rules stated under the lists). Returns the :class:`~zaitaku.analysis.standing.Summary`."""
+        whole = self.group in EXCLUDED_GROUPS
+        s = summary_for(self.data, self.focus, self.national, None if whole else self.group)
+        view = summary_view(s, SUMMARY_SCOPE_ALL if whole else "")
+        display(HTML(rh.render("summary.html.j2", summary=view)))
+        return s
 
     def block(self, number: str) -> Block:
         """The deck block ``number`` (「2.①」, 「7」) of this report."""
