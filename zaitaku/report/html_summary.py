@@ -89,6 +89,6 @@ def free_text_lines(texts: pd.DataFrame, rows: tuple[str, ...] | None, options: 
         text = str(r.text).strip()
         if not text:
             continue
-        where = f"{r.row_label}：" if r.row_label else ""
+        where = f"{r.row_label!s}：" if r.row_label else ""
         out.append(f"{r.name}：{where}{text}" if with_names else f"{where}{text}")
     return out
