@@ -61,9 +61,9 @@ def test_report_has_every_question_a_chart_each_and_no_code(executed, case, grou
     blocks = deck_blocks(CB, group)
     anchors = [html.find(f'id="{b.anchor}"') for b in blocks]  # the notebook's headings, in the deck's order
     assert -1 not in anchors and anchors == sorted(anchors)
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
     assert len(charts) == sum(len(b.parts) for b in blocks)  # split slides are separate charts
-    assert all(re.search(r'alt="[^"]{10,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert all(re.search(r'role="img" aria-label="[^"]{10,}"', t) for t in charts)
     assert EXPECT_TITLE[case] in html
     assert "rep.section(" not in html and "from zaitaku" not in html  # no code cells
     assert "デモ用の架空データ" in html                                # synthetic banner

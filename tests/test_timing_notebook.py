@@ -60,10 +60,10 @@ def test_timing_notebook_executes_and_shows_the_slides(tmp_path):
     for it in load_items():  # a heading for each of the eight items, with its definition
         assert f'<h2 id="item-{it.id}">{it.label}</h2>' in html, it.kana
         assert it.definition in html
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
     assert len(charts) >= 2
     assert len(charts) == 4 + 8
-    assert all(re.search(r'alt="[^"]{20,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert all(re.search(r'role="img" aria-label="[^"]{20,}"', t) for t in charts)
     # what the slides show, recomputed from the transcribed tables
     assert "76（48.7%）" in html            # programme, 平成27年度 at 平成28年7月
     assert "▲14" in html and "+28" in html   # 増減

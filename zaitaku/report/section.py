@@ -34,7 +34,7 @@ from zaitaku.analysis.aggregate import (
 from zaitaku.analysis.index import data_index
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
-from zaitaku.report.charts import img_tag, matrix_grid, option_bars, single_bars
+from zaitaku.report.charts import chart_kind, chart_markup, draw
 from zaitaku.report.narrative import (
     matrix_sentence,
     multi_sentence,
@@ -53,12 +53,9 @@ class Note(NamedTuple):
 
 
 def chart_for(q: Question, df: pd.DataFrame, selected: Selected, focus_scope: str) -> Figure:
-    """The house chart of one question: grid for matrices, option bars for multi, stacked bars for single."""
-    if q.is_matrix:
-        return matrix_grid(df, {r: v or [] for r, v in selected.items()} if selected else None, focus_scope)
-    if q.is_multi:
-        return option_bars(df, selected.get(""), focus_scope)
-    return single_bars(df, selected.get(""), focus_scope)
+    """The house chart of one question: stacked bars (single), option bars (multi), bars of the share
+    that does (yes/no matrices), a grid (other matrices). A fresh Figure, not attached to pyplot."""
+    return draw(chart_kind(q.type, df), df, selected, focus_scope)
 
 
 def sentence_for(q: Question, df: pd.DataFrame, focus: Focus, selected: Selected, codebook: Codebook) -> str:
@@ -185,8 +182,9 @@ class Section:
         return chart_for(self.question, without_groups(self.figures), self.selected, self.focus_scope)
 
     def chart_html(self) -> str:
-        """The chart as the report embeds it (an inline image with alt text)."""
-        return img_tag(self.chart(), self.alt)
+        """The chart as the report embeds it: inline SVG with the alt text as title, drawn once per content."""
+        q = self.question
+        return chart_markup(chart_kind(q.type, self.figures), self.figures, self.selected, self.focus_scope, self.alt)
 
     def table(self) -> pd.DataFrame:
         return figures_table(self.question, self.figures)
