@@ -47,7 +47,6 @@ from zaitaku.report.blocks import (
     side_by_side,
     subset_section,
 )
-from zaitaku.report.charts import use_house_style
 from zaitaku.report.format import SMALL_N
 from zaitaku.report.html_summary import free_text_lines, problem_lines, summary_view
 from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
@@ -76,7 +75,6 @@ class Report:
         if national not in NATIONAL_CHOICES:
             raise ValueError(f"national は {'・'.join(NATIONAL_CHOICES)} のいずれかです（{national!r} が指定されました）")
         data_dir = data_dir or PROCESSED_DATA_DIR
-        use_house_style()
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
