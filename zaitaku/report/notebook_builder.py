@@ -70,7 +70,7 @@ def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
     params.metadata["tags"] = ["parameters"]
     cells = [intro, params, nbformat.v4.new_code_cell(SETUP.format(group=group)),
              nbformat.v4.new_markdown_cell('## まとめ <a id="summary"></a>'),
-             nbformat.v4.new_code_cell("rep.summary()")]
+             nbformat.v4.new_code_cell("summary = rep.summary()  # まとめ（summary.ahead, summary.behind, summary.learn_from）")]
     for block in deck_blocks(cb, group):
         md = nbformat.v4.new_markdown_cell(block_markdown(block))
         md.metadata["zaitaku"] = {"deck_block": block.number, "anchor": block.anchor}
@@ -78,7 +78,7 @@ def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
         for qid in block.question_ids:
             cells.append(nbformat.v4.new_code_cell(section_code(block, qid, cb)))
         if is_paired(block, cb):
-            cells.append(nbformat.v4.new_code_cell(f'rep.side_by_side("{block.number}")  # 並べて比べる表'))
+            cells.append(nbformat.v4.new_code_cell(f'table = rep.side_by_side("{block.number}")  # 並べて比べる表'))
     cells.append(nbformat.v4.new_markdown_cell('## このレポートについて <a id="about"></a>'))
     cells.append(nbformat.v4.new_code_cell("rep.footer()"))
     nb.cells = cells

@@ -115,7 +115,8 @@ class Report:
         else:
             respondents = f"このデータには {len(answered):,} 市区町村の回答があります（うち{f.pref_name} {in_pref} 市町村）。"
         if f.code:
-            subject = (f"{f.name}（{f.type}）の回答を、{f.pref_name}の市町村、全国の{f.type}、全国と比べます。"
+            kind = f"{f.peer_label}、" if f.peer and covers_nation(self.data) else ""
+            subject = (f"{f.name}（{f.type}）の回答を、{f.pref_name}の市町村、{kind}全国と比べます。"
                        f"見出しの番号は県の説明資料（スライド）の番号です。")
             focus_line = f"ピンク色（棒・枠）が{f.name}の回答です。ほかの棒は、比べる相手（県内の市町村、全国など）の回答割合です。"
         else:
