@@ -421,7 +421,8 @@ def test_cli_render_exit_code_and_index_path(tmp_path, data_dir):
     assert html_files(out / "R3") == {f"{PREF}/322016_松江市/toy_report.html", f"{PREF}/322024_浜田市/toy_report.html"}
     bad = subprocess.run(cmd + ["-p", "fail=true"], capture_output=True, text=True, cwd=PROJECT, timeout=120)
     assert bad.returncode == 1
-    assert "ValueError" in bad.stdout and (out / "R3" / "failures.csv").is_file()
+    assert "ValueError" in bad.stderr and "Traceback" not in bad.stderr
+    assert (out / "R3" / "failures.csv").is_file()
 
 
 def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_path):

@@ -13,7 +13,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "demo": "zaitaku.demo.generate",
     "ingest": "zaitaku.ingest.pipeline",
-    "render": "zaitaku.render.batch",
+    "render": "zaitaku.render.command",
 }
 
 
