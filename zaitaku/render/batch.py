@@ -150,11 +150,11 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         raise RenderError(f"出力先 {out_year} が {out_root} の外です")
     workers = max(1, workers or available_cpus())
     data_dir = Path(data_dir)
-    hasher = InputHasher(notebooks, data_dir, survey_year)
     imports = list(dict.fromkeys(m for p in notebooks.values() for m in notebook_imports(p)))
     with batch_lock(out_year), data_lock(data_dir, stream=stream):
         if any(m == "zaitaku" or m.startswith("zaitaku.") for m in imports):
             check_data(data_dir)  # before the first report: one message, not one failure per report
+        hasher = InputHasher(notebooks, data_dir, survey_year)
         manifest = Manifest(out_year / "manifest.json", survey_year)
         planned = plan(scopes, notebooks, survey_year=survey_year, data_dir=data_dir, national=national,
                        manifest=manifest, out_year=out_year, hasher=hasher, force=force, params=params,

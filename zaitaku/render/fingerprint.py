@@ -44,9 +44,13 @@ def _content_md5(path: Path) -> str:
     """md5 of a data file; ``ingest_meta.json`` without its ``created`` time, so re-ingesting the
     same raw files does not re-render every report."""
     if path.name == "ingest_meta.json":
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        meta.pop("created", None)
-        return md5_bytes(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            meta = None
+        if isinstance(meta, dict):
+            meta.pop("created", None)
+            return md5_bytes(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
     return md5_file(path)
 
 
