@@ -7,6 +7,7 @@ Fast cases work on small hand-built data; the few that need a kernel or a subpro
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -69,7 +70,7 @@ MUTATIONS = {
     "text cell set in place": lambda d: d.municipalities.loc.__setitem__((0, "name"), "XXX"),
     "float cells set in place": lambda d: d.shares.loc.__setitem__((slice(None), "share"), 0.0),
     "Int8 cell set in place": lambda d: d.responses.loc.__setitem__((0, "value"), 0),
-    "row dropped in place": lambda d: d.responses.drop(index=0, inplace=True),  # noqa: PD002
+    "row dropped in place": lambda d: d.responses.drop(index=0, inplace=True),
     "meta changed": lambda d: d.meta.__setitem__("synthetic", False),
     "derived index changed": lambda d: d.question_shares("q1").loc.__setitem__((0, "share"), 0.0),
 }
@@ -199,7 +200,7 @@ def test_sweep_touches_only_the_renderers_temp_files_and_not_on_dry_run(tmp_path
     (outside / ".b.html.0123456789ab.tmp").write_text("x")
     (out_year / "link").symlink_to(outside, target_is_directory=True)
     render_batch([MATSUE], notebooks={"toy_report": TOY}, out=out, data_dir=tiny_processed(tmp_path / "p"),
-                 dry_run=True, progress=False, stream=open(os.devnull, "w"))
+                 dry_run=True, progress=False, stream=io.StringIO())
     assert mine.exists()  # a dry run removes nothing
     assert sweep_temp_files(out_year) == 1
     assert not mine.exists() and all(p.exists() for p in theirs)
@@ -217,7 +218,7 @@ def test_reserved_parameters_cannot_be_overridden(name, tmp_path):
     assert check_parameters({"sleep": 1}) == {"sleep": 1}
     with pytest.raises(ReservedParameterError):  # nor per report
         render_batch([MATSUE], notebooks={"toy_report": TOY}, out=tmp_path / "r", data_dir=tiny_processed(tmp_path / "p"),
-                     dry_run=True, params_for=lambda s, g: {name: "322024"}, stream=open(os.devnull, "w"))
+                     dry_run=True, params_for=lambda s, g: {name: "322024"}, stream=io.StringIO())
 
 
 def test_cli_reserved_parameter_is_one_japanese_line(tmp_path):
@@ -264,7 +265,7 @@ def test_data_that_cannot_be_loaded_stops_before_the_first_report(tmp_path):
         out = tmp_path / f"reports-{what}"
         with pytest.raises(DataError, match="zaitaku ingest"):
             render_batch([MATSUE, HAMADA], notebooks={"mutating_report": MUTATING}, out=out, data_dir=d,
-                         progress=False, stream=open(os.devnull, "w"))
+                         progress=False, stream=io.StringIO())
         assert not list(out.rglob("*.html")) and not (out / "R3" / "manifest.json").exists(), what
     assert nb.cells  # the notebook itself is fine
     r = cli("--municipality", "322016", "浜田市", "--groups", "mutating_report", "--notebooks", str(FIXTURES),
@@ -292,12 +293,10 @@ def test_render_and_ingest_exclude_each_other_on_the_data_folder(tmp_path):
 
     d = tiny_processed(tmp_path / "p")
     ingest_lock = FileLock(str(d / ".zaitaku.lock"), timeout=0.2)  # what zaitaku ingest takes
-    with data_lock(d), data_lock(d):  # renders share it
-        with pytest.raises(Timeout):
-            ingest_lock.acquire()
-    with ingest_lock:
-        with pytest.raises(DataError, match="取り込み"), data_lock(d, wait=0.5, stream=open(os.devnull, "w")):
-            pass
+    with data_lock(d), data_lock(d), pytest.raises(Timeout):  # renders share it; ingest waits
+        ingest_lock.acquire()
+    with ingest_lock, pytest.raises(DataError, match="取り込み"), data_lock(d, wait=0.5, stream=io.StringIO()):
+        pass
     with data_lock(d):
         pass
 
@@ -325,7 +324,7 @@ def test_timing_report_uses_the_batch_kernel_inside_the_lock(tmp_path, monkeypat
     monkeypatch.setattr(batch, "run_local", lambda chunks, settings, workers, on_result: None)
     render_batch([MATSUE], notebooks={"toy_report": TOY}, out=tmp_path / "r", data_dir=tiny_processed(tmp_path / "p"),
                  progress=False, kernel_name="zaitaku-test-kernel", timing_notebooks=FIXTURES,
-                 stream=open(os.devnull, "w"))
+                 stream=io.StringIO())
     assert seen == {"locked": True, "kernel": "zaitaku-test-kernel"}
 
 
@@ -355,7 +354,7 @@ def test_ctrl_c_stops_cleanly(tmp_path):
         while time.monotonic() < deadline and not list((out / "R3").rglob("toy_report.html")):
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

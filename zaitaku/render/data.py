@@ -81,7 +81,7 @@ def check_data(data_dir: Path) -> None:
     if verify is not None:
         try:
             verify(data_dir, meta)
-        except Exception as exc:  # noqa: BLE001 - ProcessedDataError and anything unreadable
+        except Exception as exc:
             raise DataError(str(exc)) from None
     import pyarrow.parquet as pq
 
@@ -92,7 +92,7 @@ def check_data(data_dir: Path) -> None:
             path = Path(data_dir) / str(members[name].get("file", path.name))
         try:
             pq.read_schema(path)
-        except Exception as exc:  # noqa: BLE001 - missing, truncated, not parquet
+        except Exception as exc:
             raise DataError(f"処理済みデータ {path} を読めません（{type(exc).__name__}: {exc}）。"
                             "`zaitaku ingest` をやり直してください") from None
 

@@ -51,7 +51,7 @@ def write_decks(planned: Sequence[Planned], out_year: Path, data_dir: Path, nati
             focus = focus_of(data, scope.code, scope.pref_code)
             written.append(write_deck(data, focus, sdir, national))
             write_text(stamp, digest)
-        except Exception as exc:  # noqa: BLE001 - one deck failing does not stop the others
+        except Exception as exc:
             print(f"zaitaku render: {scope.label} のスライド資料を作れませんでした: {type(exc).__name__}: {exc}",
                   file=stream or sys.stderr)
     return written

@@ -190,7 +190,7 @@ def run_dask(chunks: list[list[Job]], settings: WorkerSettings, scheduler: Any,
             jobs = futures[fut]
             try:
                 results = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the chunk fails, the batch goes on
+            except Exception as exc:
                 results = [Result(key=j.key, status="failed", ename=type(exc).__name__, evalue=str(exc)[:500],
                                   input_hash=j.input_hash) for j in jobs]
             by_key = {r.key: r for r in results}

@@ -7,6 +7,7 @@ notebook can reach, so a change is never missed; a change anywhere in the packag
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -70,10 +71,8 @@ def environment_fingerprint() -> str:
 
     env = [f"python {sys.version_info[0]}.{sys.version_info[1]}"]
     for dist in ENVIRONMENT_DISTS:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             env.append(f"{dist} {version(dist)}")
-        except PackageNotFoundError:
-            pass
     return md5_bytes("\n".join(env).encode())
 
 

@@ -10,6 +10,7 @@ replaced before the next report.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -38,7 +39,7 @@ _engine_registered = False
 
 
 def register_engine() -> None:
-    global _engine_registered  # noqa: PLW0603
+    global _engine_registered
     if _engine_registered:
         return
     from papermill.clientwrap import PapermillNotebookClient
@@ -90,8 +91,8 @@ class WarmKernel:
     def __init__(self, settings: Any, tmpdir: Path):
         self.settings = settings
         self.tmpdir = tmpdir
-        self.km = None
-        self.kc = None
+        self.km: Any = None  # AsyncKernelManager
+        self.kc: Any = None  # AsyncKernelClient
         self.starts = 0
         self.broken = False
         self.used = False
@@ -118,7 +119,7 @@ class WarmKernel:
                 env.update(dict(s.env))
                 env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
                 await km.start_kernel(
-                    cwd=s.kernel_cwd or os.getcwd(),
+                    cwd=s.kernel_cwd or str(Path.cwd()),
                     env=env,
                     extra_arguments=["--HistoryManager.hist_file=:memory:"],
                 )
@@ -128,7 +129,7 @@ class WarmKernel:
                 self.km, self.kc = km, kc
                 self.starts += 1
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 last = exc
                 log.warning("kernel start failed (attempt %d): %s", attempt, exc)
                 await self._ateardown(km, kc)
@@ -169,20 +170,14 @@ class WarmKernel:
         from jupyter_core.utils import ensure_async
 
         if kc is not None:
-            try:
+            with contextlib.suppress(Exception):
                 kc.stop_channels()
-            except Exception:  # noqa: BLE001
-                pass
         if km is not None:
-            try:
+            with contextlib.suppress(Exception):
                 if km.has_kernel:
                     await km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001
-                pass
-            try:
+            with contextlib.suppress(Exception):
                 await ensure_async(km.cleanup_resources())
-            except Exception:  # noqa: BLE001
-                pass
 
     async def _aprepare(self) -> None:
         if self.km is not None and (self.broken or not await self.km.is_alive()):
@@ -195,7 +190,7 @@ class WarmKernel:
         if self.used:
             try:
                 await self._arun(reset_code(self.data_dir), timeout=120)
-            except Exception:  # noqa: BLE001 - a kernel we cannot reset is replaced
+            except Exception:
                 await self._ateardown(self.km, self.kc)
                 self.km = self.kc = None
                 await self._astart()

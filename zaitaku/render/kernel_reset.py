@@ -20,6 +20,7 @@ import sys
 import warnings
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -32,7 +33,7 @@ class Snapshot:
     rc: Any = None
     inline: dict[str, Any] | None = None
     pandas: Any = None
-    numpy: dict[str, Any] | None = None
+    numpy: Any = None
     data: dict[int, tuple] = field(default_factory=dict)  # id(ProcessedData) -> (it, fingerprint)
 
 
@@ -45,7 +46,7 @@ def _preload(modules: list[str]) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 - a notebook's own import error shows in its report
+        except Exception:
             continue
 
 
@@ -53,10 +54,10 @@ def setup(preload: list[str]) -> None:
     """Import the notebooks' modules, then take the reference snapshot."""
     global _state
     _preload(preload)
-    st = Snapshot(os.getcwd(), list(sys.path), dict(os.environ), list(warnings.filters))
+    st = Snapshot(str(Path.cwd()), list(sys.path), dict(os.environ), list(warnings.filters))
     if "matplotlib" in sys.modules:
         import matplotlib
-        import matplotlib.pyplot  # noqa: F401 - activates the inline backend, as a notebook's import does
+        import matplotlib.pyplot
 
         st.rc = matplotlib.rcParams.copy()
         try:
@@ -68,9 +69,9 @@ def setup(preload: list[str]) -> None:
         except ImportError:
             pass
     if "pandas" in sys.modules:
-        from pandas._config import config as pandas_config  # no public way to snapshot every option
+        from pandas._config import config as pandas_config
 
-        st.pandas = copy.deepcopy(pandas_config._global_config)
+        st.pandas = copy.deepcopy(_pandas_options(pandas_config))
     if "numpy" in sys.modules:
         import numpy
 
@@ -78,6 +79,10 @@ def setup(preload: list[str]) -> None:
     _state = st
     gc.collect()
     gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
+
+
+def _pandas_options(pandas_config: Any) -> dict:
+    return pandas_config._global_config  # no public way to snapshot and restore every option
 
 
 def _restore_matplotlib(st: Snapshot) -> None:
@@ -93,7 +98,7 @@ def _restore_matplotlib(st: Snapshot) -> None:
                 if k != "backend" and rc.get(k) is not v:
                     try:
                         dict.__setitem__(rc, k, v)  # the snapshot's values were validated already
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         rc[k] = v
     if st.inline is not None:
         from matplotlib_inline.config import InlineBackend
@@ -108,22 +113,22 @@ def _restore_options(st: Snapshot) -> None:
     if st.pandas is not None and "pandas" in sys.modules:
         from pandas._config import config as pandas_config
 
-        if pandas_config._global_config != st.pandas:
-            pandas_config._global_config.clear()
-            pandas_config._global_config.update(copy.deepcopy(st.pandas))
+        if _pandas_options(pandas_config) != st.pandas:
+            _pandas_options(pandas_config).clear()
+            _pandas_options(pandas_config).update(copy.deepcopy(st.pandas))
     if st.numpy is not None and "numpy" in sys.modules:
         import numpy
 
         if numpy.get_printoptions() != st.numpy:
             numpy.set_printoptions(**st.numpy)
-    warnings.filters[:] = st.filters
+    warnings.filters[:] = st.filters  # type: ignore[index]
     if hasattr(warnings, "_filters_mutated"):
         warnings._filters_mutated()
     sys.path[:] = st.path
     if dict(os.environ) != st.environ:
         os.environ.clear()
         os.environ.update(st.environ)
-    if os.getcwd() != st.cwd:
+    if str(Path.cwd()) != st.cwd:
         os.chdir(st.cwd)
 
 
@@ -144,9 +149,9 @@ def _column_print(series: Any) -> tuple:
     else:
         import numpy as np
 
-        buffers = [memoryview(np.ascontiguousarray(series.to_numpy()))] if series.dtype != object else []
         if series.dtype == object:
             return ("object", hash(tuple(series.tolist())))
+        buffers = [np.ascontiguousarray(series.to_numpy()).data]
     crc = 0
     for b in buffers:
         crc = zlib.crc32(b, crc)
@@ -171,7 +176,7 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
     for name in ("_shares_by_question", "_responses_by_code"):  # cached_property indexes, once built
         value = derived.get(name)
         if isinstance(value, dict):
-            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else zlib.crc32(memoryview(v)))
+            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else zlib.crc32(v.data))
                                 for k, v in value.items())
     return parts
 
@@ -210,7 +215,7 @@ def check_data(data_dir: str | None) -> bool:
         st.data = {}
         fresh = processed.load_processed(data_dir)
         st.data = {id(fresh): (fresh, data_fingerprint(fresh))}
-    except Exception:  # noqa: BLE001 - unreadable data: the next report says so
+    except Exception:
         processed.forget_loaded()
         st.data = {}
     return False

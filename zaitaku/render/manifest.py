@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import sys
 import time
@@ -55,7 +54,7 @@ class Manifest:
             self.reports = dict(data["reports"])
             return
         backup = self.path.with_name(f"manifest.corrupt-{time.time_ns()}.json")
-        os.replace(self.path, backup)
+        self.path.replace(backup)
         self.recovered = self.rebuild_from_disk()
         print(f"zaitaku render: {self.path} が{problem}。{backup.name} に退避し、ディスク上の "
               f"{self.recovered} 件のレポートから作り直しました", file=stream or sys.stderr)
@@ -127,5 +126,5 @@ def _registry_kana() -> dict[str, str]:
 
         reg = load_registry()
         return dict(zip(reg["code"].astype(str), reg.get("kana", reg["name"]).astype(str), strict=False))
-    except Exception:  # noqa: BLE001 - kana only helps the index search
+    except Exception:
         return {}

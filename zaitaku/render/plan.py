@@ -46,7 +46,7 @@ def codebook_version(survey_year: str) -> str:
         from zaitaku.reference.codebook import load_codebook
 
         return load_codebook(survey_year).version
-    except Exception:  # noqa: BLE001 - a footer detail only
+    except Exception:
         return "–"
 
 

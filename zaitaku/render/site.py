@@ -87,7 +87,7 @@ def group_labels(survey_year: str) -> dict[str, str]:
         from zaitaku.reference.codebook import load_codebook
 
         return dict(load_codebook(survey_year).groups)
-    except Exception:  # noqa: BLE001 - labels fall back to the group names
+    except Exception:
         return {}
 
 

@@ -222,7 +222,7 @@ class Worker:
         nbconvert here and build the exporter."""
         try:
             self.kernel.launch()
-        except Exception as exc:  # noqa: BLE001 - the first report retries and reports it
+        except Exception as exc:
             log.warning("kernel launch failed: %s", exc)
             self.kernel.broken = True
         register_engine()
@@ -277,7 +277,7 @@ class Worker:
             if isinstance(exc, CellTimeoutError):
                 evalue = f"a cell ran longer than {self.settings.cell_timeout:g} s"
             return nb, (type(exc).__name__, evalue, None, None, False)
-        except Exception as exc:  # noqa: BLE001 - anything else fails this report only
+        except Exception as exc:
             self.kernel.broken = True
             return holder.get("nb"), (type(exc).__name__, str(exc), None, None, False)
 
@@ -317,7 +317,7 @@ class Worker:
 
                     res.failed_notebook = nbformat.writes(nb)
                     res.stderr = _stderr_text(nb)
-        except Exception as exc:  # noqa: BLE001 - e.g. the exporter failed
+        except Exception as exc:
             res.status, res.ename, res.evalue = "failed", type(exc).__name__, str(exc)
             res.html = None
         finally:
@@ -391,6 +391,12 @@ def worker_main(conn, settings: WorkerSettings) -> None:
 
 
 __all__ = [
-    "Job", "Result", "WorkerSettings", "Worker", "WarmKernel", "render_chunk", "worker_main",
+    "Job",
+    "Result",
+    "WarmKernel",
+    "Worker",
+    "WorkerSettings",
     "notebook_imports",
+    "render_chunk",
+    "worker_main",
 ]
