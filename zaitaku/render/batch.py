@@ -39,7 +39,7 @@ from typing import Any
 
 from zaitaku.paths import PROCESSED_DATA_DIR, REPORTS_DIR
 from zaitaku.render.data import check_data, data_lock, is_synthetic
-from zaitaku.render.executors import run_dask, run_local
+from zaitaku.render.executors import run_dask, run_local, run_pool
 from zaitaku.render.fingerprint import InputHasher, data_fingerprint
 from zaitaku.render.manifest import Manifest
 from zaitaku.render.plan import Planned, auto_chunk_size, chunked, kernel_cwd, plan
@@ -136,11 +136,14 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                  params: Mapping[str, Any] | None = None,
                  params_for: Callable[[Scope, str], Mapping[str, Any]] | None = None,
                  progress: bool | None = None, dry_run: bool = False, stream=None,
-                 timing_notebooks: Path | None = None, formats: Sequence[str] = ("html",)) -> BatchSummary:
+                 timing_notebooks: Path | None = None, formats: Sequence[str] = ("html",),
+                 executor: str = "local") -> BatchSummary:
     """Render ``notebooks`` for every scope into ``out/<survey_year>``; see the module docstring.
 
     ``timing_notebooks``: folder holding ``implementation_timing.ipynb`` (rendered once, inside the
     lock). ``formats``: ``html`` and/or ``pptx`` (slide decks via :mod:`zaitaku.report.deck`).
+    ``executor``: ``local`` (worker processes over pipes, the default) or ``pool``
+    (``concurrent.futures``); ``scheduler`` sends the work to Dask instead.
     """
     stream = stream or sys.stdout
     t0 = time.perf_counter()
@@ -179,7 +182,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         )
         failed: list[tuple[Job, Result]] = []
         rendered = _execute(todo, settings, manifest, out_year, failed, workers=workers, scheduler=scheduler,
-                            chunk_size=chunk_size, progress=progress, stream=stream) if todo else 0
+                            chunk_size=chunk_size, progress=progress, stream=stream,
+                            executor=executor) if todo else 0
         write_failures(out_year, manifest)
         timing = None
         if timing_notebooks is not None:
@@ -198,7 +202,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
 
 def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, out_year: Path,
              failed: list[tuple[Job, Result]], *, workers: int, scheduler: Any, chunk_size: int | None,
-             progress: bool | None, stream) -> int:
+             progress: bool | None, stream, executor: str = "local") -> int:
     """Render ``todo``; each result is written and recorded as it arrives. Returns how many succeeded."""
     from tqdm import tqdm
 
@@ -225,7 +229,8 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
             print(f"zaitaku render: {len(chunks)} chunks to the Dask scheduler {scheduler}", file=stream)
             run_dask(chunks, settings, scheduler, on_result)
         else:
-            run_local(chunks, settings, min(workers, len(chunks)), on_result)
+            run = run_pool if executor == "pool" else run_local
+            run(chunks, settings, min(workers, len(chunks)), on_result)
     finally:
         bar.close()
         manifest.save()

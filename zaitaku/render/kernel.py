@@ -27,6 +27,10 @@ def setup_code(preload: tuple[str, ...]) -> str:
     return f"from zaitaku.render import kernel_reset as __zk\n__zk.setup({list(preload)!r})\ndel __zk\n"
 
 
+def stats_code(path: str) -> str:
+    return f"__import__('zaitaku.render.kernel_reset', fromlist=['dump_stats']).dump_stats({path!r})\n"
+
+
 def reset_code(data_dir: str | None) -> str:
     return f"__import__('zaitaku.render.kernel_reset', fromlist=['reset']).reset({data_dir!r})\n"
 
@@ -212,6 +216,12 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         run_sync(self._aprepare)()
+
+    def run(self, code: str, timeout: float = 60) -> None:
+        """Run ``code`` silently in the kernel (raises if it fails)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self._arun)(code, timeout=timeout)
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync

@@ -233,3 +233,15 @@ def reset(data_dir: str | None = None) -> None:
     check_data(data_dir)
     ip.execution_count = 1
     gc.freeze()  # what survived %reset -f (and its gc.collect) is long-lived: module caches
+
+
+def dump_stats(path: str) -> None:
+    """Write the kernel's peak memory and chart-cache counters (if the charts keep any) as JSON."""
+    import json
+    import resource
+
+    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    cache = sys.modules.get("zaitaku.report.charts.cache")
+    if cache is not None and hasattr(cache, "chart_cache_stats"):
+        stats["chart_cache"] = cache.chart_cache_stats()
+    Path(path).write_text(json.dumps(stats), encoding="utf-8")

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zaitaku.render.kernel import ENGINE_NAME, WarmKernel, register_engine
+from zaitaku.render.kernel import ENGINE_NAME, WarmKernel, register_engine, stats_code
 
 log = logging.getLogger(__name__)
 
+STATS_ENV = "ZAITAKU_RENDER_STATS"  # a folder: each worker writes its peak memory and chart-cache counters there
 FAILED_MARKER_TAG = "papermill-error-cell-tag"  # papermill's tag, so papermill strips it on re-run
 
 
@@ -233,10 +234,30 @@ class Worker:
         gc.freeze()  # papermill, nbconvert, jinja templates: out of every later collection
 
     def close(self) -> None:
+        stats_dir = os.environ.get(STATS_ENV)
+        if stats_dir:
+            self._write_stats(Path(stats_dir))
         try:
             self.kernel.shutdown()
         finally:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def _write_stats(self, folder: Path) -> None:
+        """Peak memory of this worker and of its kernel, and the kernel's chart-cache counters."""
+        import json
+        import resource
+
+        folder.mkdir(parents=True, exist_ok=True)
+        kernel_file = folder / f"kernel-{os.getpid()}-{self.kernel.starts}.json"
+        if self.kernel.km is not None and not self.kernel.broken:
+            try:
+                self.kernel.run(stats_code(str(kernel_file)))
+            except Exception as exc:
+                log.warning("kernel statistics not collected: %s", exc)
+        kernel = json.loads(kernel_file.read_text(encoding="utf-8")) if kernel_file.is_file() else {}
+        (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({
+            "pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "kernel": kernel,
+        }), encoding="utf-8")
 
     def execute(self, job: Job, parameters: dict[str, Any]):
         """Run the notebook; returns (executed notebook, error tuple or None)."""
