@@ -398,10 +398,10 @@ def main(argv: list[str] | None = None) -> int:
     by = {r["mode"]: r for r in results if r["ok"]}
     base, floor = by.get("a"), by.get("e")
     print()
-    print(f"{'mode':<4} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
+    print(f"{'mode':<6} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
     for r in results:
         if not r["ok"]:
-            print(f"{r['mode']:<4} failed")
+            print(f"{r['mode']:<6} failed")
             continue
         per = r["seconds"] / n
         r["seconds_per_report"] = round(per, 3)
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         r["national_seconds_estimate"] = round(per * NATIONAL_REPORTS)
         vs_a = "" if r["speedup_vs_a"] is None else f"{r['speedup_vs_a']:.1f}×"
         vs_e = "" if r["times_floor"] is None else f"{r['times_floor']:.1f}×"
-        print(f"{r['mode']:<4} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
+        print(f"{r['mode']:<6} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
               f"{_fmt_bytes(r.get('median_bytes')):>8} {_fmt_bytes(r.get('max_bytes')):>8}  "
               f"≈ {_fmt_dur(r['national_seconds_estimate'])}")
     print("(vs a: how many times faster than the naive CLI loop; vs e: how many times the floor. "
