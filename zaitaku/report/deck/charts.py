@@ -235,6 +235,8 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             point.format.line.color.rgb = PINK_RGB
         for i in s.outlined_points:
             point = ser.points[i]
+            point.format.fill.solid()  # a point's own spPr replaces the series' (fill included)
+            point.format.fill.fore_color.rgb = s.colour
             point.format.line.color.rgb = PINK_RGB
             point.format.line.width = Pt(2.5)
         dark = spec.kind == "stacked" and s.colour in (OPTION_RGB[0], OPTION_RGB[4], OPTION_RGB[6])
