@@ -358,3 +358,30 @@ def test_deck_renders_to_images(decks, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "slide")], check=True, timeout=300)
     images = sorted(Path(tmp_path).glob("slide-*.png"))
     assert len(images) == len(prs.slides)
+
+
+def test_municipality_summary_rare_answers_and_standing_hook(decks, data, monkeypatch):
+    focus, _, prs = decks["muni"]
+    n = len(deck_blocks(data.codebook))
+    body = next(sh for sh in prs.slides[2 + n].shapes if sh.name == "まとめ本文").text_frame.text
+    lines = [x for x in body.splitlines() if x.startswith("・")]
+    for line in lines:  # 「・2.① 郡市区医師会：『…』：県内で同じ回答は3（16%）」: the count is the prefecture's
+        number = line[1:].split(" ")[0]
+        assert number in DECK_ORDER
+        block = next(b for b in deck_blocks(data.codebook) if b.number == number)
+        s = _expected_sections(data, focus, block)[0]
+        pref = s.figures[s.figures["scope"] == "prefecture"]
+        counts = {f"{int(a)}（{a / b * 100:.0f}%）" for a, b in zip(pref["n_selected"], pref["n_base"], strict=True)}
+        assert line.split("県内で同じ回答は")[1] in counts
+    # with zaitaku.analysis.standing present, its summary is the slide's text
+    import sys
+    import types
+
+    fake = types.ModuleType("zaitaku.analysis.standing")
+    fake.summary_for = lambda d, f, national: [f"{f.name}は県内で上位です。", "参考：松江市"]
+    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", fake)
+    prs2, built = build_deck(data, focus, "computed")
+    summary = prs2.slides[built[-1].slide_index + 1]
+    text = next(sh for sh in summary.shapes if sh.name == "まとめ本文").text_frame.text
+    assert text == "出雲市は県内で上位です。\n参考：松江市"
+    assert "zaitaku.analysis.standing.summary_for" in summary.notes_slide.notes_text_frame.text
