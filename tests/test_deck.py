@@ -385,3 +385,34 @@ def test_municipality_summary_rare_answers_and_standing_hook(decks, data, monkey
     text = next(sh for sh in summary.shapes if sh.name == "まとめ本文").text_frame.text
     assert text == "出雲市は県内で上位です。\n参考：松江市"
     assert "zaitaku.analysis.standing.summary_for" in summary.notes_slide.notes_text_frame.text
+
+
+def test_charts_equal_the_html_reports_figures_csv(decks, data, processed_dir, tmp_path, capsys):
+    """The partnerships report (as the notebooks call it) writes its figures CSV; the deck's charts
+    of the same blocks hold the same shares."""
+    from zaitaku.report.report import Report
+
+    csv = tmp_path / "partnerships_figures.csv"
+    rep = Report("partnerships", "", "島根県", "R3", processed_dir, "computed", str(csv))
+    for block in rep.blocks:
+        for part in block.parts:
+            rep.section(part.question_id, block=block.number)
+    rep.footer()
+    capsys.readouterr()  # display() outside a notebook prints
+    figures = pd.read_csv(csv, dtype={"row_id": str, "option_id": str, "deck_block": str},
+                          keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    # the Excel-safe writer keeps a leading "-" as text: 「'-」
+    figures["deck_block"] = figures["deck_block"].str.removeprefix("'")
+    focus, _, prs = decks["pref"]
+    titles = [s.shapes.title.text for s in prs.slides]
+    checked = 0
+    for block in rep.blocks:
+        slide = prs.slides[titles.index(block.label)]
+        for chart, part in zip(_charts(slide), block.parts, strict=True):
+            f = figures[(figures["deck_block"] == block.number) & (figures["question_id"] == part.question_id)]
+            f = f.assign(row_id=f["row_id"].fillna(""))
+            assert len(f), block.number
+            _check_stacked(chart, f, focus) if not data.codebook[part.question_id].is_multi \
+                else _check_clustered(chart, f, focus)
+            checked += 1
+    assert checked == len([p for b in rep.blocks for p in b.parts]) >= 5
