@@ -212,22 +212,68 @@ def footer_html(items: Iterable[tuple[str, str]]) -> str:
 
 TOC_MARK = "<!--zaitaku:toc-->"
 FOOTER_MARK = "<!--zaitaku:footer-->"
+TOC_HERE = "<!--zaitaku:toc-here-->"  # written by the report's header where its ToC belongs
 
 
-def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[str, str, int]:
+_MD_HEADING_RE = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
+_MD_ANCHOR_RE = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']([^"']+)["'][^>]*>\s*</a>""", re.I)
+
+
+def notebook_headings(nb) -> list[Heading]:
+    """The headings of the notebook's markdown cells (levels 1–3), as the report and JupyterLab show them.
+
+    A heading's id is its explicit anchor (``## 2.① … <a id="deck-2-1"></a>``) or else the id
+    nbconvert gives it.
+    """
+    from xml.etree import ElementTree
+
+    from nbconvert.filters.strings import add_anchor
+
+    out: list[Heading] = []
+    in_fence = False
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in str(cell.get("source", "")).splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                in_fence = not in_fence
+            m = None if in_fence else _MD_HEADING_RE.match(line)
+            if not m:
+                continue
+            level, raw = len(m.group(1)), m.group(2)
+            anchor = _MD_ANCHOR_RE.search(raw)
+            text = heading_text(_MD_ANCHOR_RE.sub("", raw))
+            if anchor:
+                hid = anchor.group(1)
+            else:
+                tagged = add_anchor(f"<h{level}>{html.escape(text)}</h{level}>")
+                try:
+                    hid = ElementTree.fromstring(tagged).get("id") or ""
+                except ElementTree.ParseError:
+                    hid = ""
+            out.append(Heading(level, hid, text))
+    return out
+
+
+def finish_report(page: str, footer: Iterable[tuple[str, str]] = (),
+                  headings: Sequence[Heading] | None = None) -> tuple[str, str, int]:
     """Fill the template's markers: ToC after the first h1 (or at the top), footer, <title>.
 
+    ``headings`` are the notebook's (:func:`notebook_headings`); without them (a notebook whose
+    headings come from its outputs) the h1–h3 of the page are used.
     Returns (html, title, number of headings in the ToC).
     """
     head, sep, body = page.partition("<body>")
     if not sep:  # not our template
         head, body = "", page
-    body, headings = collect_headings(body)
+    if headings is None:
+        body, headings = collect_headings(body)
     toc = toc_html(headings)
-    h1 = next((h for h in headings if h.level == 1 and h.text), None)
+    first_h1 = re.search(r"<h1(?:\s[^>]*)?>(.*?)</h1\s*>", body, re.I | re.S)
     mark = body.find(TOC_MARK)
-    first_h1 = re.search(r"</h1\s*>", body, re.I)
-    if toc and first_h1 and first_h1.start() > mark >= 0:
+    if toc and TOC_HERE in body:  # the report's header says where (after its overview)
+        body = body.replace(TOC_HERE, toc, 1).replace(TOC_MARK, "", 1)
+    elif toc and first_h1 and first_h1.start() > mark >= 0:
         body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
         body = body.replace(TOC_MARK, "", 1)  # before the h1, so the offsets above were unaffected
     else:
@@ -239,7 +285,7 @@ def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[st
         body = body.replace(FOOTER_MARK, extra, 1)
     else:
         body = body.replace(FOOTER_MARK, footer_html(footer), 1)
-    title = h1.text if h1 else ""
+    title = heading_text(first_h1.group(1)) if first_h1 else ""
     if title and head:
         head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
     n_toc = sum(1 for h in headings if h.level in (2, 3))
@@ -256,4 +302,5 @@ def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[s
     page, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
     )
-    return finish_report(page, footer)
+    headings = notebook_headings(nb)
+    return finish_report(page, footer, headings if any(h.level > 1 for h in headings) else None)
