@@ -1,4 +1,4 @@
-"""Aggregation rules on hand-built answers a person can check (DESIGN.md, "Comparison rules")."""
+"""Aggregation rules on hand-built answers a person can check (the comparison rules of zaitaku.analysis.aggregate)."""
 
 from __future__ import annotations
 

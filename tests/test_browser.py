@@ -158,8 +158,9 @@ def run_all(page, base: str, token: str, name: str, timeout: float = 240) -> Non
     raise AssertionError(f"the notebook did not run: prompt {prompt.text_content()!r}")
 
 
-def test_explorer_in_jupyterlab(processed_dir, tmp_path):
+def test_explorer_in_jupyterlab(processed_dir, tmp_path, monkeypatch):
     """Open explorer.ipynb, run all cells, pick another municipality: the chart changes."""
+    monkeypatch.setenv("ZAITAKU_ROOT", str(tmp_path / "project"))  # the kernel's data/processed is the copy
     root = tmp_path / "project" / "notebooks"
     shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(processed_dir, tmp_path / "project" / "data" / "processed")

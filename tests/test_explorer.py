@@ -186,7 +186,7 @@ def test_same_type_needs_data_for_the_nation(explorer):
     assert box.disabled and not box.value and "全国を含まない" in box.description
     view = build_view(explorer.data, "q1", explorer.current_views[0].focus, ["prefecture", "type"])
     assert "type" not in set(view.figures["scope"])
-    assert any("同じ類型との比較は表示していません" in n for n in view.notes)
+    assert any("同じ類型との比較は表示していません" in n.text for n in view.notes)
 
 
 def test_same_type_on_the_demo_data(processed_dir, tmp_path):
@@ -225,7 +225,8 @@ def test_published_national_figures(explorer):
     computed = f[(f["scope"] == "nation") & (f["source"] == "computed") & (f["option_id"] == "1")]
     assert (int(computed["n_selected"].item()), int(computed["n_base"].item())) == (5, 8)  # both bars
     note = published_note("q1", "R3")  # where the published figure comes from, as in the reports
-    assert not note or any(html.escape(note) in n for n in ex.current_views[0].notes)
+    assert not note or any(note in n.text for n in ex.current_views[0].notes)
+    assert not note or html.escape(note) in ex.current_html
     ex.scopes["nation"].value = False  # the published bar alone
     assert set(ex.current_figures.loc[ex.current_figures["scope"] == "nation", "source"]) == {"published"}
 
@@ -240,7 +241,7 @@ def test_published_fallback_note(explorer):
     if (f["source"] == "published").any():
         pytest.skip("q4_1_7_2 has a published national figure now")
     # no published figure, and this data covers 8 of 1,741 municipalities: no national bar, as the note says
-    assert "全国の公表値がなく" in " ".join(ex.current_views[0].notes)
+    assert "全国の公表値がなく" in " ".join(n.text for n in ex.current_views[0].notes)
     assert "nation" not in set(f["scope"])
     ex.scopes["nation"].value = True
     assert figure(ex, "nation", "6") == (3, 4, 75.0)
@@ -318,3 +319,36 @@ def test_tutorial_helpers(tiny_dir, tmp_path):
     assert shares.set_index("選択肢").loc["入院時の情報提供の割合", "割合（%）"] == 33.3
     paths = v.save(tmp_path / "out")
     assert [p.suffix for p in paths] == [".csv", ".png"] and all(p.stat().st_size for p in paths)
+
+
+@pytest.mark.parametrize("typed, code", [
+    (14702, "014702"),            # an int that lost its leading zero (papermill -p municipality_code 014702)
+    ("14702", "014702"),          # the same, typed
+    ("014702", "014702"),
+    (322016, "322016"),
+    ("32201", "322016"),          # 5-digit code without the check digit
+    ("３２２０１６", "322016"),   # full width
+    ("松江", "322016"),           # part of a name
+    ("島根県松江市", "322016"),
+    (" 松江市 ", "322016"),
+])
+def test_codes_as_people_type_them(typed, code):
+    """Against the whole registry (every municipality answering), independent of the tiny data."""
+    from types import SimpleNamespace
+
+    from zaitaku.explore.explorer import find_code
+
+    everyone = SimpleNamespace(municipalities=load_registry().assign(responded=True))
+    assert find_code(everyone, typed) == code
+    hokkaido = load_registry().set_index("code").loc["014702"]
+    assert hokkaido["prefecture"] == "北海道"  # the code of the example exists (registry, not the code under test)
+
+
+def test_explorer_html_escapes_names(explorer):
+    """Text from the data goes through the templates' autoescape: a label with markup stays text."""
+    from dataclasses import replace
+
+    view = explorer.current_views[0]
+    q = replace(view.question, title="<b>危険</b>&")
+    html_out = replace(view, section=replace(view.section, question=q)).html()
+    assert "&lt;b&gt;危険&lt;/b&gt;&amp;" in html_out and "<b>危険</b>" not in html_out

@@ -70,7 +70,7 @@ def test_timing_notebook_executes_and_shows_the_slides(tmp_path):
     assert "すべて一致します" in html       # printed 増減 = recomputed
     assert "（ウ）切れ目のない在宅医療と在宅介護の提供体制の構築推進で81保険者（51.9%）" in html
     # provenance footer: the source document, the tables, the scope
-    assert "001_697034eadda77152" in html and "医療・介護連携推進事業 実施状況" in html
+    assert "公開URL未確認" in html and "医療・介護連携推進事業 実施状況" in html  # from the .meta.yaml sidecar
     assert "item_start.csv" in html and "programme_start.csv" in html
     assert "全国の値ではありません" in html and "156" in html
     assert "rep.item(" not in html and "from zaitaku" not in html

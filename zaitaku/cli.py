@@ -11,9 +11,10 @@ import sys
 
 # sub-command name -> module that implements it (help text is the module's first docstring line)
 COMMANDS: dict[str, str] = {
+    "deck": "zaitaku.report.deck.cli",
     "demo": "zaitaku.demo.generate",
     "ingest": "zaitaku.ingest.pipeline",
-    "render": "zaitaku.render.batch",
+    "render": "zaitaku.render.command",
 }
 
 

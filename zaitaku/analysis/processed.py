@@ -80,3 +80,13 @@ def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
     if not meta.exists():
         raise FileNotFoundError(f"{meta} not found: run `zaitaku ingest` (or `make demo`) first")
     return _load(str(d), meta.stat().st_mtime_ns)
+
+
+def loaded_count() -> int:
+    """How many data sets this process holds loaded (the renderer's warm-kernel check)."""
+    return _load.cache_info().currsize
+
+
+def forget_loaded() -> None:
+    """Drop every loaded data set; the next :func:`load_processed` reads the folder again."""
+    _load.cache_clear()

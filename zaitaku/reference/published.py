@@ -1,6 +1,6 @@
 """Published national figures (厚生労働省資料) as the national reference of the reports.
 
-``data/raw/reference/national_<year>.csv`` maps the figures of ``shared/reference`` onto codebook
+``data/raw/reference/national_<year>.csv`` maps published MHLW figures (sources in its ``.meta.yaml``) onto codebook
 ids (one row per question × row × option; see ``data/raw/reference/README.md``). Only figures
 whose option is unambiguous are mapped; some come from a later survey year (``published_year``),
 which the reports say.
