@@ -80,7 +80,7 @@ def jupyterlab(root: Path, tmp_path: Path) -> Iterator[str]:
     news = tmp_path / "jupyter" / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the notebook, no fetch
-    log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    log = (tmp_path / "jupyterlab.log").open("w")  # closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",

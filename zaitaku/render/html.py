@@ -145,7 +145,7 @@ def heading_text(inner_html: str) -> str:
 def collect_headings(body: str) -> tuple[str, list[Heading]]:
     """Find h1–h3 in document order; give every h2/h3 a unique id. Returns (new body, headings)."""
     headings: list[Heading] = []
-    used: set[str] = set(m.group(1) or m.group(2) for m in _ID_RE.finditer(body))
+    used: set[str] = {m.group(1) or m.group(2) for m in _ID_RE.finditer(body)}
     counter = 0
 
     def fix(m: re.Match) -> str:
