@@ -265,7 +265,8 @@ MIN_CHART_TEXT_PX = 11
 @pytest.fixture(scope="module")
 def shimane_reports(processed_dir, tmp_path_factory) -> Path:
     """松江市, 出雲市 and 島根県 as a whole, all four groups, rendered as ``zaitaku render`` does."""
-    from zaitaku.render.batch import Scope, find_notebooks, render_batch
+    from zaitaku.render.batch import render_batch
+    from zaitaku.render.scope import Scope, find_notebooks
 
     out = tmp_path_factory.mktemp("reports")
     scopes = [Scope("32", "島根県", "322016", "松江市"), Scope("32", "島根県", "322032", "出雲市"), Scope("32", "島根県")]

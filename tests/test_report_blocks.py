@@ -119,7 +119,7 @@ def test_page_header_is_a_safe_css_string():
 
 
 def test_navigation_links_resolve_in_the_render_layout():
-    from zaitaku.render.batch import Scope
+    from zaitaku.render.scope import Scope
 
     town = Scope("32", "島根県", "322016", "松江市")
     pref = Scope("32", "島根県")
