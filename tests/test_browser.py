@@ -404,3 +404,24 @@ def test_printed_report_keeps_headings_with_their_charts(shimane_reports, tmp_pa
         assert alone == [], f"page {i} holds only a heading: {alone}"
     png = ARTIFACTS / "report_matsue_partnerships_print"
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(png)], check=True)
+
+
+def test_report_notebook_table_of_contents_in_jupyterlab(tmp_path):
+    """JupyterLab's table of contents of a report notebook lists the deck's blocks (no run needed)."""
+    from zaitaku.reference.codebook import load_codebook
+    from zaitaku.report.blocks import deck_blocks
+
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    shutil.copy(PROJECT / "notebooks" / "pdca_indicators.ipynb", root)
+    with jupyterlab(root, tmp_path) as server, chromium(tmp_path) as page:
+        base, token = server.split("|")
+        page.goto(f"{base}/lab/tree/pdca_indicators.ipynb?token={token}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        page.locator('li[data-id="table-of-contents"]').click()
+        page.locator(".jp-tocItem", has_text="13. 取組改善").first.wait_for(timeout=30_000)
+        items = page.locator(".jp-tocItem").all_inner_texts()
+        page.screenshot(path=_artifact("notebook_toc_jupyterlab.png"))
+    blocks = [b.heading for b in deck_blocks(load_codebook("R3"), "pdca_indicators")]
+    assert [x.strip() for x in items if x.strip() in blocks] == blocks
+    assert "まとめ" in [x.strip() for x in items]

@@ -8,7 +8,7 @@ is passed in as :class:`markupsafe.Markup`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -130,7 +130,3 @@ def navigation(group: str, groups: Mapping[str, str], pref_name: str, is_prefect
 def markup(html: str) -> Markup:
     """Mark markup zaitaku built itself as safe for the templates."""
     return Markup(html)
-
-
-def lines(items: Sequence[object]) -> list[str]:
-    return [str(x) for x in items]
