@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PREF ?= 島根県
 
-.PHONY: venv demo data test test-fast lint mypy tutorials bench lab strip clean
+.PHONY: venv demo data test test-fast lint mypy tutorials bench bench-national lab strip clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,3 +53,7 @@ strip: venv
 
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports
+
+## bench-national: all 7,152 reports with 2 workers, the measured time in benchmarks/results/<date>-national.json (hours; not in CI)
+bench-national: venv
+	$(BIN)/python -m benchmarks.run_bench --national

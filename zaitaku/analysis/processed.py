@@ -156,3 +156,13 @@ def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
         raise ProcessedDataError(f"{meta} がありません: 先に `zaitaku ingest`（または `make demo`）を実行してください")
     st = meta.stat()
     return _load(str(d), st.st_mtime_ns ^ st.st_ino)
+
+
+def loaded_count() -> int:
+    """How many data sets this process holds loaded (the renderer's warm-kernel check)."""
+    return _load.cache_info().currsize
+
+
+def forget_loaded() -> None:
+    """Drop every loaded data set; the next :func:`load_processed` reads the folder again."""
+    _load.cache_clear()
