@@ -236,6 +236,15 @@ def test_named_option_groups_are_drawn_when_present():
     assert "計：何らかの方法で把握" in drawn and "89.5%" in drawn  # 17/19
 
 
+def test_named_option_groups_in_single_choice_are_totals_under_the_legend():
+    recs = frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS)
+    recs += [dict(r, option_id="grp:set", option_label="設置（予定を含む）", is_group=True) for r in recs
+             if r["option_id"] == "1"]
+    drawn = [t for _, t in texts(svg_of("single", recs, {}, "prefecture"))]
+    assert "計：設置（予定を含む）　島根県 73.7%、全国 67.3%" in drawn  # 14/19, 1171/1741
+    assert sum(t == "73.7%" for t in drawn) == 1  # the group is not drawn as another segment
+
+
 # --------------------------------------------------------------------------------------------
 # cache and determinism
 
