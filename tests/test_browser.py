@@ -240,10 +240,13 @@ def test_rendered_reports_in_chromium(processed_dir, tmp_path):
         page.wait_for_load_state("load")
         assert page.url.endswith("partnerships.html")
 
-        images = page.evaluate("() => Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
-        assert len(images) >= 10
-        broken = [alt for alt, complete, width in images if not (complete and width > 0)]
-        assert broken == [], f"charts that did not load: {broken}"
+        charts = page.evaluate(  # inline SVG charts: drawn width, viewBox width, smallest font size in the SVG
+            "() => Array.from(document.querySelectorAll('svg.chart')).map(s => [s.getAttribute('aria-label'),"
+            " s.getBoundingClientRect().width, s.viewBox.baseVal.width,"
+            " Math.min(...Array.from(s.querySelectorAll('text')).map(t => parseFloat(getComputedStyle(t).fontSize)))])")
+        assert len(charts) >= 10
+        small = [(label, round(w / vb * fs, 1)) for label, w, vb, fs in charts if not w or w / vb * fs < 11]
+        assert small == [], f"chart text under 11 px at 100% zoom: {small}"
 
         stack = page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
         assert "IPAexGothic" in stack and "Noto Sans CJK JP" in stack  # the page declares a Japanese stack

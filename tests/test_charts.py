@@ -147,11 +147,11 @@ def test_focus_marks_the_right_things():
     """Municipality mode: its answer is framed/marked; prefecture mode: the prefecture's bars are pink."""
     single = svg_of("single", frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS, municipality="松江市"),
                     {"": ["1"]}, "municipality")
-    assert "stroke: #e4007f" in single and "ピンクの枠：この市町村の回答" in single
+    assert "stroke:#e4007f" in single and "ピンクの枠：この市町村の回答" in single
     multi = [t for _, t in texts(svg_of("multi", frame(MULTI_COUNTS, [("", "")], MULTI_OPTS), {}, "prefecture"))]
     assert "79.0%" not in multi and "78.9%" in multi  # 15/19, rounded by report.format
     pref = svg_of("multi", frame(MULTI_COUNTS, [("", "")], MULTI_OPTS), {}, "prefecture")
-    assert pref.lower().count("fill: #e4007f") >= 4  # one pink bar per option
+    assert pref.lower().count("fill:#e4007f") >= 4  # one pink bar per option
     chosen = [t for s, t in texts(svg_of("multi", frame(MULTI_COUNTS, [("", "")], MULTI_OPTS, municipality="松江市"),
                                           {"": ["1", "3"]}, "municipality")) if "#e4007f" in s.lower()]
     assert any(t.startswith("● 専門職への") for t in chosen) and any(t.startswith("● 住民・") for t in chosen)
@@ -234,6 +234,15 @@ def test_named_option_groups_are_drawn_when_present():
              for r in recs if r["option_id"] == "1"]
     drawn = [t for _, t in texts(svg_of("multi", recs, {}, "prefecture"))]
     assert "計：何らかの方法で把握" in drawn and "89.5%" in drawn  # 17/19
+
+
+def test_named_option_groups_in_single_choice_are_totals_under_the_legend():
+    recs = frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS)
+    recs += [dict(r, option_id="grp:set", option_label="設置（予定を含む）", is_group=True) for r in recs
+             if r["option_id"] == "1"]
+    drawn = [t for _, t in texts(svg_of("single", recs, {}, "prefecture"))]
+    assert "計：設置（予定を含む）　島根県 73.7%、全国 67.3%" in drawn  # 14/19, 1171/1741
+    assert sum(t == "73.7%" for t in drawn) == 1  # the group is not drawn as another segment
 
 
 # --------------------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ def items_chart(tables: TimingTables) -> Figure:
 
 def item_chart(tables: TimingTables, kana: str) -> Figure:
     """One item: its start period at 平成28年1月 and 平成28年7月."""
-    counts = pd.DataFrame([_item_wide(tables, s).loc[kana].rename(f"{s}現在") for s in ITEM_SNAPSHOTS])
+    counts = pd.DataFrame([_item_wide(tables, s).loc[kana] for s in ITEM_SNAPSHOTS],
+                          index=[f"{s}現在" for s in ITEM_SNAPSHOTS])
     return _stacked_chart(counts, [f"{s}現在" for s in ITEM_SNAPSHOTS], "")
 
 
@@ -196,11 +197,11 @@ def _hbars(values: list[list[float]], colours: list[str], names: list[str], labe
         y = top
         for lab, gh, vals, txts in zip(wrapped, group_h, values, texts, strict=True):
             c.text(PAD, y + gh / 2 - 6, lab)
-            for k, (v, t, colour) in enumerate(zip(vals, txts, colours, strict=True)):
+            for k, (value, t, colour) in enumerate(zip(vals, txts, colours, strict=True)):
                 yb = y + k * pitch + (gh - 12 - nser * pitch) / 2 + (pitch - bar) / 2
-                left, right = sorted((px(0 if lo < 0 else lo), px(v)))
+                left, right = sorted((px(0 if lo < 0 else lo), px(value)))
                 c.rect(left, yb, right - left, bar, fill=colour)
-                if v >= 0:
+                if value >= 0:
                     c.text(right + 4, yb + bar / 2, t, size=FS_SMALL)
                 else:
                     c.text(left - 4, yb + bar / 2, t, size=FS_SMALL, ha="right")
@@ -217,7 +218,7 @@ def change_chart(tables: TimingTables) -> Figure:
     values = [[float(ch.loc[k, c]) for c in cols] for k in ch.index]
     lim = max(abs(ch[cols].to_numpy()).max() + 6, 10)
     return _hbars(values, [CHANGE_COLOURS[c] for c in cols], names, [labels[k] for k in ch.index],
-                  [[fmt_change(v) for v in row] for row in values], -lim, lim,
+                  [[fmt_change(int(v)) for v in row] for row in values], -lim, lim,
                   "保険者数の増減（平成28年7月現在 − 平成28年1月現在）")
 
 

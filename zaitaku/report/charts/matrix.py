@@ -64,7 +64,7 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     focus_main = main is not None and main.kind == focus_scope
     base = PINK if focus_main else "#0072B2"
     key_w = 0.0
-    if focus_main:  # a pink key: the shading is the prefecture's own figures
+    if main is not None and focus_main:  # a pink key: the shading is the prefecture's own figures
         cap = f"色の濃さ：{main.label}の割合。{cap}"
         key_w = 20.0
         cap_lines = wrap(cap, width - 2 * PAD - key_w, FS_SMALL)

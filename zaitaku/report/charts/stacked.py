@@ -58,7 +58,10 @@ def percent_axis(c: Canvas, x0: float, x1: float, top: float, bottom: float) -> 
 
 
 def single_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str, width: float = WIDTH_PX) -> Figure:
-    """100% stacked bars, one per comparison scope; the focus's answer (or bar) framed in pink."""
+    """100% stacked bars, one per comparison scope; the focus's answer (or bar) framed in pink.
+
+    Named option groups (if the frame has them) are written under the legend: 「計：… 島根県 63.2%、全国 55.0%」.
+    """
     p = fr.parse(df)
     scopes, opts = p.scopes, p.options
     colours = option_colours(opts)
@@ -72,7 +75,10 @@ def single_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str, 
         items.append((PINK, f"ピンクの枠：{WHO}の回答"))
     legend = legend_rows(items, width - 2 * PAD, FS_SMALL)
     bars_h = sum(row_hs)
-    height = PAD + bars_h + 24 + 10 + legend_height(legend, FS_SMALL) + PAD
+    totals = [wrap(f"計：{lab}　" + "、".join(f"{sc.label} {p.get(sc.label, '', oid)[1]}" for sc in scopes),
+                   width - 2 * PAD, FS_SMALL) for oid, lab in p.groups]  # named option groups, if any
+    height = (PAD + bars_h + 24 + 10 + legend_height(legend, FS_SMALL) + PAD
+              + sum(lines_height(len(t), FS_SMALL) + 2 for t in totals))
     with house_style():
         c = Canvas(height, width)
         percent_axis(c, x0, x1, PAD, PAD + bars_h)
@@ -96,5 +102,8 @@ def single_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str, 
             if focus:
                 c.rect(x0 - 3, yc - BAR_H / 2 - 4, x1 - x0 + 6, BAR_H + 8, edge=PINK, lw=3)
             y += rh
-        draw_legend(c, PAD, PAD + bars_h + 34, legend, FS_SMALL, outline=PINK)
+        y = draw_legend(c, PAD, PAD + bars_h + 34, legend, FS_SMALL, outline=PINK)
+        for t in totals:
+            c.text(PAD, y + 2, t, size=FS_SMALL, va="top")
+            y += lines_height(len(t), FS_SMALL) + 2
     return c.fig

@@ -58,6 +58,8 @@ def figure_svg(fig: Figure) -> str:
     svg = _strip_ids(svg)
     svg = _unwrap_groups(svg)
     svg = _NUM.sub(_round, svg)
+    svg = re.sub(r' d="([^"]*)"', lambda m: ' d="' + re.sub(r"\s*([MLCQZz])\s*", r"\1", m.group(1)).strip() + '"', svg)
+    svg = re.sub(r' style="([^"]*)"', lambda m: ' style="' + re.sub(r"([:;]) ", r"\1", m.group(1)) + '"', svg)
     svg = re.sub(r"\n\s*", "\n", svg)
     return svg.strip()
 
