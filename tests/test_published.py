@@ -126,7 +126,7 @@ def captured(monkeypatch):
 def test_published_report_section_matsue(processed_dir, captured):
     data = load_processed(processed_dir)
     df = comparison(data, "q4_1_1", focus_of(data, MATSUE), national="published")
-    nation = df[df["scope"] == "nation"].set_index("option_id")
+    nation = df[(df["scope"] == "nation") & ~df["is_group"]].set_index("option_id")
     assert (nation["share"] * 100).round(1).to_dict() == Q4_1_1
     assert (nation["scope_label"] == "全国（公表値, n=1,717）").all()
     assert (nation["n_base"] == 1717).all() and (nation["source"] == "published").all()
@@ -194,7 +194,7 @@ def test_published_missing_without_nation_omits_national_bar(one_prefecture_dir,
     for qid in ("q4_1_8", "q4_1_2_1", "q4_1_7_2"):  # single, matrix, multi
         rep.section(qid)
         html = captured[-1]
-        assert "手元のデータも全国を含まないため、全国の値は表示していません" in html
+        assert "回答のみのため、全国の値は表示していません" in html
         assert "全国（" not in html.split("<img")[0]
         assert "<img" in html
 

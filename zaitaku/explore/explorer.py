@@ -240,7 +240,7 @@ def build_view(data: ProcessedData, question_id: str, focus: Focus,
         raise ValueError(f"unknown scope(s) {sorted(requested - set(SCOPES))}; choose from {', '.join(SCOPES)}")
     scopes = tuple(s for s in SCOPES if s in requested)
     q = data.codebook[question_id]
-    df_c = comparison(data, q.id, focus)
+    df_c = comparison(data, q.id, focus, "computed")  # the "nation" scope toggle = computed (relabelled when partial)
     national = "published" if "published" in scopes else "computed"
     parts = [df_c[df_c["scope"] == "municipality"]]
     parts += [df_c[df_c["scope"] == s] for s in ("prefecture", "type") if s in scopes]
