@@ -184,6 +184,12 @@ def test_behind_and_who_to_learn_from(shimane5):
     # q1: the four others did it; more partnership items done first (出雲 3, 益田 2), then by code
     assert learn["q1"] == ["出雲市", "益田市", "浜田市"]
     assert any("全国の中核市とは比べていません" in n for n in s.notes)
+    from zaitaku.report.narrative import standing_sentences
+
+    text = standing_sentences(s)
+    assert text[0].startswith("島根県（n=5）と比べて、進んでいるのは『在宅医療・介護連携推進事業の委託：①")
+    assert "遅れているのは『協議会の設置（設置している）』（実施80%）です。" in text[0]
+    assert "『協議会の設置（設置している）』は出雲市、益田市、浜田市が実施しています。" in text
 
 
 def test_prefecture_mode_without_nation(shimane5):
