@@ -46,7 +46,7 @@ def _check_section(s, published: dict) -> None:
     if published[q.id] is not None:
         assert len(nat) and set(nat["source"]) == {"published"}, where
         label = nat["scope_label"].iloc[0]
-        assert "公表値" in label, where
+        assert re.match(r"全国（公表値・令和\d+年度", label), where
         if published[q.id]["n_base"].notna().any():
             assert "n=" in label, where
         assert re.search(r"令和\d+年度調査", notes), where
