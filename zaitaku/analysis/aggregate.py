@@ -263,7 +263,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     key = f"comparison-context:{q.id}:{focus.pref_code}:{focus.peer}:{national}"
     context = idx.memo(key, lambda: _context(data, q, focus, national))  # shared by a prefecture's municipalities
     if not focus.code:
-        return context
+        return context.copy()  # the cached frame is shared: callers may change theirs
     own = _labelled(q, [("municipality", focus.code, focus.name, idx.shares(q.id, "municipality", focus.code))])
     out = pd.concat([own, context], ignore_index=True)
     order = np.lexsort((out["_scope"].to_numpy(), out["_row"].to_numpy()))

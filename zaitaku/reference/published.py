@@ -176,7 +176,7 @@ def published_comparison(question_id: str, survey_year: str = "R3",
     Shaped like the nation rows of ``shares`` (``source="published"``): ``share`` = percent/100,
     ``n_base`` = the published n, ``n_selected`` = round(percent × n / 100); both NA where n was not
     printed. Only the published options are returned; the report shows "–" for the others.
-    ``.attrs["label"]`` is the scope label, e.g. 「全国（公表値, n=1,717）」.
+    ``.attrs["label"]`` is the scope label, e.g. 「全国（公表値・令和3年度, n=1,717）」.
     """
     pub = _figures(question_id, survey_year, reference_dir)
     if pub is None:

@@ -14,6 +14,7 @@ report's :class:`~zaitaku.analysis.aggregate.Focus` and what the municipality se
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus
@@ -50,12 +51,12 @@ def _fig(r: pd.Series) -> str:
 
 
 def _scope(df: pd.DataFrame, scope: str, row: str | None = None, groups: bool = False) -> pd.DataFrame:
-    d = df[df["scope"] == scope]
+    mask = df["scope"].to_numpy() == scope  # one mask, one take: sentences are built for every section
     if row is not None:
-        d = d[d["row_id"] == row]
-    if not groups and "is_group" in d:
-        d = d[~d["is_group"].astype(bool)]
-    return d.set_index("option_id")
+        mask &= df["row_id"].to_numpy() == row
+    if not groups and "is_group" in df:
+        mask &= ~df["is_group"].to_numpy(dtype=bool)
+    return df.iloc[np.flatnonzero(mask)].set_index("option_id")
 
 
 def _quote(labels: list[str]) -> str:
