@@ -134,3 +134,19 @@ def test_option_group_sentence():
     text = single_sentence(df, SHIMANE, None, CB["q4_1_1"])
     assert "『4つの場面で整理（1〜3）』は県内では9（47%）、全国では31%です。" in text
     assert "ともに7（37%）" in text  # options 1 and 4 tie
+
+
+def test_no_clause_repeated_on_every_section_of_a_page():
+    # 松江市 not asked two conditional questions: the two sections share no sentence (the old text
+    # repeated 「比較は回答対象となった市町村で行っています。」 in every such section)
+    from zaitaku.report.section import sentence_for
+
+    texts = []
+    for qid, n in (("q4_1_7_2", 10), ("q4_1_5_2", 12)):
+        q = CB[qid]
+        df = frame(qid, {"municipality": {o: (0, 0) for o in q.option_ids},
+                         "prefecture": {q.option_ids[0]: (n - 3, n), q.option_ids[1]: (2, n)}})
+        texts.append(sentence_for(q, df, MATSUE, {"": None}, CB))
+    clauses = [set(filter(None, t.split("。"))) for t in texts]
+    assert all("対象外" in t for t in texts)
+    assert clauses[0] & clauses[1] == set()
