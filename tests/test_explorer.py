@@ -102,7 +102,9 @@ def test_initial_view_matsue_q1(explorer):
     assert figure(ex, "nation") == (5, 8, 62.5)
     assert figure(ex, "prefecture", "na") == (1, 5, 20.0)  # 飯南町 left it blank
     assert set(ex.current_figures["scope"]) == {"municipality", "prefecture", "nation"}
-    assert ex.current_sentence == "松江市は『設置している』と回答。県内5市町村のうち3（60%）、全国では62.5%が同じ回答です。"
+    # 8 municipalities are not the nation: the computed figure is relabelled (figures rules, issue 11)
+    assert ex.current_sentence == ("松江市は『設置している』と回答。県内5市町村のうち3（60%）、"
+                                   "手元データ全体（全国ではありません）では62%が同じ回答です。")
     assert ex.current_png.startswith(b"\x89PNG")
     # what the Output widget shows: the chart, the sentence and the figures table
     (shown,) = ex.output.outputs
@@ -120,7 +122,8 @@ def test_municipality_in_other_prefecture_by_label(explorer):
     assert "312029 米子市" in ex.municipality.options and "322024 浜田市" not in ex.municipality.options
     assert figure(ex, "prefecture") == (2, 3, 66.7)  # 2 of 3
     assert figure(ex, "nation") == (5, 8, 62.5)
-    assert ex.current_sentence == "鳥取市は『設置している』と回答。県内3市町村のうち2、全国では62.5%が同じ回答です。"
+    assert ex.current_sentence == ("鳥取市は『設置している』と回答。県内3市町村のうち2、"
+                                   "手元データ全体（全国ではありません）では62%が同じ回答です。")
     assert ex.current_png != before_png
     assert "2/3" in ex.current_html  # under 5: a count, not a percentage
 
@@ -195,15 +198,17 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
     box.value = True
     data = ex.data
     m = data.municipalities
-    cities = set(m.loc[m["responded"] & (m["type"] == "市"), "code"])
+    # 松江市 is a 中核市: compared with its own kind (figures rules, issue 11)
+    cities = set(m.loc[m["responded"] & (m["type"] == "市") & m["core_city"], "code"])
     r = data.responses
     r = r[(r["question_id"] == "q1") & (r["option_id"] == "1") & r["municipality_code"].isin(cities)]
     n_sel, n_base = int((r["value"] == 1).sum()), int(r["value"].notna().sum())
-    assert figure(ex, "type")[:2] == (n_sel, n_base) and n_base > 500
-    assert "全国の市" in set(ex.current_figures["scope_label"])
+    assert figure(ex, "type")[:2] == (n_sel, n_base) and n_base == 62
+    assert "全国の中核市（n=62）" in set(ex.current_figures["scope_label"])
     ex.municipality.value = "奥出雲町"
     assert box.description.startswith("全国の町")
-    assert set(ex.current_figures.loc[ex.current_figures["scope"] == "type", "scope_label"]) == {"全国の町"}
+    labels = set(ex.current_figures.loc[ex.current_figures["scope"] == "type", "scope_label"])
+    assert len(labels) == 1 and labels.pop().startswith("全国の町（n=")
 
 
 def test_published_national_figures(explorer):
@@ -271,7 +276,7 @@ def test_second_municipality_side_by_side(explorer):
     assert ex.compare_with.value == "312011 鳥取市"
     assert list(ex.current_figures["focus_code"].unique()) == ["322016", "312011"]
     assert len(ex.current_sentences) == 2
-    assert ex.current_sentences[1].startswith("鳥取市が選んだのは『研修会の開催回数・参加者数』（1項目）。")
+    assert ex.current_sentences[1].startswith("鳥取市が選んだのは『研修会の開催回数・参加者数』（1項目）です。")
     assert figure(ex, "prefecture", "11", focus="312011") == (1, 1, 100.0)
     assert "zaitaku-side-by-side" in ex.current_html and ex.current_html.count("zaitaku-chart") == 2
     ex.compare_with.value = ""

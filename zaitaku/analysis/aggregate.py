@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from zaitaku.analysis.index import data_index
@@ -262,10 +263,11 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     key = f"comparison-context:{q.id}:{focus.pref_code}:{focus.peer}:{national}"
     context = idx.memo(key, lambda: _context(data, q, focus, national))  # shared by a prefecture's municipalities
     if not focus.code:
-        return context
+        return context.copy()  # the cached frame is shared: callers may change theirs
     own = _labelled(q, [("municipality", focus.code, focus.name, idx.shares(q.id, "municipality", focus.code))])
     out = pd.concat([own, context], ignore_index=True)
-    return out.sort_values(["_row", "_scope"], kind="stable").reset_index(drop=True)[COMPARISON_COLUMNS]
+    order = np.lexsort((out["_scope"].to_numpy(), out["_row"].to_numpy()))
+    return out.take(order).reset_index(drop=True)[COMPARISON_COLUMNS]
 
 
 COMPARISON_COLUMNS = ["question_id", "row_id", "row_label", "scope", "scope_code", "scope_label", "option_id",
@@ -314,9 +316,22 @@ def _labelled(q, parts: list[tuple[str, str, str | None, pd.DataFrame]], first: 
         recs["_row"] += [row_order[r] for r in rows]
         recs["_scope"] += [order] * n
         recs["_opt"] += [opt_order[o] for o in opts]
-    out = pd.DataFrame(recs)
-    out = out.astype({"n_selected": "Int64", "n_base": "Int64", "share": "float64", "is_group": bool})
-    return out.sort_values(["_row", "_scope", "_opt"], kind="stable").reset_index(drop=True)
+    order = np.lexsort((recs["_opt"], recs["_scope"], recs["_row"])) if recs["_row"] else np.array([], dtype=int)
+
+    def col(name: str, dtype=object) -> np.ndarray:
+        return np.asarray(recs[name], dtype=dtype)[order] if len(order) else np.asarray([], dtype=dtype)
+
+    def nullable_int(name: str) -> pd.api.extensions.ExtensionArray:
+        v = col(name)
+        mask = np.array([x is None or x is pd.NA for x in v], dtype=bool)
+        ints = np.array([0 if m else int(x) for x, m in zip(v, mask, strict=True)], dtype="int64")
+        return pd.arrays.IntegerArray(ints, mask)
+
+    data = {c: col(c) for c in COMPARISON_COLUMNS if c not in ("n_selected", "n_base", "share", "is_group")}
+    data |= {"n_selected": nullable_int("n_selected"), "n_base": nullable_int("n_base"),
+             "share": col("share", "float64"), "is_group": col("is_group", bool),
+             "_row": col("_row", "int64"), "_scope": col("_scope", "int64")}
+    return pd.DataFrame(data)
 
 
 def without_groups(df: pd.DataFrame) -> pd.DataFrame:

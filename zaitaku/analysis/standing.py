@@ -230,7 +230,8 @@ def summary_for(data: ProcessedData, focus: Focus, national: str = "auto", group
         s.notes.append(f"データが全国を含まないため、{focus.peer_label}とは比べていません。")
     for ref, label, mask in refs:
         share, n = _shares(t, mask)
-        ahead, behind = [], []
+        ahead: list[Gap] = []
+        behind: list[Gap] = []
         for j in cols:
             if np.isnan(me[j]) or n[j] < MIN_GROUP:
                 continue
@@ -263,13 +264,17 @@ def _prefecture_summary(t: _Table, s: Summary, cols: list[int], order: dict[Item
         return s
     if covered:
         nat, nn = _shares(t, np.ones(len(t.codes), dtype=bool))
-        ahead, behind = [], []
+        ahead: list[Gap] = []
+        behind: list[Gap] = []
         for j in cols:
             if n[j] < MIN_GROUP or nn[j] < MIN_GROUP:
                 continue
             d = share[j] - nat[j]
             g = Gap(t.items[j], "nation", "全国", float(share[j]), float(nat[j]), int(nn[j]), d * 100)
-            (ahead if d >= PREF_GAP else behind if d <= -PREF_GAP else []).append(g)
+            if d >= PREF_GAP:
+                ahead.append(g)
+            elif d <= -PREF_GAP:
+                behind.append(g)
         s.ahead = _gap_order(ahead, order)[:limit]
         s.behind = _gap_order(behind, order)[:limit]
         weak = [g.item for g in s.behind]

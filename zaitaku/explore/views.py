@@ -222,7 +222,7 @@ def chart_png(section: Section) -> bytes | None:
 def _shown_figures(data: ProcessedData, q: Question, focus: Focus, scopes: tuple[str, ...]
                    ) -> tuple[pd.DataFrame, Section, list[Note]]:
     """The figures of the chosen scopes, the Section whose sentence applies, and the scope notes."""
-    base = build_section(data, q.id, focus)
+    base = build_section(data, q.id, focus, "computed")  # the "nation" toggle = computed (relabelled when partial)
     df_c = base.figures
     parts = [df_c[df_c["scope"] == "municipality"]]
     parts += [df_c[df_c["scope"] == s] for s in ("prefecture", "type") if s in scopes]

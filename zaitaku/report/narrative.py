@@ -14,6 +14,7 @@ report's :class:`~zaitaku.analysis.aggregate.Focus` and what the municipality se
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus
@@ -50,12 +51,12 @@ def _fig(r: pd.Series) -> str:
 
 
 def _scope(df: pd.DataFrame, scope: str, row: str | None = None, groups: bool = False) -> pd.DataFrame:
-    d = df[df["scope"] == scope]
+    mask = df["scope"].to_numpy() == scope  # one mask, one take: sentences are built for every section
     if row is not None:
-        d = d[d["row_id"] == row]
-    if not groups and "is_group" in d:
-        d = d[~d["is_group"].astype(bool)]
-    return d.set_index("option_id")
+        mask &= df["row_id"].to_numpy() == row
+    if not groups and "is_group" in df:
+        mask &= ~df["is_group"].to_numpy(dtype=bool)
+    return df.iloc[np.flatnonzero(mask)].set_index("option_id")
 
 
 def _quote(labels: list[str]) -> str:
@@ -130,7 +131,9 @@ def single_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None, 
     elif focus.code and selected and selected != [NO_ANSWER] and selected[0] in pref.index:
         oid = selected[0]
         others = _others(df, [oid])
-        return (f"{focus.name}は『{pref.loc[oid, 'option_label']}』と回答。{_where(focus)}{n_pref}市町村のうち"
+        label = pref.loc[oid, "option_label"]
+        about = f"「{q.title}」について" if q is not None and len(label) <= 4 else ""  # 『ある』 alone says little
+        return (f"{focus.name}は{about}『{label}』と回答。{_where(focus)}{n_pref}市町村のうち"
                 f"{_fig(pref.loc[oid])}" + (f"、{others}" if others else "") + "が同じ回答です。"
                 + (_group_sentence(df, q, focus) if q is not None else ""))
     else:
@@ -234,3 +237,48 @@ def matrix_sentence(df: pd.DataFrame, q: Question, focus: Focus, selected: dict[
         parts.append(f"{focus.pref_name}で『{pos_label}』の割合が最も高いのは{rl(hi)}で{both(hi)}"
                      f"{_pct(shares.max())}、最も低いのは{rl(lo)}で{both(lo)}{_pct(shares.min())}です。")
     return "".join(parts)
+
+
+# ------------------------------------------------------------------ the page's まとめ (from analysis.standing)
+
+STANDING_NAMED = 3  # items named per list in the まとめ sentences
+
+
+def _item_list(gaps, focus: Focus) -> str:
+    where = "全国" if focus.is_prefecture_mode else None
+    parts = []
+    for g in gaps[:STANDING_NAMED]:
+        if where:
+            parts.append(f"『{g.item.label}』（{focus.pref_name}{_pct(g.value)}、全国{_pct(g.share)}）")
+        else:
+            parts.append(f"『{g.item.label}』（実施{_pct(g.share)}）")
+    return "、".join(parts)
+
+
+def standing_sentences(summary) -> list[str]:
+    """The まとめ of a page from :func:`zaitaku.analysis.standing.summary_for`: where the focus stands
+    against its prefecture and its own kind (largest gaps first), then who to learn from."""
+    f = summary.focus
+    out: list[str] = []
+    refs = dict.fromkeys(g.reference_label for g in summary.ahead + summary.behind)
+    for label in refs:
+        ahead = [g for g in summary.ahead if g.reference_label == label]
+        behind = [g for g in summary.behind if g.reference_label == label]
+        n = max((g.n for g in ahead + behind), default=0)
+        who = f"{label}（n={n:,}）" if f.code and "n=" not in label else label
+        parts = []
+        if ahead:
+            parts.append(f"進んでいるのは{_item_list(ahead, f)}")
+        if behind:
+            parts.append(f"遅れているのは{_item_list(behind, f)}")
+        out.append(f"{who}と比べて、" + "、".join(parts) + "です。")
+    if not refs and not summary.notes:
+        out.append(f"{f.label}は、比べた範囲で大きな差のある項目はありません。")
+    out += summary.notes
+    for lf in summary.learn_from:
+        names = "、".join(e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）" for e in lf.exemplars)
+        out.append(f"『{lf.item.label}』は{names}が実施しています。")
+    if summary.stand_out:
+        names = "、".join(f"{e.name}（{e.asked}項目中{e.related}項目）" for e in summary.stand_out)
+        out.append(f"{f.pref_name}で実施している項目の割合が高いのは{names}です。")
+    return out

@@ -177,8 +177,27 @@ class Section:
         scopes = "、".join(self.figures.drop_duplicates("scope_label")["scope_label"])
         return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。数値は下の表にあります。"
 
+    @property
+    def has_data(self) -> bool:
+        """Whether the focus (the municipality; the prefecture in prefecture mode) has answers to show."""
+        own = self.figures[self.figures["scope"] == self.focus_scope]
+        if self.focus.code:  # responded (a question it was not asked still has its rows, with base 0)
+            return bool(len(own))
+        return bool(len(own)) and bool((own["n_base"].fillna(0) > 0).any())
+
     def chart(self) -> Figure:
-        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched)."""
+        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched).
+
+        Without data for the focus (see :attr:`has_data`) a small figure that says so: charts of
+        nothing but a published national bar would mislead (and the chart code expects the focus).
+        """
+        if not self.has_data:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            fig = Figure(figsize=(6.4, 0.8))
+            FigureCanvasAgg(fig)
+            fig.text(0.5, 0.5, f"{self.focus.label}はこの設問に回答がありません", ha="center", va="center")
+            return fig
         return chart_for(self.question, without_groups(self.figures), self.selected, self.focus_scope)
 
     def chart_html(self) -> str:
