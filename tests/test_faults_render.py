@@ -20,6 +20,8 @@ import nbformat
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
+
 from zaitaku.render.batch import RenderError, batch_lock, render_batch, sweep_temp_files
 from zaitaku.render.data import DataError, data_lock
 from zaitaku.render.manifest import Manifest
