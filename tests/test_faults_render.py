@@ -28,6 +28,7 @@ from zaitaku.render.results import write_failures
 from zaitaku.render.scope import Scope, SelectionError, check_year, find_notebooks
 from zaitaku.render.site import build_indexes
 
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
 TOY = FIXTURES / "toy_report.ipynb"

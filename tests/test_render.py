@@ -235,7 +235,7 @@ def test_report_html_is_slim_self_contained_and_has_no_code(batch):
         assert '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Yu Gothic", "Meiryo"' in text
         assert "jp-InputArea" not in text and "jp-InputPrompt" not in text and "In&nbsp;[" not in text
         assert "municipality_code =" not in text and "import matplotlib" not in text  # no code
-        assert '<nav class="toc"' in text and '>概要</a>' in text and '>まとめ</a>' in text  # the notebook's headings
+        assert '<nav class="toc"' in text and ">概要</a>" in text and ">まとめ</a>" in text  # the notebook's headings
         assert "data:image/png;base64," in text
         assert "<script src" not in text and "<link" not in text  # nothing loaded from elsewhere
         assert "toy warning" not in text  # stderr dropped

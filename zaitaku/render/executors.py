@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zaitaku.render.worker import Job, Result, WorkerSettings
+from zaitaku.render.jobs import Job, Result, WorkerSettings
 
 
 class WorkerLost(RuntimeError):

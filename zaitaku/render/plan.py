@@ -10,9 +10,9 @@ from typing import Any
 
 from zaitaku.paths import PROJ_ROOT
 from zaitaku.render.fingerprint import InputHasher
+from zaitaku.render.jobs import Job
 from zaitaku.render.manifest import Manifest
 from zaitaku.render.scope import Scope
-from zaitaku.render.worker import Job
 
 # set by the renderer for every report; ``-p`` cannot change them
 RESERVED_PARAMETERS = ("municipality_code", "prefecture", "survey_year", "data_dir", "national", "figures_csv")

@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from zaitaku.files.atomic import write_bytes, write_csv, write_text
+from zaitaku.render.jobs import Result
 from zaitaku.render.manifest import Manifest, now
 from zaitaku.render.plan import Planned
-from zaitaku.render.worker import Result
 
 FAILURE_COLUMNS = ("report", "municipality_code", "name", "prefecture", "group", "ename", "evalue",
                    "cell_index", "execution_count", "failed_notebook", "rendered_at")
