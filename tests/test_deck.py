@@ -119,8 +119,21 @@ def _expected_sections(data, focus, block, national="computed"):
     return [subset_section(build_section(data, p.question_id, focus, national), p) for p in block.parts]
 
 
+def _options_only(figures: pd.DataFrame) -> pd.DataFrame:
+    """Named option groups (sums of options, where the codebook declares them) are not drawn."""
+    if "is_group" in figures.columns:
+        figures = figures[~figures["is_group"].fillna(False).astype(bool)]
+    return figures
+
+
 def _check_stacked(chart, figures: pd.DataFrame, focus) -> None:
+    figures = _options_only(figures)
     plot = chart.plots[0]
+    # a 100% bar: the options of each category add up to 100% wherever all are known
+    for j in range(len(list(plot.categories))):
+        values = [s.values[j] for s in plot.series]
+        if all(v is not None for v in values):
+            assert sum(values) == pytest.approx(100, abs=1e-4)
     options = figures.drop_duplicates("option_id")
     assert [s.name for s in plot.series] == options["option_label"].tolist()
     keys = figures.drop_duplicates(["row_id", "scope"])[["row_id", "row_label", "scope", "scope_label"]]
@@ -146,6 +159,7 @@ def _check_stacked(chart, figures: pd.DataFrame, focus) -> None:
 
 
 def _check_clustered(chart, figures: pd.DataFrame, focus) -> None:
+    figures = _options_only(figures)
     plot = chart.plots[0]
     scopes = figures.drop_duplicates("scope")[["scope", "scope_label"]]
     names = [s.name for s in plot.series]

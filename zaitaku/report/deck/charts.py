@@ -106,9 +106,18 @@ def _value(r: pd.Series | None) -> float | None:
     return round(float(r["share"]) * 100, 6)
 
 
+def chart_figures(section: Section) -> pd.DataFrame:
+    """The figures a chart draws: the options, not the named option groups (those are sums of options;
+    a stacked bar would count them twice). The groups stay in the speaker notes."""
+    df = section.figures
+    if "is_group" in df.columns:
+        df = df[~df["is_group"].fillna(False).astype(bool)]
+    return df
+
+
 def stacked_spec(section: Section) -> ChartSpec:
     """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
-    df, focus = section.figures, section.focus
+    df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
@@ -154,7 +163,7 @@ def stacked_spec(section: Section) -> ChartSpec:
 
 def clustered_spec(section: Section) -> ChartSpec:
     """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
-    df, focus = section.figures, section.focus
+    df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
