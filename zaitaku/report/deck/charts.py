@@ -100,6 +100,10 @@ def _small_label(r: pd.Series) -> str | None:
     return None if text == fmt.pct(r["share"]) else text
 
 
+def _short(label: str, width: int = 28) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 def _value(r: pd.Series | None) -> float | None:
     if r is None or pd.isna(r["share"]):
         return None
@@ -145,7 +149,7 @@ def stacked_spec(section: Section) -> ChartSpec:
                 chosen = r is not None and r["n_selected"] == 1
                 if chosen:
                     spec.pink_points.add(i)
-                spec.labels[i] = ANSWERED if chosen else ""
+                spec.labels[i] = f"{ANSWERED}：{_short(olabel)}" if chosen else ""
                 continue
             if scope == focus_scope:
                 spec.outlined_points.add(i)
@@ -266,6 +270,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             dl = ser.points[i].data_label
             tf = dl.text_frame
             tf.text = text
+            tf._bodyPr.set("wrap", "none")  # noqa: SLF001  (one line, as wide as the bar allows)
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
