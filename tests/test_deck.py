@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -117,8 +119,21 @@ def _expected_sections(data, focus, block, national="computed"):
     return [subset_section(build_section(data, p.question_id, focus, national), p) for p in block.parts]
 
 
+def _options_only(figures: pd.DataFrame) -> pd.DataFrame:
+    """Named option groups (sums of options, where the codebook declares them) are not drawn."""
+    if "is_group" in figures.columns:
+        figures = figures[~figures["is_group"].fillna(False).astype(bool)]
+    return figures
+
+
 def _check_stacked(chart, figures: pd.DataFrame, focus) -> None:
+    figures = _options_only(figures)
     plot = chart.plots[0]
+    # a 100% bar: the options of each category add up to 100% wherever all are known
+    for j in range(len(list(plot.categories))):
+        values = [s.values[j] for s in plot.series]
+        if all(v is not None for v in values):
+            assert sum(values) == pytest.approx(100, abs=1e-4)
     options = figures.drop_duplicates("option_id")
     assert [s.name for s in plot.series] == options["option_label"].tolist()
     keys = figures.drop_duplicates(["row_id", "scope"])[["row_id", "row_label", "scope", "scope_label"]]
@@ -144,6 +159,7 @@ def _check_stacked(chart, figures: pd.DataFrame, focus) -> None:
 
 
 def _check_clustered(chart, figures: pd.DataFrame, focus) -> None:
+    figures = _options_only(figures)
     plot = chart.plots[0]
     scopes = figures.drop_duplicates("scope")[["scope", "scope_label"]]
     names = [s.name for s in plot.series]
@@ -269,17 +285,64 @@ def test_published_national_figures_are_named_in_chart_and_notes(data):
     assert "厚生労働省資料等の公表値" in note and "n=1,717" in note
 
 
-def test_summary_lists_gaps_from_the_block_figures(decks, data):
-    focus, _, prs = decks["pref"]
-    n = len(deck_blocks(data.codebook))
-    text = prs.slides[2 + n].shapes.title.text_frame.text
-    assert text == "まとめ"
-    body = next(sh for sh in prs.slides[2 + n].shapes if sh.name == "まとめ本文").text_frame.text
+def _summary_texts(prs, built):
+    slide = prs.slides[built[-1].slide_index + 1]
+    assert slide.shapes.title.text == "まとめ"
+    return {sh.name: sh.text_frame.text for sh in slide.shapes if sh.has_text_frame}, slide
+
+
+def test_summary_without_standing_lists_gaps_from_the_block_figures(data, monkeypatch):
+    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", None)  # import fails: the deck's own
+    focus = focus_of(data, "", "島根県")
+    prs, built = build_deck(data, focus, "computed")
+    texts, _ = _summary_texts(prs, built)
+    body = texts["まとめ本文"]
     assert "全国と比べて島根県の市町村で多い回答" in body
-    # each listed percentage is one of the block's figures (rounded)
-    first = next(line for line in body.splitlines() if line.startswith("・"))
-    number = first[1:].split(" ")[0]
-    assert number in DECK_ORDER
+    lines = [x for x in body.splitlines() if x.startswith("・") and "：" in x]
+    assert lines
+    for line in lines:  # 「・12.④ 『…』：島根県 100%／全国 49%」: both figures are the block's
+        number = line[1:].split(" ")[0]
+        block = next(b for b in built if b.block.number == number)
+        shares = {f"{x * 100:.0f}%" for s in block.sections for x in s.figures["share"].dropna()}
+        pref, nat = line.rsplit("：", 1)[1].split("／")
+        assert pref.split(" ")[-1] in shares and nat.split(" ")[-1] in shares
+
+
+def test_municipality_summary_without_standing_lists_rare_answers(data, monkeypatch):
+    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", None)
+    focus = focus_of(data, IZUMO, "島根県")
+    prs, built = build_deck(data, focus, "computed")
+    texts, _ = _summary_texts(prs, built)
+    lines = [x for x in texts["まとめ本文"].splitlines() if x.startswith("・") and "県内で同じ回答は" in x]
+    for line in lines:  # 「・2.① 郡市区医師会：『…』：県内で同じ回答は3（16%）」: the count is the prefecture's
+        number = line[1:].split(" ")[0]
+        block = next(b for b in built if b.block.number == number)
+        pref = block.sections[0].figures[block.sections[0].figures["scope"] == "prefecture"]
+        counts = {f"{int(a)}（{a / b * 100:.0f}%）" for a, b in zip(pref["n_selected"], pref["n_base"], strict=True)}
+        assert line.split("県内で同じ回答は")[1] in counts
+
+
+def test_summary_shows_standing_and_whom_to_learn_from(data, monkeypatch):
+    """With zaitaku.analysis.standing present, its Summary fills both boxes (a stand-in here)."""
+    item = types.SimpleNamespace(number="問1", label="協議会の設置（設置している）")
+    gap = types.SimpleNamespace(item=item, reference="prefecture", reference_label="島根県", value=1.0,
+                                share=0.25, n=19, gap=75.0)
+    summary = types.SimpleNamespace(
+        ahead=[gap], behind=[], notes=["注記です。"], stand_out=[],
+        learn_from=[types.SimpleNamespace(item=item, exemplars=(
+            types.SimpleNamespace(name="松江市", pref_name="島根県", same_prefecture=True),
+            types.SimpleNamespace(name="鳥取市", pref_name="鳥取県", same_prefecture=False)))])
+    fake = types.ModuleType("zaitaku.analysis.standing")
+    fake.summary_for = lambda d, f, national: summary
+    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", fake)
+    prs, built = build_deck(data, focus_of(data, IZUMO, "島根県"), "computed")
+    texts, slide = _summary_texts(prs, built)
+    assert texts["まとめ本文"].splitlines() == [
+        "出雲市が進んでいる項目", "・問1 協議会の設置（設置している）：島根県では25%（n=19）",
+        "出雲市が遅れている項目", "・該当する項目はありません。", "（注記です。）"]
+    assert texts["参考になる市町村"].splitlines() == [
+        "参考になる市町村", "・協議会の設置（設置している）：松江市、鳥取市（鳥取県）"]
+    assert "zaitaku.analysis.standing.summary_for" in slide.notes_slide.notes_text_frame.text
 
 
 def test_closing_page_comes_from_an_editable_template(data, tmp_path):
@@ -358,33 +421,6 @@ def test_deck_renders_to_images(decks, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "slide")], check=True, timeout=300)
     images = sorted(Path(tmp_path).glob("slide-*.png"))
     assert len(images) == len(prs.slides)
-
-
-def test_municipality_summary_rare_answers_and_standing_hook(decks, data, monkeypatch):
-    focus, _, prs = decks["muni"]
-    n = len(deck_blocks(data.codebook))
-    body = next(sh for sh in prs.slides[2 + n].shapes if sh.name == "まとめ本文").text_frame.text
-    lines = [x for x in body.splitlines() if x.startswith("・")]
-    for line in lines:  # 「・2.① 郡市区医師会：『…』：県内で同じ回答は3（16%）」: the count is the prefecture's
-        number = line[1:].split(" ")[0]
-        assert number in DECK_ORDER
-        block = next(b for b in deck_blocks(data.codebook) if b.number == number)
-        s = _expected_sections(data, focus, block)[0]
-        pref = s.figures[s.figures["scope"] == "prefecture"]
-        counts = {f"{int(a)}（{a / b * 100:.0f}%）" for a, b in zip(pref["n_selected"], pref["n_base"], strict=True)}
-        assert line.split("県内で同じ回答は")[1] in counts
-    # with zaitaku.analysis.standing present, its summary is the slide's text
-    import sys
-    import types
-
-    fake = types.ModuleType("zaitaku.analysis.standing")
-    fake.summary_for = lambda d, f, national: [f"{f.name}は県内で上位です。", "参考：松江市"]
-    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", fake)
-    prs2, built = build_deck(data, focus, "computed")
-    summary = prs2.slides[built[-1].slide_index + 1]
-    text = next(sh for sh in summary.shapes if sh.name == "まとめ本文").text_frame.text
-    assert text == "出雲市は県内で上位です。\n参考：松江市"
-    assert "zaitaku.analysis.standing.summary_for" in summary.notes_slide.notes_text_frame.text
 
 
 def test_charts_equal_the_html_reports_figures_csv(decks, data, processed_dir, tmp_path, capsys):

@@ -100,15 +100,28 @@ def _small_label(r: pd.Series) -> str | None:
     return None if text == fmt.pct(r["share"]) else text
 
 
+def _short(label: str, width: int = 28) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 def _value(r: pd.Series | None) -> float | None:
     if r is None or pd.isna(r["share"]):
         return None
     return round(float(r["share"]) * 100, 6)
 
 
+def chart_figures(section: Section) -> pd.DataFrame:
+    """The figures a chart draws: the options, not the named option groups (those are sums of options;
+    a stacked bar would count them twice). The groups stay in the speaker notes."""
+    df = section.figures
+    if "is_group" in df.columns:
+        df = df[~df["is_group"].fillna(False).astype(bool)]
+    return df
+
+
 def stacked_spec(section: Section) -> ChartSpec:
     """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
-    df, focus = section.figures, section.focus
+    df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
@@ -136,7 +149,7 @@ def stacked_spec(section: Section) -> ChartSpec:
                 chosen = r is not None and r["n_selected"] == 1
                 if chosen:
                     spec.pink_points.add(i)
-                spec.labels[i] = ANSWERED if chosen else ""
+                spec.labels[i] = f"{ANSWERED}：{_short(olabel)}" if chosen else ""
                 continue
             if scope == focus_scope:
                 spec.outlined_points.add(i)
@@ -154,7 +167,7 @@ def stacked_spec(section: Section) -> ChartSpec:
 
 def clustered_spec(section: Section) -> ChartSpec:
     """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
-    df, focus = section.figures, section.focus
+    df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
@@ -257,6 +270,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             dl = ser.points[i].data_label
             tf = dl.text_frame
             tf.text = text
+            tf._bodyPr.set("wrap", "none")  # noqa: SLF001  (one line, as wide as the bar allows)
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT

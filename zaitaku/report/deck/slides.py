@@ -197,14 +197,37 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
 # summary and closing
 
 
-def summary_slide(prs: Presentation, ctx: DeckContext, lines: Sequence[str], note_lines: Sequence[str]) -> Slide:
-    slide = new_slide(prs, ctx, "まとめ")
-    box = add_text(slide, MARGIN, Inches(1.15), CONTENT_WIDTH, Inches(5.8), lines, 13, name="まとめ本文",
-                   space_after=5)
+def fitting_size(lines: Sequence[str], width: int, height: int, sizes=(13, 12, 11, 10, 9, 8)) -> float:
+    """The largest font size (pt) at which the wrapped lines fit the box (full-width characters)."""
+    width_pt, height_pt = width / 12700 - 10, height / 12700 - 10
+    for size in sizes:
+        per_line = max(int(width_pt / size), 1)
+        rows = sum(-(-max(len(x), 1) // per_line) for x in lines)
+        if rows * size * 1.45 <= height_pt:
+            return size
+    return sizes[-1]
+
+
+def _summary_box(slide: Slide, left: int, width: int, lines: Sequence[str], name: str) -> None:
+    height = Inches(5.8)
+    size = fitting_size(lines, width, height)
+    box = add_text(slide, left, Inches(1.15), width, height, lines, size, name=name, space_after=2)
     for p in box.text_frame.paragraphs:  # headings: lines that are not bullets or remarks
         if p.runs and not p.runs[0].text.startswith(("・", "（")):
             p.runs[0].font.bold = True
-    notes(slide, ["まとめ（自動作成。自由に書き換えてください）", *note_lines])
+
+
+def summary_slide(prs: Presentation, ctx: DeckContext, lines: Sequence[str], note_lines: Sequence[str],
+                  right: Sequence[str] = ()) -> Slide:
+    """まとめ: one editable box, or two side by side (where the focus stands | whom to learn from)."""
+    slide = new_slide(prs, ctx, "まとめ")
+    if right:
+        half = Emu(int((CONTENT_WIDTH - Inches(0.3)) / 2))
+        _summary_box(slide, MARGIN, half, lines, "まとめ本文")
+        _summary_box(slide, Emu(MARGIN + half + Inches(0.3)), half, right, "参考になる市町村")
+    else:
+        _summary_box(slide, MARGIN, CONTENT_WIDTH, lines, "まとめ本文")
+    notes(slide, ["まとめ（自動作成。自由に書き換えてください）", *note_lines, *lines, *right])
     return slide
 
 

@@ -1,10 +1,9 @@
 """まとめ: the lines of the summary slide, from the block Sections already built for the deck.
 
-Prefecture deck: the blocks where the prefecture's municipalities differ most from the nation
-(one line per block, its largest gap; percentages only where n ≥ SMALL_N).
-Municipality deck: :func:`zaitaku.analysis.standing.summary_for` when that module is present
-(ahead of / behind the prefecture and the same kind, and whom to learn from); otherwise the blocks
-where the municipality's answer is rare in its prefecture.
+Both: :func:`zaitaku.analysis.standing.summary_for` when that module is present (ahead of / behind
+the prefecture, the same kind or the nation, and whom to learn from). Without it, a prefecture deck
+lists its largest gaps to the nation block by block, a municipality deck its answers that are rare
+in its prefecture.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from zaitaku.report.section import Section
 GAP_MIN = 0.10
 RARE_MAX = 0.20
 MAX_LINES = 5
+PER_REFERENCE = 3  # まとめ: the largest gaps against each comparison group (the notes have them all)
 
 BlockSections = Sequence[tuple[Block, Sequence[Section]]]
 
@@ -81,33 +81,68 @@ def rare_answers(blocks: BlockSections) -> list[str]:
     return out
 
 
-def _standing_lines(result: object) -> list[str] | None:
-    """Lines of whatever :func:`summary_for` returns (text, lines, or an object with ``lines``)."""
-    if result is None:
-        return None
-    if isinstance(result, str):
-        return [x for x in result.splitlines() if x.strip()]
-    lines = getattr(result, "lines", None)
-    if callable(lines):
-        lines = lines()
-    if lines is None and isinstance(result, Sequence):
-        lines = result
-    return [str(x) for x in lines] if lines is not None else [str(result)]
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
 
 
-def municipality_summary(data: ProcessedData, focus, national: str, blocks: BlockSections) -> tuple[list[str], str]:
-    """(lines, source): from zaitaku.analysis.standing when present, else the rare answers."""
+def _gap_line(g: object, municipality: bool) -> str:
+    item = g.item  # type: ignore[attr-defined]
+    if municipality:
+        return f"・{item.number} {item.label}：{g.reference_label}では{_pct(g.share)}（n={g.n:,}）"  # type: ignore[attr-defined]
+    return (f"・{item.number} {item.label}：{_pct(g.value)}／{g.reference_label} {_pct(g.share)}")  # type: ignore[attr-defined]
+
+
+def _exemplar(e: object) -> str:
+    return e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）"  # type: ignore[attr-defined]
+
+
+def _per_reference(gaps, limit: int = PER_REFERENCE) -> list:
+    """The first ``limit`` gaps against each comparison group (a slide holds no more)."""
+    seen: dict[str, int] = {}
+    out = []
+    for g in gaps:
+        seen[g.reference] = seen.get(g.reference, 0) + 1
+        if seen[g.reference] <= limit:
+            out.append(g)
+    return out
+
+
+def standing_text(summary: object, focus) -> tuple[list[str], list[str]]:
+    """(left, right) lines of a :class:`zaitaku.analysis.standing.Summary`: where the focus stands,
+    and whom to learn from (municipalities that do what the focus does not, or that stand out)."""
+    muni = bool(focus.code)
+    who = focus.name if muni else f"{focus.pref_name}の市町村"
+    ahead, behind = _per_reference(getattr(summary, "ahead", [])), _per_reference(getattr(summary, "behind", []))
+    left = [f"{who}が進んでいる項目" if muni else f"全国と比べて{who}で多い取組"]
+    left += [_gap_line(g, muni) for g in ahead] or ["・該当する項目はありません。"]
+    left.append(f"{who}が遅れている項目" if muni else f"全国と比べて{who}で少ない取組")
+    left += [_gap_line(g, muni) for g in behind] or ["・該当する項目はありません。"]
+    left += [f"（{n}）" for n in getattr(summary, "notes", [])]
+    right = ["参考になる市町村"]
+    for lf in getattr(summary, "learn_from", []):
+        right.append(f"・{lf.item.label}：{'、'.join(_exemplar(e) for e in lf.exemplars)}")
+    if len(right) == 1:
+        right.append("・該当する項目はありません。")
+    stand_out = list(getattr(summary, "stand_out", []))
+    if stand_out:
+        right.append("取組の多い市町村")
+        right += [f"・{e.name}（{e.related}/{e.asked}項目）" for e in stand_out]
+    return left, right
+
+
+def standing_summary(data: ProcessedData, focus, national: str) -> tuple[list[str], list[str]] | None:
+    """まとめ from :func:`zaitaku.analysis.standing.summary_for`, or None where that module is absent."""
     try:
         from zaitaku.analysis.standing import summary_for  # type: ignore[import-not-found]
     except ImportError:
-        summary_for = None
-    if summary_for is not None:
-        lines = _standing_lines(summary_for(data, focus, national))
-        if lines:
-            return lines, "zaitaku.analysis.standing.summary_for"
+        return None
+    return standing_text(summary_for(data, focus, national), focus)
+
+
+def municipality_summary(data: ProcessedData, focus, national: str, blocks: BlockSections) -> tuple[list[str], str]:
+    """Without zaitaku.analysis.standing: the municipality's answers that are rare in its prefecture."""
     rare = rare_answers(blocks)[: MAX_LINES * 2]
     lines = [f"{focus.name}の回答のうち、{focus.pref_name}内で少ない回答（同じ回答が{int(RARE_MAX * 100)}%未満）"]
     lines += rare or ["・該当する回答はありません。"]
     lines.append("（この欄は自動作成です。自由に書き換えてください。）")
     return lines, "県内で少ない回答（単一回答の設問）"
-
