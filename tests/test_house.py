@@ -97,9 +97,7 @@ RUNTIME_ONLY = {
     "matplotlib-fontja": "ships IPAexGothic; zaitaku.report.charts.style registers its font file without importing it",
 }
 # declared for work being merged from other branches; remove an entry once its import lands
-PENDING = {
-    "python-pptx": "deck: PowerPoint decks",
-}
+PENDING: dict[str, str] = {}
 
 
 def _norm(name: str) -> str:

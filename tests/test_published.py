@@ -201,7 +201,7 @@ def test_published_missing_without_nation_omits_national_bar(one_prefecture_dir,
 
 def test_published_demo_calibration(processed_dir):
     """The demo's national shares land within 3 points of every published figure."""
-    shares = pd.read_parquet(processed_dir / "shares.parquet")
+    shares = load_processed(processed_dir).shares
     nation = shares[shares["scope"] == "nation"].set_index(["question_id", "row_id", "option_id"])["share"]
     pub = load_published("R3")
     off = []

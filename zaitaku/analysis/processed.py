@@ -75,8 +75,8 @@ def verify_members(data_dir: Path | str, meta: dict) -> dict[str, Path]:
     paths = member_paths(data_dir, meta)
     members = meta.get("members") if isinstance(meta.get("members"), dict) else {}
     for key, path in paths.items():
-        if key == "shares" and not path.exists() and not members:
-            continue  # written by an older ingest: computed on load
+        if key in ("shares", "problems") and not path.exists() and not members:
+            continue  # written by an older ingest (shares computed on load) or by hand without problems
         if not path.exists():
             raise ProcessedDataError(
                 f"{path.parent}: {META_NAME} が示す {path.name} がありません（取り込みが途中で止まった可能性）。"

@@ -31,7 +31,7 @@ from zaitaku.reference.timing import (
 from zaitaku.report.deck.charts import ChartSpec, SeriesSpec, add_chart
 from zaitaku.report.deck.slides import DeckContext, new_slide, notes
 from zaitaku.report.deck.style import CONTENT_WIDTH, MARGIN, MUTED_RGB, TEXT_RGB, add_text, set_font
-from zaitaku.report.timing_charts import PERIOD_STYLE, fmt_change, item_labels
+from zaitaku.report.timing_charts import PERIOD_COLOURS, fmt_change, item_labels
 
 SOURCE = ("出典：「在宅医療介護連携推進事業の実施状況調査結果」（ある1県の保険者156、平成27年4月・平成28年1月・"
           "平成28年7月現在）。全国の値ではありません。事業項目（ア）～（ク）は平成27年度からの旧事業項目です。")
@@ -71,7 +71,7 @@ def _stacked(counts: pd.DataFrame, labels: Sequence[str]) -> ChartSpec:
     shares = counts.div(counts.sum(axis=1), axis=0)
     series = []
     for period in counts.columns:
-        colour = _rgb(PERIOD_STYLE[str(period)][0])
+        colour = _rgb(PERIOD_COLOURS[str(period)])
         name = f"{period}（期限）" if str(period) in (DEADLINE, "平成30年度") else str(period)
         spec = SeriesSpec(name, [round(float(v) * 100, 6) for v in shares[period]], colour)
         spec.labels = {i: "" for i, v in enumerate(shares[period]) if v < 0.04}
