@@ -130,7 +130,7 @@ def sweep_temp_files(out_year: Path) -> int:
 
 
 def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], survey_year: str = "R3",
-                 out: Path = REPORTS_DIR, data_dir: Path = PROCESSED_DATA_DIR, national: str = "computed",
+                 out: Path = REPORTS_DIR, data_dir: Path = PROCESSED_DATA_DIR, national: str = "auto",
                  workers: int | None = None, scheduler: Any = None, force: bool = False,
                  cell_timeout: float | None = 300.0, chunk_size: int | None = None, kernel_name: str = "python3",
                  params: Mapping[str, Any] | None = None,

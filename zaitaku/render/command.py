@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from zaitaku.analysis.aggregate import NATIONAL_CHOICES
 from zaitaku.paths import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, REPORTS_DIR
 from zaitaku.render.scope import DEFAULT_GROUPS
 
@@ -58,8 +59,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="run on an existing Dask distributed scheduler, e.g. tcp://host:8786")
     parser.add_argument("--out", type=Path, default=REPORTS_DIR, help="reports folder (default reports/)")
     parser.add_argument("--data-dir", type=Path, default=PROCESSED_DATA_DIR, help="processed data (default data/processed)")
-    parser.add_argument("--national", choices=("computed", "published"), default="computed",
-                        help="national figures: computed from the data or the published ones")
+    parser.add_argument("--national", choices=NATIONAL_CHOICES, default="auto",
+                        help="national figures: auto (computed when the data covers the nation, else the published "
+                             "figure, else none; default), computed, or published")
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="notebooks folder (default notebooks/)")
     parser.add_argument("--force", action="store_true", help="re-render reports whose inputs did not change")
     parser.add_argument("--cell-timeout", type=float, default=300.0, metavar="S",
