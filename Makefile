@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PREF ?= 島根県
 
-.PHONY: venv demo data test lint bench lab strip clean
+.PHONY: venv demo data test test-fast lint mypy tutorials bench bench-national lab strip clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,23 +22,38 @@ demo: venv
 	$(BIN)/zaitaku ingest data/raw/demo/demo_r3.xlsx --out data/processed
 	$(BIN)/zaitaku render --prefecture $(PREF) --out reports
 
-## test: lint + the whole pytest suite (unit, notebooks end to end, batch, browser if chromium exists)
-test: venv
-	$(BIN)/ruff check zaitaku tests benchmarks
+## test: ruff + mypy + the whole pytest suite (unit, notebooks end to end, batch, browser if chromium exists)
+test: lint mypy
 	$(BIN)/python -m pytest
 
+## test-fast: the pytest suite without notebook, kernel, batch and browser runs (markers slow/browser); < 2 min
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
+
 lint: venv
-	$(BIN)/ruff check zaitaku tests benchmarks
+	$(BIN)/ruff check zaitaku tests benchmarks scripts
+
+## mypy: type check of zaitaku/ (settings in pyproject.toml)
+mypy: venv
+	$(BIN)/mypy
+
+## tutorials: the workshop notebooks (notebooks/workshop/, answers in workshop/solutions/) from notebooks/tutorial/
+tutorials: venv
+	$(BIN)/python -m zaitaku.explore.tutorials --out notebooks/workshop
 
 bench: venv
 	$(BIN)/python -m benchmarks.run_bench
 
-## lab: JupyterLab on notebooks/ (explorer.ipynb, tutorial/); --allow-root only where we run as root (containers)
-lab: venv
+## lab: JupyterLab on notebooks/ (explorer.ipynb, workshop/ made by `make tutorials`); --allow-root only where we run as root (containers)
+lab: tutorials
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: venv
-	$(BIN)/nbstripout --extra-keys "metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb notebooks/tutorial/solutions/*.ipynb
+	$(BIN)/nbstripout --extra-keys "metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb
 
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports
+
+## bench-national: all 7,152 reports with 2 workers, the measured time in benchmarks/results/<date>-national.json (hours; not in CI)
+bench-national: venv
+	$(BIN)/python -m benchmarks.run_bench --national

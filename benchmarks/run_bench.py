@@ -10,13 +10,22 @@ a  naive: ``papermill`` CLI then ``jupyter nbconvert --to html --no-input`` CLI,
 b  papermill Python API, a fresh kernel per report, + nbconvert HTMLExporter API
 c  ploomber-engine in-process (``papermill.execute_notebook(..., engine_name="embedded")``) + nbconvert API
 d1 ``zaitaku render`` with 1 worker      d2  with 2 workers (warm kernels, slim template)
+d2pool  ``zaitaku render`` with 2 workers on ``concurrent.futures`` instead of its pipe protocol
+d2dask  ``zaitaku render`` with 2 workers of a Dask ``LocalCluster``
 e  floor: the notebooks' code cells exec'd in one Python process, parameters set, charts to memory
    (imports done first; long-lived objects frozen out of the garbage collector after the imports
    and after each report, as zaitaku's kernels do)
 
-Prints wall times, ratios against (a) and against (e), median and largest report size, and an
-extrapolation to the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4);
-writes ``benchmarks/results/<date>.json``. Timings only: nothing here asserts on them.
+Prints wall times, ratios against (a) and against (e), median and largest report size, peak memory
+per worker (worker process + its kernel, from ``ru_maxrss``), the share of charts drawn from the
+chart cache (the kernels' hit/miss counters, when the charts keep them), and two extrapolations to
+the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4): linear from this run, and
+from whole sample prefectures of different size rendered with 2 workers (``--sample-prefectures``,
+default 鳥取県 19 and 高知県 34 municipalities; time = fixed + per report, fitted through them).
+Writes ``benchmarks/results/<date>.json``. Timings only: nothing here asserts on them.
+
+``--national`` (``make bench-national``, not in CI) renders all 7,152 reports with 2 workers and
+writes the measured time to ``benchmarks/results/<date>-national.json``.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ RESULTS_DIR = PROJECT / "benchmarks" / "results"
 TOY = PROJECT / "tests" / "fixtures" / "toy_report.ipynb"
 REAL_GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
 DEFAULT_MUNICIPALITIES = ("322016", "322024", "322032", "322041", "322059")  # 松江 浜田 出雲 益田 大田
-QUICK_MUNICIPALITIES = DEFAULT_MUNICIPALITIES + ("322067", "322075", "322091")  # + 安来 江津 雲南
+QUICK_MUNICIPALITIES = (*DEFAULT_MUNICIPALITIES, "322067", "322075", "322091")  # + 安来 江津 雲南
 NATIONAL_REPORTS = 1741 * 4 + 47 * 4
 MODES = {
     "a": "papermill CLI + nbconvert CLI per report",
@@ -49,6 +58,8 @@ MODES = {
     "c": "ploomber-engine in-process (embedded) + nbconvert API",
     "d1": "zaitaku render, 1 worker",
     "d2": "zaitaku render, 2 workers",
+    "d2pool": "zaitaku render, 2 workers on concurrent.futures",
+    "d2dask": "zaitaku render, 2 workers of a Dask LocalCluster",
     "e": "floor: code cells exec'd in one process",
 }
 
@@ -150,9 +161,11 @@ def run_c(spec: dict, out: Path) -> None:
     run_b(spec, out, engine="embedded")
 
 
-def run_d(spec: dict, out: Path, workers: int) -> None:
-    from zaitaku.render.batch import Scope, render_batch
+def _scopes(spec: dict, prefecture: str = "") -> list:
+    from zaitaku.render.scope import Scope, scopes_from_registry
 
+    if prefecture:
+        return scopes_from_registry([prefecture])
     scopes = []
     with contextlib.suppress(Exception):
         from zaitaku.reference import municipalities as reg
@@ -160,11 +173,33 @@ def run_d(spec: dict, out: Path, workers: int) -> None:
         for code in spec["codes"]:
             row = reg.municipality(code)
             scopes.append(Scope(str(row["pref_code"]), str(row["prefecture"]), code, str(row["name"])))
-    if not scopes:
-        scopes = [Scope(code[:2], code[:2], code, code) for code in spec["codes"]]
+    return scopes or [Scope(code[:2], code[:2], code, code) for code in spec["codes"]]
+
+
+def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefecture: str = "",
+          scopes: list | None = None) -> None:
+    """``zaitaku render`` (``render_batch``), its workers writing their statistics to ``out/stats``."""
+    from zaitaku.render.batch import render_batch
+    from zaitaku.render.worker import STATS_ENV
+
+    os.environ[STATS_ENV] = str(out / "stats")
     notebooks = {Path(p).stem: Path(p) for p in spec["notebooks"]}
-    summary = render_batch(scopes, notebooks=notebooks, out=out, data_dir=Path(spec["data_dir"]), workers=workers,
-                           force=True, progress=False, cell_timeout=spec["cell_timeout"], stream=io.StringIO())
+    kw = {}
+    cluster = None
+    if executor == "dask":
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None)
+        kw["scheduler"] = cluster.scheduler_address
+    try:
+        summary = render_batch(scopes if scopes is not None else _scopes(spec, prefecture), notebooks=notebooks,
+                               out=out / "reports", data_dir=Path(spec["data_dir"]), workers=workers, force=True,
+                               progress=False, cell_timeout=spec["cell_timeout"], stream=io.StringIO(),
+                               executor="pool" if executor == "pool" else "local", **kw)
+    finally:
+        if cluster is not None:
+            cluster.close()
+    (out / "reports.txt").write_text(str(summary.total), encoding="utf-8")
     if summary.failed:
         raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
 
@@ -206,7 +241,7 @@ def run_e(spec: dict, out: Path) -> None:
         cells = [c for c in nb.cells if c.cell_type == "code"]
         sources[p] = [compile("\n".join(ln for ln in c.source.splitlines() if not ln.lstrip().startswith(("%", "!"))),
                               f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
-    cwd = os.getcwd()
+    cwd = Path.cwd()
     for i, r in enumerate(spec["reports"]):
         ns = {"__name__": "__main__"}
         os.chdir(Path(r["notebook"]).parent)
@@ -218,6 +253,9 @@ def run_e(spec: dict, out: Path) -> None:
                 exec(code, ns)
             show()
         os.chdir(cwd)
+        if "zaitaku.report.charts.cache" in sys.modules:
+            stats = sys.modules["zaitaku.report.charts.cache"].chart_cache_stats()
+            (out / "chart_cache.json").write_text(json.dumps(stats), encoding="utf-8")
         plt.close("all")
         matplotlib.rcParams.update(rc0)
         del ns
@@ -229,8 +267,17 @@ def run_e(spec: dict, out: Path) -> None:
 def child(mode: str, spec_path: Path, out: Path) -> None:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
+    if mode.startswith("n:"):  # a whole sample prefecture, 2 workers
+        run_d(spec, out, 2, prefecture=mode[2:])
+        return
+    if mode == "national":
+        from zaitaku.render.scope import scopes_from_registry
+
+        run_d(spec, out, 2, scopes=scopes_from_registry(all_=True))
+        return
     {"a": run_a, "b": run_b, "c": run_c, "e": run_e,
-     "d1": lambda s, o: run_d(s, o, 1), "d2": lambda s, o: run_d(s, o, 2)}[mode](spec, out)
+     "d1": lambda s, o: run_d(s, o, 1), "d2": lambda s, o: run_d(s, o, 2),
+     "d2pool": lambda s, o: run_d(s, o, 2, "pool"), "d2dask": lambda s, o: run_d(s, o, 2, "dask")}[mode](spec, out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,20 +288,55 @@ def html_sizes(out: Path) -> list[int]:
     return sorted(p.stat().st_size for p in out.rglob("*.html") if p.name != "index.html")
 
 
+def worker_stats(out: Path) -> dict:
+    """Peak memory per worker (MB: the worker process, its kernel, both) and chart-cache reuse."""
+    workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "stats").glob("worker-*.json"))]
+    res: dict = {}
+    if workers:
+        mb = [((w["maxrss_kb"]) / 1024, (w.get("kernel", {}).get("maxrss_kb", 0)) / 1024) for w in workers]
+        res["peak_memory_mb_per_worker"] = [{"worker": round(a), "kernel": round(b), "total": round(a + b)}
+                                            for a, b in mb]
+    caches = [w["kernel"]["chart_cache"] for w in workers if "chart_cache" in w.get("kernel", {})]
+    if (out / "chart_cache.json").is_file():
+        caches.append(json.loads((out / "chart_cache.json").read_text(encoding="utf-8")))
+    hits, misses = sum(c["hits"] for c in caches), sum(c["misses"] for c in caches)
+    if hits + misses:
+        res["charts"] = {"drawn": misses, "reused": hits, "reused_share": round(hits / (hits + misses), 3)}
+    return res
+
+
 def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
-    out = work / mode
+    out = work / mode.replace(":", "_")
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "benchmarks.run_bench", "--run", mode, "--spec", str(spec_path), "--out", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t0
-    res = {"mode": mode, "what": MODES[mode], "seconds": round(wall, 2), "ok": proc.returncode == 0}
+    what = MODES.get(mode) or ("zaitaku render, 2 workers, every report" if mode == "national"
+                               else f"zaitaku render, 2 workers, all of {mode[2:]}")
+    res = {"mode": mode, "what": what, "seconds": round(wall, 2), "ok": proc.returncode == 0}
     if proc.returncode != 0:
         res["error"] = (proc.stderr or proc.stdout)[-2000:]
     sizes = html_sizes(out)
     if sizes:
         res.update(reports=len(sizes), median_bytes=int(statistics.median(sizes)), max_bytes=max(sizes))
+    res.update(worker_stats(out))
     return res
+
+
+def sample_extrapolation(samples: list[dict]) -> dict | None:
+    """Fit seconds = fixed + per_report × reports through the sample prefectures; the national estimate."""
+    pts = [(r["reports"], r["seconds"]) for r in samples if r["ok"] and r.get("reports")]
+    if len({n for n, _ in pts}) < 2:
+        return None
+    n_mean = statistics.fmean(n for n, _ in pts)
+    t_mean = statistics.fmean(t for _, t in pts)
+    per = sum((n - n_mean) * (t - t_mean) for n, t in pts) / sum((n - n_mean) ** 2 for n, _ in pts)
+    fixed = t_mean - per * n_mean
+    national = fixed + per * NATIONAL_REPORTS
+    return {"prefectures": [r["mode"][2:] for r in samples], "points": pts, "fixed_seconds": round(fixed, 1),
+            "seconds_per_report": round(per, 3), "core_seconds_per_report": round(2 * per, 3),
+            "national_seconds_estimate": round(national), "national_estimate": _fmt_dur(national)}
 
 
 def _fmt_bytes(n: int | None) -> str:
@@ -273,7 +355,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated codes (default: 5 of 島根県; 8 with --quick)")
     ap.add_argument("-n", "--n-municipalities", type=int, default=0, help="use only the first N codes")
     ap.add_argument("--data-dir", default=None, help="processed data (default data/processed)")
-    ap.add_argument("--modes", default="a,b,c,d1,d2,e", help="comma-separated subset of a,b,c,d1,d2,e")
+    ap.add_argument("--modes", default="a,b,c,d1,d2,e",
+                    help="comma-separated subset of a,b,c,d1,d2,d2pool,d2dask,e")
+    ap.add_argument("--sample-prefectures", default="鳥取県,高知県",
+                    help="whole prefectures (at least two, of different size) for the national extrapolation; "
+                         "'' to skip")
+    ap.add_argument("--national", action="store_true",
+                    help="render all 7,152 reports with 2 workers and write the measured time (not in CI)")
     ap.add_argument("--cell-timeout", type=float, default=600)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per mode")
     ap.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder for <date>.json")
@@ -286,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     spec = build_spec(args)
+    if args.national:
+        return national(spec, args)
     n = len(spec["reports"])
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -299,21 +389,19 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         spec_path = work / "spec.json"
         spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-        for mode in modes:
-            print(f"  {mode:>2}  {MODES[mode]} ...", end=" ", flush=True)
-            r = measure(mode, spec_path, work, args.timeout)
-            results.append(r)
-            print(f"{r['seconds']:.1f} s" + ("" if r["ok"] else "  FAILED"), flush=True)
-            if not r["ok"]:
-                print(textwrap_indent(r.get("error", "")), file=sys.stderr)
+        samples = [f"n:{p.strip()}" for p in args.sample_prefectures.split(",") if p.strip()]
+        sample_results = []
+        for mode in modes + samples:
+            r = measure_and_print(mode, spec_path, work, args.timeout)
+            (sample_results if mode in samples else results).append(r)
 
     by = {r["mode"]: r for r in results if r["ok"]}
     base, floor = by.get("a"), by.get("e")
     print()
-    print(f"{'mode':<4} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
+    print(f"{'mode':<6} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
     for r in results:
         if not r["ok"]:
-            print(f"{r['mode']:<4} failed")
+            print(f"{r['mode']:<6} failed")
             continue
         per = r["seconds"] / n
         r["seconds_per_report"] = round(per, 3)
@@ -322,11 +410,28 @@ def main(argv: list[str] | None = None) -> int:
         r["national_seconds_estimate"] = round(per * NATIONAL_REPORTS)
         vs_a = "" if r["speedup_vs_a"] is None else f"{r['speedup_vs_a']:.1f}×"
         vs_e = "" if r["times_floor"] is None else f"{r['times_floor']:.1f}×"
-        print(f"{r['mode']:<4} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
+        print(f"{r['mode']:<6} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
               f"{_fmt_bytes(r.get('median_bytes')):>8} {_fmt_bytes(r.get('max_bytes')):>8}  "
               f"≈ {_fmt_dur(r['national_seconds_estimate'])}")
     print("(vs a: how many times faster than the naive CLI loop; vs e: how many times the floor. "
           "National = linear extrapolation of this run on this machine.)")
+    for r in results:
+        if r.get("peak_memory_mb_per_worker"):
+            peaks = ", ".join(f"{p['total']} MB ({p['worker']} + kernel {p['kernel']})"
+                              for p in r["peak_memory_mb_per_worker"])
+            print(f"{r['mode']}: peak memory per worker {peaks}")
+        if r.get("charts"):
+            c = r["charts"]
+            print(f"{r['mode']}: charts drawn {c['drawn']}, reused {c['reused']} ({c['reused_share']:.0%})")
+    extrapolation = sample_extrapolation(sample_results)
+    for r in sample_results:
+        print(f"sample {r['mode'][2:]}: {r.get('reports', '?')} reports in {r['seconds']:.1f} s"
+              + (f", charts reused {r['charts']['reused_share']:.0%}" if r.get("charts") else ""))
+    if extrapolation:
+        print(f"national batch from the samples ({', '.join(extrapolation['prefectures'])}): "
+              f"{extrapolation['fixed_seconds']:.0f} s + {extrapolation['seconds_per_report']:.2f} s × "
+              f"{NATIONAL_REPORTS} ≈ {extrapolation['national_estimate']} on 2 workers "
+              f"({extrapolation['core_seconds_per_report']:.2f} core-s/report)")
 
     record = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -336,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
                       "notebooks": [Path(p).name for p in spec["notebooks"]], "quick": args.quick},
         "national_reports": NATIONAL_REPORTS,
         "results": results,
+        "samples": sample_results,
+        "national_extrapolation": extrapolation,
     }
     args.results.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if (args.quick or args.notebook) else ""
@@ -343,6 +450,33 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     return 0 if all(r["ok"] for r in results) else 1
+
+
+def measure_and_print(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
+    print(f"  {mode:>6}  {MODES.get(mode, 'whole prefecture, 2 workers')} ...", end=" ", flush=True)
+    r = measure(mode, spec_path, work, timeout)
+    print(f"{r['seconds']:.1f} s" + ("" if r["ok"] else "  FAILED"), flush=True)
+    if not r["ok"]:
+        print(textwrap_indent(r.get("error", "")), file=sys.stderr)
+    return r
+
+
+def national(spec: dict, args) -> int:
+    """All 7,152 reports with 2 workers; the measured time to ``<date>-national.json``."""
+    with tempfile.TemporaryDirectory(prefix="zaitaku-bench-national-") as tmp:
+        work = Path(tmp)
+        spec_path = work / "spec.json"
+        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        r = measure_and_print("national", spec_path, work, max(args.timeout, 6 * 3600))
+    record = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+              "notebooks": [Path(p).name for p in spec["notebooks"]], "result": r,
+              "seconds_per_report": round(r["seconds"] / max(1, r.get("reports", NATIONAL_REPORTS)), 3)}
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{dt.date.today().isoformat()}-national.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{r.get('reports', '?')} reports in {_fmt_dur(r['seconds'])}; wrote {path}")
+    return 0 if r["ok"] else 1
 
 
 def textwrap_indent(text: str) -> str:

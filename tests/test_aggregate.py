@@ -1,4 +1,4 @@
-"""Aggregation rules on hand-built answers a person can check (DESIGN.md, "Comparison rules")."""
+"""Aggregation rules on hand-built answers a person can check (the comparison rules of zaitaku.analysis.aggregate)."""
 
 from __future__ import annotations
 
@@ -91,24 +91,29 @@ def test_multi_select_share_is_share_of_municipalities(tiny):
     assert multi.share.sum() == pytest.approx((1 + 2 + 1) / 3)
 
 
-def test_type_scope_groups_by_municipality_type(tiny):
+def test_type_scope_is_the_peer_group(tiny):
     shares = load_processed(tiny).shares
-    # all four are 市 in the registry
-    assert _share(shares, "type", "市", "q1", "1") == (2, 4, 0.5)
+    # 松江市 and 鳥取市 are 中核市 (both answered 1); 浜田市 (2) and 出雲市 (未回答) are other 市
+    assert _share(shares, "type", "中核市", "q1", "1") == (2, 2, 1.0)
+    assert _share(shares, "type", "市", "q1", "1") == (0, 2, 0.0)
+    assert _share(shares, "type", "市", "q1", "na") == (1, 2, 0.5)
+    assert focus_of(load_processed(tiny), "322016").peer == "中核市"
+    assert focus_of(load_processed(tiny), "322024").peer == "市"
 
 
 def test_small_base_shows_counts_not_percentages(tiny):
     data = load_processed(tiny)
     focus = focus_of(data, "322016")
-    df = comparison(data, "q1", focus)
+    df = comparison(data, "q1", focus, national="computed")
     sentence = single_sentence(df, focus, ["1"])
     assert "松江市は『設置している』と回答" in sentence
     assert "3市町村のうち1、" in sentence  # base 3 < 5: a count, no percentage
-    assert "全国では2/4市町村が同じ回答" in sentence  # the nation's base (4) is small too
+    # four municipalities are not the nation: relabelled, never 「全国」
+    assert "手元データ全体（全国ではありません）では2/4市町村が同じ回答" in sentence
     assert "%" not in sentence
-    multi = comparison(data, "q4_1_7_2", focus)
+    multi = comparison(data, "q4_1_7_2", focus, national="computed")
     text = multi_sentence(multi, focus, ["1", "5"])
-    assert "松江市が選んだのは『在宅療養者の生活満足度』『入院時の情報提供の割合』（2項目）" in text
+    assert "松江市が選んだのは『在宅療養者の生活満足度』と『入院時の情報提供の割合』（2項目）" in text
     assert "%" not in text
 
 

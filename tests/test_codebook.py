@@ -12,7 +12,7 @@ SRC = CB.path.read_text(encoding="utf-8")
 
 
 def test_every_deck_question_is_present():
-    # the sub-questions the 島根県 deck (seed 000) shows, by their printed numbers
+    # the sub-questions the 島根県 deck 「令和3年度 在宅医療・介護連携推進事業の実施状況に関する調査結果（島根県）」 shows, by their printed numbers
     deck_numbers = [
         "担当部署", "問1", "問2", "問3", "問4 ①-1", "問4 ①-2.1", "問4 ①-2.2", "問4 ①-3.1", "問4 ①-3.2",
         "問4 ①-4", "問4 ①-5.1", "問4 ①-6.1", "問4 ①-7.1", "問4 ①-7.2", "問4 ①-8", "問4 ①-9",
@@ -27,7 +27,7 @@ def test_every_deck_question_is_present():
 def test_groups_and_published_wording():
     assert set(CB.groups) == {"partnerships", "pdca_indicators", "four_scenes", "prefectural_support"}
     assert all(CB.in_group(g) for g in CB.groups)
-    # exact wording published by MHLW (shared/reference/national_reference.md)
+    # exact wording published by MHLW (data/raw/reference/national_r3.csv.meta.yaml)
     assert CB["q4_1_1"].option("4").label == "本事業の実施によって目指す姿の設定はしているが、特に4つの場面での設定はしていない"
     assert CB["q4_1_9"].option("6").label == "わからない・設定することは想定していない"
     assert [r.label for r in CB["q5"].rows] == ["日常の療養支援", "看取り", "急変時の対応", "入退院支援"]

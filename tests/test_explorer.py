@@ -24,14 +24,13 @@ municipalities, so there is no same-type (全国の市) comparison here; that on
 from __future__ import annotations
 
 import html
-import json
 
 import pandas as pd
 import pytest
 
-from zaitaku.analysis.aggregate import compute_shares, load_processed
+from zaitaku.analysis.aggregate import load_processed
 from zaitaku.explore.explorer import build_view
-from zaitaku.files import atomic
+from zaitaku.ingest.output import write_processed
 from zaitaku.ingest.pipeline import BLANK, NOT_ASKED, Record, to_tidy
 from zaitaku.reference.codebook import load_codebook
 from zaitaku.reference.municipalities import load_registry
@@ -50,7 +49,7 @@ ANSWERS = {  # code: (q1, q4_1_7_1, q4_1_7_2)
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    """responses/municipalities/shares/ingest_meta written as `zaitaku ingest` writes them."""
+    """The processed set written as `zaitaku ingest` writes it (zaitaku.ingest.output.write_processed)."""
     cb = load_codebook("R3")
     records = []
     for i, (code, (q1, q71, q72)) in enumerate(ANSWERS.items()):
@@ -61,12 +60,9 @@ def tiny_dir(tmp_path_factory):
     munis = load_registry().assign(responded=lambda m: m["code"].isin(ANSWERS), source_file="tiny.csv",
                                    source_row=0)
     out = tmp_path_factory.mktemp("tiny_processed")
-    atomic.write_parquet(responses, out / "responses.parquet")
-    atomic.write_parquet(munis, out / "municipalities.parquet")
-    atomic.write_parquet(compute_shares(responses, munis), out / "shares.parquet")
     meta = {"survey_year": "R3", "codebook_version": cb.version, "synthetic": False, "raw_files": [],
-            "n_municipalities": len(ANSWERS), "responses_md5": atomic.md5_file(out / "responses.parquet")}
-    (out / "ingest_meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            "n_municipalities": len(ANSWERS)}
+    write_processed(responses, munis, pd.DataFrame(), meta, out)
     return out
 
 
@@ -106,7 +102,9 @@ def test_initial_view_matsue_q1(explorer):
     assert figure(ex, "nation") == (5, 8, 62.5)
     assert figure(ex, "prefecture", "na") == (1, 5, 20.0)  # 飯南町 left it blank
     assert set(ex.current_figures["scope"]) == {"municipality", "prefecture", "nation"}
-    assert ex.current_sentence == "松江市は『設置している』と回答。県内5市町村のうち3（60%）、全国では62.5%が同じ回答です。"
+    # 8 municipalities are not the nation: the computed figure is relabelled (figures rules, issue 11)
+    assert ex.current_sentence == ("松江市は『設置している』と回答。県内5市町村のうち3（60%）、"
+                                   "手元データ全体（全国ではありません）では62%が同じ回答です。")
     assert ex.current_png.startswith(b"\x89PNG")
     # what the Output widget shows: the chart, the sentence and the figures table
     (shown,) = ex.output.outputs
@@ -124,7 +122,8 @@ def test_municipality_in_other_prefecture_by_label(explorer):
     assert "312029 米子市" in ex.municipality.options and "322024 浜田市" not in ex.municipality.options
     assert figure(ex, "prefecture") == (2, 3, 66.7)  # 2 of 3
     assert figure(ex, "nation") == (5, 8, 62.5)
-    assert ex.current_sentence == "鳥取市は『設置している』と回答。県内3市町村のうち2、全国では62.5%が同じ回答です。"
+    assert ex.current_sentence == ("鳥取市は『設置している』と回答。県内3市町村のうち2、"
+                                   "手元データ全体（全国ではありません）では62%が同じ回答です。")
     assert ex.current_png != before_png
     assert "2/3" in ex.current_html  # under 5: a count, not a percentage
 
@@ -186,7 +185,7 @@ def test_same_type_needs_data_for_the_nation(explorer):
     assert box.disabled and not box.value and "全国を含まない" in box.description
     view = build_view(explorer.data, "q1", explorer.current_views[0].focus, ["prefecture", "type"])
     assert "type" not in set(view.figures["scope"])
-    assert any("同じ類型との比較は表示していません" in n for n in view.notes)
+    assert any("同じ類型との比較は表示していません" in n.text for n in view.notes)
 
 
 def test_same_type_on_the_demo_data(processed_dir, tmp_path):
@@ -199,15 +198,17 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
     box.value = True
     data = ex.data
     m = data.municipalities
-    cities = set(m.loc[m["responded"] & (m["type"] == "市"), "code"])
+    # 松江市 is a 中核市: compared with its own kind (figures rules, issue 11)
+    cities = set(m.loc[m["responded"] & (m["type"] == "市") & m["core_city"], "code"])
     r = data.responses
     r = r[(r["question_id"] == "q1") & (r["option_id"] == "1") & r["municipality_code"].isin(cities)]
     n_sel, n_base = int((r["value"] == 1).sum()), int(r["value"].notna().sum())
-    assert figure(ex, "type")[:2] == (n_sel, n_base) and n_base > 500
-    assert "全国の市" in set(ex.current_figures["scope_label"])
+    assert figure(ex, "type")[:2] == (n_sel, n_base) and n_base == 62
+    assert "全国の中核市（n=62）" in set(ex.current_figures["scope_label"])
     ex.municipality.value = "奥出雲町"
     assert box.description.startswith("全国の町")
-    assert set(ex.current_figures.loc[ex.current_figures["scope"] == "type", "scope_label"]) == {"全国の町"}
+    labels = set(ex.current_figures.loc[ex.current_figures["scope"] == "type", "scope_label"])
+    assert len(labels) == 1 and labels.pop().startswith("全国の町（n=")
 
 
 def test_published_national_figures(explorer):
@@ -225,7 +226,8 @@ def test_published_national_figures(explorer):
     computed = f[(f["scope"] == "nation") & (f["source"] == "computed") & (f["option_id"] == "1")]
     assert (int(computed["n_selected"].item()), int(computed["n_base"].item())) == (5, 8)  # both bars
     note = published_note("q1", "R3")  # where the published figure comes from, as in the reports
-    assert not note or any(html.escape(note) in n for n in ex.current_views[0].notes)
+    assert not note or any(note in n.text for n in ex.current_views[0].notes)
+    assert not note or html.escape(note) in ex.current_html
     ex.scopes["nation"].value = False  # the published bar alone
     assert set(ex.current_figures.loc[ex.current_figures["scope"] == "nation", "source"]) == {"published"}
 
@@ -240,7 +242,7 @@ def test_published_fallback_note(explorer):
     if (f["source"] == "published").any():
         pytest.skip("q4_1_7_2 has a published national figure now")
     # no published figure, and this data covers 8 of 1,741 municipalities: no national bar, as the note says
-    assert "全国の公表値がなく" in " ".join(ex.current_views[0].notes)
+    assert "全国の公表値がなく" in " ".join(n.text for n in ex.current_views[0].notes)
     assert "nation" not in set(f["scope"])
     ex.scopes["nation"].value = True
     assert figure(ex, "nation", "6") == (3, 4, 75.0)
@@ -274,7 +276,7 @@ def test_second_municipality_side_by_side(explorer):
     assert ex.compare_with.value == "312011 鳥取市"
     assert list(ex.current_figures["focus_code"].unique()) == ["322016", "312011"]
     assert len(ex.current_sentences) == 2
-    assert ex.current_sentences[1].startswith("鳥取市が選んだのは『研修会の開催回数・参加者数』（1項目）。")
+    assert ex.current_sentences[1].startswith("鳥取市が選んだのは『研修会の開催回数・参加者数』（1項目）です。")
     assert figure(ex, "prefecture", "11", focus="312011") == (1, 1, 100.0)
     assert "zaitaku-side-by-side" in ex.current_html and ex.current_html.count("zaitaku-chart") == 2
     ex.compare_with.value = ""
@@ -318,3 +320,52 @@ def test_tutorial_helpers(tiny_dir, tmp_path):
     assert shares.set_index("選択肢").loc["入院時の情報提供の割合", "割合（%）"] == 33.3
     paths = v.save(tmp_path / "out")
     assert [p.suffix for p in paths] == [".csv", ".png"] and all(p.stat().st_size for p in paths)
+
+
+@pytest.mark.parametrize("typed, code", [
+    (14702, "014702"),            # an int that lost its leading zero (papermill -p municipality_code 014702)
+    ("14702", "014702"),          # the same, typed
+    ("014702", "014702"),
+    (322016, "322016"),
+    ("32201", "322016"),          # 5-digit code without the check digit
+    ("３２２０１６", "322016"),   # full width
+    ("松江", "322016"),           # part of a name
+    ("島根県松江市", "322016"),
+    (" 松江市 ", "322016"),
+])
+def test_codes_as_people_type_them(typed, code):
+    """Against the whole registry (every municipality answering), independent of the tiny data."""
+    from types import SimpleNamespace
+
+    from zaitaku.explore.explorer import find_code
+
+    everyone = SimpleNamespace(municipalities=load_registry().assign(responded=True))
+    assert find_code(everyone, typed) == code
+    hokkaido = load_registry().set_index("code").loc["014702"]
+    assert hokkaido["prefecture"] == "北海道"  # the code of the example exists (registry, not the code under test)
+
+
+def test_explorer_html_escapes_names(explorer):
+    """Text from the data goes through the templates' autoescape: a label with markup stays text."""
+    from dataclasses import replace
+
+    view = explorer.current_views[0]
+    q = replace(view.question, title="<b>危険</b>&")
+    html_out = replace(view, section=replace(view.section, question=q)).html()
+    assert "&lt;b&gt;危険&lt;/b&gt;&amp;" in html_out and "<b>危険</b>" not in html_out
+
+
+def test_show_and_save_a_section(tiny_dir, tmp_path):
+    """The tutorials' Section path: build_section -> show_section (HTML panel) -> save_section (CSV + PNG)."""
+    from zaitaku.analysis.aggregate import focus_of
+    from zaitaku.explore.explorer import save_section, show_section
+    from zaitaku.report.section import build_section
+
+    data = load_processed(tiny_dir)
+    s = build_section(data, "q1", focus_of(data, "322016"))
+    panel = show_section(s)._repr_html_()
+    assert 'class="chart zaitaku-chart"' in panel and "data:image/png;base64," in panel
+    assert "60.0%（3/5）" in panel and s.sentences[0] in panel
+    csv, png = save_section(s, tmp_path)
+    assert (csv.name, png.name) == ("322016_松江市_q1.csv", "322016_松江市_q1.png")
+    assert png.read_bytes().startswith(b"\x89PNG") and csv.read_bytes().startswith(b"\xef\xbb\xbf")

@@ -11,6 +11,8 @@ import pytest
 from nbconvert import HTMLExporter
 
 from zaitaku.reference.codebook import load_codebook
+from zaitaku.render.html import prepare_for_report
+from zaitaku.report.blocks import deck_blocks
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -44,7 +46,7 @@ def executed(processed_dir, tmp_path_factory):
                 cwd=str(NOTEBOOKS),
             )
             nb = nbformat.read(nb_path, as_version=4)
-            html, _ = exporter.from_notebook_node(nb)
+            html, _ = exporter.from_notebook_node(prepare_for_report(nb))  # as zaitaku render does
             results[(case, group)] = (nb, html, csv)
     return results
 
@@ -56,9 +58,12 @@ def test_report_has_every_question_a_chart_each_and_no_code(executed, case, grou
     questions = CB.in_group(group)
     missing = [q.id for q in questions if f'id="{q.id}"' not in html]
     assert missing == []
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
-    assert len(charts) == len(questions)
-    assert all(re.search(r'alt="[^"]{10,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    blocks = deck_blocks(CB, group)
+    anchors = [html.find(f'id="{b.anchor}"') for b in blocks]  # the notebook's headings, in the deck's order
+    assert -1 not in anchors and anchors == sorted(anchors)
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
+    assert len(charts) == sum(len(b.parts) for b in blocks)  # split slides are separate charts
+    assert all('role="img"' in t and re.search(r'aria-label="[^"]{10,}"', t) for t in charts)  # any attribute order
     assert EXPECT_TITLE[case] in html
     assert "rep.section(" not in html and "from zaitaku" not in html  # no code cells
     assert "デモ用の架空データ" in html                                # synthetic banner
@@ -75,7 +80,8 @@ def test_report_has_every_question_a_chart_each_and_no_code(executed, case, grou
 
 def test_prefecture_mode_lists_every_municipality(executed):
     _, html, _ = executed[("shimane", "partnerships")]
-    assert html.count("県内市町村の回答一覧（19市町村）") == len(CB.in_group("partnerships"))
+    parts = sum(len(b.parts) for b in deck_blocks(CB, "partnerships"))
+    assert html.count("県内市町村の回答一覧（19市町村）") == parts
     for name in ("松江市", "隠岐の島町", "知夫村"):
         assert name in html
 

@@ -96,7 +96,7 @@ def test_published_comparison_shape():
     pub = published_comparison("q4_1_1", "R3")
     assert list(pub.columns) == ["survey_year", "scope", "scope_code", "question_id", "row_id", "option_id",
                                  "n_selected", "n_base", "share", "source"]
-    assert pub.attrs["label"] == "全国（公表値, n=1,717）"
+    assert pub.attrs["label"] == "全国（公表値・令和3年度, n=1,717）"
     assert (pub["source"] == "published").all() and (pub["scope"] == "nation").all()
     assert pub.set_index("option_id")["n_selected"].to_dict() == {
         "1": 247, "2": 227, "3": 58, "4": 879, "5": 304, NO_ANSWER: 2}
@@ -125,9 +125,9 @@ def captured(monkeypatch):
 def test_published_report_section_matsue(processed_dir, captured):
     data = load_processed(processed_dir)
     df = comparison(data, "q4_1_1", focus_of(data, MATSUE), national="published")
-    nation = df[df["scope"] == "nation"].set_index("option_id")
+    nation = df[(df["scope"] == "nation") & ~df["is_group"]].set_index("option_id")
     assert (nation["share"] * 100).round(1).to_dict() == Q4_1_1
-    assert (nation["scope_label"] == "全国（公表値, n=1,717）").all()
+    assert (nation["scope_label"] == "全国（公表値・令和3年度, n=1,717）").all()
     assert (nation["n_base"] == 1717).all() and (nation["source"] == "published").all()
     # the other scopes are still computed from the data
     assert (df.loc[df["scope"] != "nation", "source"] == "computed").all()
@@ -137,7 +137,7 @@ def test_published_report_section_matsue(processed_dir, captured):
     html = captured[-1]
     for value in ("14.4%（247/1717）", "13.2%", "3.4%", "51.2%", "17.7%", "0.1%（2/1717）"):
         assert value in html
-    assert "全国（公表値, n=1,717）" in html
+    assert "全国（公表値・令和3年度, n=1,717）" in html
     assert "wic-net 8383/62" in html
 
 
@@ -150,7 +150,7 @@ def test_published_partial_options_show_dash(processed_dir, captured):
     assert "全国（公表値・令和4年度, n=1,741）" in q5 and "78.2%（1361/1741）" in q5
     assert "令和3年度の全国値ではありません" in q5
     assert "<td>–</td>" in q5
-    assert "72.8%" in q6_1 and "<img" in q6_1
+    assert "72.8%" in q6_1 and "<svg" in q6_1  # the inline SVG chart
 
 
 def test_published_missing_falls_back_to_computed(processed_dir, captured):
@@ -193,9 +193,9 @@ def test_published_missing_without_nation_omits_national_bar(one_prefecture_dir,
     for qid in ("q4_1_8", "q4_1_2_1", "q4_1_7_2"):  # single, matrix, multi
         rep.section(qid)
         html = captured[-1]
-        assert "手元のデータも全国を含まないため、全国の値は表示していません" in html
-        assert "全国（" not in html.split("<img")[0]
-        assert "<img" in html
+        assert "回答のみのため、全国の値は表示していません" in html
+        assert "全国（" not in html.split("<svg")[0]
+        assert "<svg" in html
 
 
 def test_published_demo_calibration(processed_dir):

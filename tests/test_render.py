@@ -235,7 +235,7 @@ def test_report_html_is_slim_self_contained_and_has_no_code(batch):
         assert '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Yu Gothic", "Meiryo"' in text
         assert "jp-InputArea" not in text and "jp-InputPrompt" not in text and "In&nbsp;[" not in text
         assert "municipality_code =" not in text and "import matplotlib" not in text  # no code
-        assert '<nav class="toc"' in text and 'href="#table"' in text
+        assert '<nav class="toc"' in text and ">概要</a>" in text and ">まとめ</a>" in text  # the notebook's headings
         assert "data:image/png;base64," in text
         assert "<script src" not in text and "<link" not in text  # nothing loaded from elsewhere
         assert "toy warning" not in text  # stderr dropped
@@ -275,7 +275,7 @@ def test_resume_skips_unchanged_and_rerenders_on_data_change(batch, data_dir, tm
     shutil.copytree(batch.out_year.parent, out)
     data = tmp_path / "processed"
     shutil.copytree(data_dir, data)  # another path, same content: still up to date
-    kw = dict(notebooks=NOTEBOOKS, out=out, data_dir=data, workers=2, progress=False, cell_timeout=60)
+    kw = {"notebooks": NOTEBOOKS, "out": out, "data_dir": data, "workers": 2, "progress": False, "cell_timeout": 60}
     out_year = out / "R3"
     before = {k: (out_year / k).stat().st_mtime_ns for k in html_files(out_year)}
 
@@ -363,7 +363,7 @@ def test_killed_worker_then_rerun_leaves_complete_set(tmp_path, data_dir):
             proc.kill()
     assert proc.returncode == 1, output  # the report in flight is lost and reported
     assert "WorkerLost" in output
-    gone, alive = psutil.wait_procs(kernels, timeout=10)
+    _, alive = psutil.wait_procs(kernels, timeout=10)
     assert not alive, "the killed worker's kernel was left running"
     done = html_files(out_year)
     assert 8 <= len(done) < 10 and done < keys  # the other worker and the requeued reports carried on
@@ -419,9 +419,10 @@ def test_cli_render_exit_code_and_index_path(tmp_path, data_dir):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.strip().splitlines()[-1] == str(out.resolve() / "R3" / "index.html")
     assert html_files(out / "R3") == {f"{PREF}/322016_松江市/toy_report.html", f"{PREF}/322024_浜田市/toy_report.html"}
-    bad = subprocess.run(cmd + ["-p", "fail=true"], capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    bad = subprocess.run([*cmd, "-p", "fail=true"], capture_output=True, text=True, cwd=PROJECT, timeout=120)
     assert bad.returncode == 1
-    assert "ValueError" in bad.stdout and (out / "R3" / "failures.csv").is_file()
+    assert "ValueError" in bad.stderr and "Traceback" not in bad.stderr
+    assert (out / "R3" / "failures.csv").is_file()
 
 
 def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_path):

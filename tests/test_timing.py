@@ -1,4 +1,4 @@
-"""Timing tables of 「医療・介護連携推進事業 実施状況」 (seed 001_697034eadda77152): transcription and checks."""
+"""Timing tables of 「医療・介護連携推進事業 実施状況」 (source: data/raw/reference/timing/*.meta.yaml): transcription and checks."""
 
 from __future__ import annotations
 
@@ -188,5 +188,5 @@ def test_timing_items_yaml_has_eight_items() -> None:
     assert [it.kana for it in items] == ["ア", "イ", "ウ", "エ", "オ", "カ", "キ", "ク"]
     assert len({it.id for it in items}) == 8
     assert all(it.title and it.definition and it.examples for it in items)
-    assert all(it.source == "shared/seeds/001_697034eadda77152.txt" for it in items)
+    assert all(it.source == "医療・介護連携推進事業 実施状況" for it in items)
     assert items[0].label == "（ア）地域の医療・介護の資源の把握"

@@ -60,17 +60,17 @@ def test_timing_notebook_executes_and_shows_the_slides(tmp_path):
     for it in load_items():  # a heading for each of the eight items, with its definition
         assert f'<h2 id="item-{it.id}">{it.label}</h2>' in html, it.kana
         assert it.definition in html
-    charts = [t for t in re.findall(r"<img [^>]*>", html) if 'class="chart"' in t]
+    charts = [t for t in re.findall(r"<svg [^>]*>", html) if 'class="chart"' in t]  # inline SVG charts
     assert len(charts) >= 2
     assert len(charts) == 4 + 8
-    assert all(re.search(r'alt="[^"]{20,}"', t) and 'src="data:image/png;base64,' in t for t in charts)
+    assert all(re.search(r'aria-label="[^"]{20,}"', t) and 'role="img"' in t for t in charts)
     # what the slides show, recomputed from the transcribed tables
     assert "76（48.7%）" in html            # programme, 平成27年度 at 平成28年7月
     assert "▲14" in html and "+28" in html   # 増減
     assert "すべて一致します" in html       # printed 増減 = recomputed
     assert "（ウ）切れ目のない在宅医療と在宅介護の提供体制の構築推進で81保険者（51.9%）" in html
     # provenance footer: the source document, the tables, the scope
-    assert "001_697034eadda77152" in html and "医療・介護連携推進事業 実施状況" in html
+    assert "公開URL未確認" in html and "医療・介護連携推進事業 実施状況" in html  # from the .meta.yaml sidecar
     assert "item_start.csv" in html and "programme_start.csv" in html
     assert "全国の値ではありません" in html and "156" in html
     assert "rep.item(" not in html and "from zaitaku" not in html
@@ -93,7 +93,7 @@ def test_timing_report_rendered_once_per_batch_and_reused(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert path.name == "implementation_timing.html"
     assert "（ア）" in html and "（ク）" in html and 'lang="ja"' in html
-    assert "<img" in html and "Traceback" not in html
+    assert "<svg" in html and "Traceback" not in html
     mtime = path.stat().st_mtime_ns
     assert render_timing_report(NOTEBOOKS_DIR, tmp_path) == path
     assert path.stat().st_mtime_ns == mtime  # unchanged inputs: not rendered again

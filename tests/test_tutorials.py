@@ -1,9 +1,9 @@
-"""The workshop tutorials, their solutions and the explorer notebook, run top to bottom as users run them.
+"""The workshop tutorials (one source each; student and answers versions generated) and the
+explorer notebook, run top to bottom as users run them.
 
-Each notebook is executed with papermill in its own folder (so relative paths behave as in
-JupyterLab), with ``data_dir`` pointing at the demo data of the ``processed_dir`` fixture and
-``export_dir`` at a temporary folder. A traceback, any stderr output or the word "Warning" in
-any output fails the test.
+Each notebook is executed with papermill, with ``data_dir`` pointing at the demo data of the
+``processed_dir`` fixture and ``export_dir`` at a temporary folder. A traceback, any stderr output
+or the word "Warning" in any output fails the test.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import nbformat
 import papermill as pm
 import pytest
 
+from zaitaku.explore import tutorials
+
 PROJECT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT / "notebooks"
 TUTORIAL = NOTEBOOKS / "tutorial"
 TUTORIALS = sorted(TUTORIAL.glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((TUTORIAL / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 
 def _problems(nb: nbformat.NotebookNode) -> list[str]:
@@ -48,54 +49,95 @@ def _execute(path: Path, out: Path, parameters: dict) -> nbformat.NotebookNode:
     return nbformat.read(out, as_version=4)
 
 
+def _tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
 def test_the_series_is_complete():
     names = [p.name for p in TUTORIALS]
     assert names == ["01_データを読み込む.ipynb", "02_自分のまちを比べる.ipynb", "03_指標を選んで振り返る.ipynb"]
-    assert [p.name for p in SOLUTIONS] == names
+    assert tutorials.sources() == TUTORIALS
     assert (TUTORIAL / "README.md").exists()
+    assert not (TUTORIAL / "solutions").exists(), "answers are generated, not stored"
 
 
-@pytest.mark.parametrize("path", [*TUTORIALS, *SOLUTIONS, NOTEBOOKS / "explorer.ipynb"],
-                         ids=lambda p: str(p.relative_to(NOTEBOOKS)))
+@pytest.mark.parametrize("path", [*TUTORIALS, NOTEBOOKS / "explorer.ipynb"], ids=lambda p: str(p.relative_to(NOTEBOOKS)))
 def test_stored_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: outputs not stripped"
+    text = path.read_text(encoding="utf-8")
+    assert "../" not in text, "data paths come from the package (zaitaku.paths), not from the notebook's folder"
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
-def test_tutorial_has_parameters_exercises_and_solutions(path):
+def test_each_exercise_is_followed_by_its_answer(path):
     nb = nbformat.read(path, as_version=4)
-    sol = nbformat.read(TUTORIAL / "solutions" / path.name, as_version=4)
-    tags = [c.metadata.get("tags", []) for c in nb.cells]
-    assert "parameters" in tags[1], "the second cell sets data_dir (tagged parameters)"
-    exercises = [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])]
-    answers = [c for c in sol.cells if "solution" in c.metadata.get("tags", [])]
-    assert 1 <= len(exercises) <= 2 <= len(answers) + 1
-    assert all(c.source.startswith("# ここに書いてみましょう") for c in exercises)
-    assert not [c for c in sol.cells if "exercise" in c.metadata.get("tags", [])], "every exercise answered"
+    assert "parameters" in _tags(nb.cells[1]), "the second cell sets data_dir (tagged parameters)"
+    kinds = ["e" if "exercise" in _tags(c) else "s" if "solution" in _tags(c) else "-" for c in nb.cells]
+    exercises = [i for i, k in enumerate(kinds) if k == "e"]
+    assert 1 <= len(exercises) <= 2
+    for i in exercises:
+        assert nb.cells[i].source.startswith("# ここに書いてみましょう") and nb.cells[i].cell_type == "code"
+        assert kinds[i + 1] == "s", f"cell {i}: an exercise without an answer right below it"
+    assert all(c.cell_type == "code" for c in nb.cells if "solution" in _tags(c))
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_versions_remove_exactly_the_tagged_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    student, answers = tutorials.student_version(nb), tutorials.solution_version(nb)
+    n_sol = sum("solution" in _tags(c) for c in nb.cells)
+    n_ex = sum("exercise" in _tags(c) for c in nb.cells)
+    assert n_sol >= n_ex >= 1
+    assert len(student.cells) == len(nb.cells) - n_sol and len(answers.cells) == len(nb.cells) - n_ex
+    assert not any("solution" in _tags(c) for c in student.cells)
+    assert not any("exercise" in _tags(c) for c in answers.cells)
+    assert "答えの例" not in "".join(c.source for c in student.cells if c.cell_type == "code")
+    assert len(nb.cells) == sum(1 for c in nbformat.read(path, as_version=4).cells), "the source is not changed"
+
+
+def test_write_versions(tmp_path):
+    written = tutorials.write_versions(tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(
+        [p.name for p in TUTORIALS] + [f"solutions/{p.name}" for p in TUTORIALS])
+    for p in written:
+        nbformat.validate(nbformat.read(p, as_version=4))
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("workshop")
+    return {p.relative_to(out).as_posix(): p for p in tutorials.write_versions(out)}
+
+
+VERSIONS = [p.name for p in TUTORIALS] + [f"solutions/{p.name}" for p in TUTORIALS]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [*TUTORIALS, *SOLUTIONS], ids=lambda p: str(p.relative_to(TUTORIAL)))
-def test_tutorial_runs_clean(path, processed_dir, tmp_path):
+@pytest.mark.parametrize("name", VERSIONS)
+def test_tutorial_runs_clean(name, versions, processed_dir, tmp_path):
+    path = versions[name]
     nb = _execute(path, tmp_path / path.name,
                   {"data_dir": str(processed_dir), "export_dir": str(tmp_path / "exports")})
     assert _problems(nb) == []
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "every cell ran"
-    assert sum(1 for c in code for o in c.outputs if "text/html" in o.get("data", {})) >= 3
-    if path.name.startswith("02_"):  # saves the figures (CSV, UTF-8 with BOM) and the chart (PNG)
+    shown = [o for c in code for o in c.outputs if {"text/html", "image/png"} & set(o.get("data", {}))]
+    assert len(shown) >= 3
+    if path.name.startswith("02_"):  # Sections shown with their chart, and saved (CSV with BOM, PNG)
+        assert sum("data:image/png;base64," in o["data"].get("text/html", "") for o in shown) >= 2
         exports = tmp_path / "exports"
         assert sorted(p.name for p in exports.iterdir()) == ["322016_松江市_q1.csv", "322016_松江市_q1.png"]
         assert (exports / "322016_松江市_q1.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 @pytest.mark.slow
-def test_explorer_notebook_runs_headless(processed_dir, tmp_path):
+def test_explorer_notebook_runs_headless(processed_dir, tmp_path, monkeypatch):
     """explorer.ipynb as it is stored (no parameters), in a copy laid out like the project."""
+    monkeypatch.setenv("ZAITAKU_ROOT", str(tmp_path))  # the kernel's zaitaku.paths: data/processed of the copy
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "processed").symlink_to(processed_dir, target_is_directory=True)

@@ -11,10 +11,11 @@ import sys
 
 # sub-command name -> module that implements it (help text is the module's first docstring line)
 COMMANDS: dict[str, str] = {
+    "deck": "zaitaku.report.deck.cli",
     "demo": "zaitaku.demo.generate",
     "draft-map": "zaitaku.ingest.draft_map",
     "ingest": "zaitaku.ingest.pipeline",
-    "render": "zaitaku.render.batch",
+    "render": "zaitaku.render.command",
 }
 
 

@@ -76,7 +76,7 @@ def verify_members(data_dir: Path | str, meta: dict) -> dict[str, Path]:
     members = meta.get("members") if isinstance(meta.get("members"), dict) else {}
     for key, path in paths.items():
         if key in ("shares", "problems") and not path.exists() and not members:
-            continue  # written by an older ingest: shares computed on load, problems not needed
+            continue  # written by an older ingest (shares computed on load) or by hand without problems
         if not path.exists():
             raise ProcessedDataError(
                 f"{path.parent}: {META_NAME} が示す {path.name} がありません（取り込みが途中で止まった可能性）。"
@@ -167,3 +167,13 @@ def load_processed(data_dir: Path | str = "data/processed") -> ProcessedData:
             if attempt or now is None or (now.st_mtime_ns, now.st_ino) == (st.st_mtime_ns, st.st_ino):
                 raise
     raise AssertionError("unreachable")
+
+
+def loaded_count() -> int:
+    """How many data sets this process holds loaded (the renderer's warm-kernel check)."""
+    return _load.cache_info().currsize
+
+
+def forget_loaded() -> None:
+    """Drop every loaded data set; the next :func:`load_processed` reads the folder again."""
+    _load.cache_clear()

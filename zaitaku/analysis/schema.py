@@ -1,4 +1,4 @@
-"""pandera schemas of the tidy tables (see DESIGN.md, "Tidy data")."""
+"""pandera schemas of the tidy tables (one row per municipality × question × row × option)."""
 
 from __future__ import annotations
 

@@ -163,8 +163,8 @@ class _Generator:
             if not sets[j] and np.isfinite(margin[j]).any():
                 sets[j].add(q.options[int(np.argmax(margin[j]))].id)
         out: list = [NOT_ASKED if not a else NO_ANSWER for a in asked]
-        for j, i in enumerate(idx):
-            out[i] = frozenset(sets[j]) if sets[j] else NO_ANSWER
+        for k, i in enumerate(idx):
+            out[i] = frozenset(sets[k]) if sets[k] else NO_ANSWER
         return out
 
     def run(self) -> DemoSurvey:
@@ -237,13 +237,13 @@ def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path) 
             j = k + 1
         for j, (_, sub) in enumerate(headers):
             ws.write_string(1, j, sub, head)
-        for j in frame.columns:
-            for i, v in enumerate(frame[j]):
+        for col in frame.columns:
+            for i, v in enumerate(frame[col]):
                 if v != "":
-                    if v.isdigit() and j != 0:
-                        ws.write_number(i + 2, j, int(v))
+                    if v.isdigit() and col != 0:
+                        ws.write_number(i + 2, col, int(v))
                     else:
-                        ws.write_string(i + 2, j, v)
+                        ws.write_string(i + 2, col, v)
         ws.freeze_panes(2, 4)
         note = wb.add_worksheet("説明")
         note.write_string(0, 0, SYNTHETIC_NOTICE)
@@ -254,7 +254,7 @@ def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path) 
 def write_csv(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path, encoding: str = "cp932") -> None:
     """CSV with the same two header rows; a repeated top header is left blank as exports do."""
     tops = [t if j == 0 or t != headers[j - 1][0] else "" for j, (t, _) in enumerate(headers)]
-    out = pd.DataFrame([tops, [s for _, s in headers]] + frame.to_numpy().tolist())
+    out = pd.DataFrame([tops, [s for _, s in headers], *frame.to_numpy().tolist()])
     with atomic.atomic_path(path) as tmp:
         out.to_csv(tmp, index=False, header=False, encoding=encoding)
 

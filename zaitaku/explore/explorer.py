@@ -1,365 +1,49 @@
-"""Look at the data interactively: the ipywidgets :class:`Explorer` and the plain functions behind it.
+"""Look at the data interactively: the ipywidgets :class:`Explorer`.
 
-Everything shown is built from the same pieces as a report section (:func:`zaitaku.analysis.aggregate.comparison`,
-the charts of :mod:`zaitaku.report.charts`, the sentences of :mod:`zaitaku.report.narrative`, the figures table and
-notes of :class:`zaitaku.report.report.Report`); the explorer only lets one choose what to compare.
-
-In a notebook (``notebooks/explorer.ipynb``)::
+Everything shown is a :class:`zaitaku.report.section.Section` (the same figures, chart, sentences
+and notes as a report section), rendered by :mod:`zaitaku.explore.html`; the explorer only lets
+one choose what to compare. In a notebook (``notebooks/explorer.ipynb``)::
 
     from zaitaku.explore.explorer import Explorer
-    Explorer("../data/processed").show()
+    Explorer().show()                      # the project's data/processed; or Explorer("folder")
 
-The tutorials (``notebooks/tutorial/``) use the functions directly::
+The tutorials (``notebooks/tutorial/``) use the functions directly (re-exported here)::
 
-    data = load_processed("../../data/processed")
-    compare(data, "q1", "松江市")                 # chart, sentence and figures of one question
-    question_info(data, "q1")                    # the question and its options
-    answers(data, "q1", prefecture="島根県")      # each municipality's answer
+    compare(data, "q1", "松江市")            # a View: chart, sentence and figures of one question
+    question_info(data, "q1")               # the question and its options
+    answers(data, "q1", prefecture="島根県") # each municipality's answer
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import html
-import re
-import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from zaitaku.analysis.aggregate import (
-    Focus,
-    ProcessedData,
-    comparison,
-    covers_nation,
-    focus_of,
-    load_processed,
+from zaitaku.analysis.aggregate import covers_nation, focus_of, load_processed
+from zaitaku.explore import html
+from zaitaku.explore.tables import QuestionInfo, answers, question_info
+from zaitaku.explore.views import (
+    DEFAULT_SCOPES,
+    EXPORTS_DIR,
+    SCOPES,
+    View,
+    build_view,
+    compare,
+    find_code,
+    find_focus,
+    municipality_label,
+    responded,
+    safe_name,
+    save_section,
+    show_section,
 )
 from zaitaku.files import atomic
-from zaitaku.paths import PROJ_ROOT
-from zaitaku.reference.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
-from zaitaku.reference.municipalities import CodeError, resolve
-from zaitaku.report.charts import figure_png, use_house_style
-from zaitaku.report.report import NOTE_CLASS, Report
-from zaitaku.report.section import (
-    Note,
-    Section,
-    chart_for,
-    national_note,
-    question_notes,
-    selected_of,
-    sentence_for,
-)
+from zaitaku.paths import PROCESSED_DATA_DIR
 
-#: comparison scopes one can switch on and off (``published`` = the ministry's national figures)
-SCOPES = {
-    "prefecture": "都道府県",
-    "nation": "全国（データからの集計）",
-    "published": "全国（公表値）",
-    "type": "全国の同じ類型（市・町・村など）",
-}
-DEFAULT_SCOPES = ("prefecture", "nation")
 DEFAULT_PREFECTURE = "島根県"
-EXPORTS_DIR = PROJ_ROOT / "exports"
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text))
-
-
-def _safe(text: str) -> str:
-    """A file-name-safe form of a (Japanese) name."""
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_")
-
-
-# --------------------------------------------------------------------------------------------
-# finding municipalities
-
-
-def responded(data: ProcessedData) -> pd.DataFrame:
-    """Municipalities that answered the survey (code, pref_code, prefecture, name, type), by code."""
-    m = data.municipalities
-    if "responded" in m.columns:
-        m = m[m["responded"].astype(bool)]
-    return m.sort_values("code")[["code", "pref_code", "prefecture", "name", "type"]].reset_index(drop=True)
-
-
-def municipality_label(code: str, name: str) -> str:
-    """How a municipality appears in the explorer's lists: 「322016 松江市」."""
-    return f"{code} {name}"
-
-
-def find_code(data: ProcessedData, text: str | int, prefecture: str | None = None) -> str:
-    """The code of an answering municipality from 「322016 松江市」, a code (5 or 6 digits) or a name.
-
-    Part of a name or code is enough when only one municipality fits (in ``prefecture``, a
-    2-digit code, first). Raises ValueError (in Japanese) for unknown, ambiguous or
-    non-answering municipalities.
-    """
-    s = str(text).strip()
-    if not s:
-        raise ValueError("市町村名またはコードを入力してください。")
-    m = re.match(r"^(\d{6})\s+\S", s)  # a label from the list
-    ok = responded(data)
-    try:
-        code = m.group(1) if m else resolve(s)
-    except CodeError as exc:
-        # typed part of a name or code (「松江」, 「3220」): accept it when only one municipality fits
-        key = unicodedata.normalize("NFKC", s)
-        labels = ok["code"] + " " + ok["prefecture"] + ok["name"]
-        hits = ok[labels.str.contains(key, regex=False)]
-        # several fit: prefer the current prefecture, then names (codes) that start with the text,
-        # so that 「出雲」 typed in 島根県 is 出雲市 (not 奥出雲町, nor 新潟県の出雲崎町)
-        for narrower in (lambda h: h["pref_code"] == (prefecture or ""),
-                         lambda h: h["name"].str.startswith(key) | h["code"].str.startswith(key)):
-            if len(hits) > 1 and narrower(hits).any():
-                hits = hits[narrower(hits)]
-        if len(hits) == 1:
-            return str(hits["code"].iloc[0])
-        if len(hits) > 1:
-            names = "、".join(municipality_label(c, n) for c, n in zip(hits["code"][:5], hits["name"][:5], strict=True))
-            more = "…" if len(hits) > 5 else ""
-            raise ValueError(f"「{s}」に当たる市区町村が{len(hits)}あります（{names}{more}）。") from exc
-        raise ValueError(f"「{s}」に当たる市区町村が見つかりません（{exc}）。") from exc
-    if code not in set(ok["code"]):
-        raise ValueError(f"「{s}」（{code}）の回答データがありません。")
-    return code
-
-
-def find_focus(data: ProcessedData, municipality: str | int) -> Focus:
-    """The :class:`~zaitaku.analysis.aggregate.Focus` of a municipality given by name or code."""
-    return focus_of(data, find_code(data, municipality))
-
-
-# --------------------------------------------------------------------------------------------
-# one question for one municipality
-
-
-@dataclass
-class View:
-    """One question compared for one municipality: what the explorer shows in one panel.
-
-    ``figures`` holds exactly the numbers of the chart and the table (one row per scope × option,
-    as :func:`zaitaku.analysis.aggregate.comparison`); ``sentence`` is the generated sentence; ``png`` the
-    chart (None when no comparison scope is chosen). In a notebook a View displays itself.
-    """
-
-    question: Question
-    focus: Focus
-    scopes: tuple[str, ...]
-    figures: pd.DataFrame
-    sentence: str
-    notes: list[str] = field(default_factory=list)
-    selected: dict[str, list[str] | None] = field(default_factory=dict)
-    png: bytes | None = None
-    alt: str = ""
-    table_html: str = ""
-
-    def __repr__(self) -> str:
-        return f"View({self.question.id}, {self.focus.label}, scopes={list(self.scopes)})"
-
-    @property
-    def title(self) -> str:
-        f = self.focus
-        return f"{f.name}（{f.pref_name}・{f.type}）" if f.code else f.pref_name
-
-    def img_tag(self) -> str:
-        if self.png is None:
-            return '<p class="empty">比較する範囲を1つ以上選んでください。</p>'
-        data = base64.b64encode(self.png).decode("ascii")
-        return f'<img class="chart zaitaku-chart" alt="{_esc(self.alt)}" src="data:image/png;base64,{data}" style="max-width:100%">'
-
-    def html(self, heading: bool = True) -> str:
-        q = self.question
-        parts = [f"<h3>{_esc(self.title)}</h3>"] if heading else []
-        parts += [f'<p class="question"><b>{_esc(q.number)} {_esc(q.title)}</b>：{_esc(q.text)}</p>', *self.notes,
-                  self.img_tag(), f'<p class="narrative">{_esc(self.sentence)}</p>', self.table_html]
-        return "\n".join(parts)
-
-    def _repr_html_(self) -> str:
-        return self.html()
-
-    def shares(self, scope: str = "prefecture") -> pd.DataFrame:
-        """One scope's figures as a plain table (選択肢, 該当数, n, 割合（%）), largest share first.
-
-        ``scope``: ``"prefecture"``, ``"type"``, ``"nation"``, ``"published"`` or ``"municipality"``.
-        Matrix questions keep the question's order and add the row (項目).
-        """
-        f = self.figures
-        if scope == "published":
-            d = f[(f["scope"] == "nation") & (f["source"] == "published")]
-        elif scope == "nation":
-            d = f[(f["scope"] == "nation") & (f["source"] != "published")]
-        else:
-            d = f[f["scope"] == scope]
-        out = pd.DataFrame({"項目": d["row_label"], "選択肢": d["option_label"], "該当数": d["n_selected"],
-                            "n": d["n_base"], "割合（%）": (d["share"] * 100).round(1)})
-        if self.question.is_matrix:
-            return out.reset_index(drop=True)
-        return out.drop(columns="項目").sort_values("割合（%）", ascending=False, kind="stable").reset_index(drop=True)
-
-    def save(self, folder: Path | str = EXPORTS_DIR, stem: str | None = None) -> list[Path]:
-        """Write ``<stem>.csv`` (UTF-8 with BOM, opens in Excel) and ``<stem>.png`` into ``folder``."""
-        stem = stem or _safe(f"{self.focus.code}_{self.focus.name}_{self.question.id}")
-        folder = Path(folder)
-        paths = [folder / f"{stem}.csv"]
-        atomic.write_csv(self.figures, paths[0], excel=True)
-        if self.png is not None:
-            paths.append(folder / f"{stem}.png")
-            atomic.write_bytes(paths[1], self.png)
-        return paths
-
-
-def _note_html(note: Note) -> str:
-    return f'<p class="{NOTE_CLASS[note.kind]}">{_esc(note.text)}</p>'
-
-
-def _chart_frame(q: Question, df: pd.DataFrame) -> pd.DataFrame:
-    """Matrices draw one scope large (``prefecture``) and the nation small: pick the first chosen."""
-    if not q.is_matrix or (df["scope"] == "prefecture").any():
-        return df
-    for scope in ("type", "nation"):
-        if (df["scope"] == scope).any():
-            return df.assign(scope=df["scope"].replace({scope: "prefecture"}))
-    return df
-
-
-def build_view(data: ProcessedData, question_id: str, focus: Focus,
-               scopes: Iterable[str] = DEFAULT_SCOPES) -> View:
-    """Compare one question for one municipality against the chosen scopes (see :data:`SCOPES`).
-
-    ``published`` shows the ministry's national figures where they exist; where they do not, the
-    same note as in the reports is shown and the nation computed from the data is used only when
-    the data covers the nation.
-    """
-    requested = set(scopes)
-    if requested - set(SCOPES):
-        raise ValueError(f"unknown scope(s) {sorted(requested - set(SCOPES))}; choose from {', '.join(SCOPES)}")
-    scopes = tuple(s for s in SCOPES if s in requested)
-    q = data.codebook[question_id]
-    df_c = comparison(data, q.id, focus)
-    national = "published" if "published" in scopes else "computed"
-    parts = [df_c[df_c["scope"] == "municipality"]]
-    parts += [df_c[df_c["scope"] == s] for s in ("prefecture", "type") if s in scopes]
-    if "nation" in scopes:
-        parts.append(df_c[df_c["scope"] == "nation"])
-    notes: list[str] = []
-    sentence_df = df_c
-    if "published" in scopes:
-        df_p = comparison(data, q.id, focus, "published")
-        pub = df_p[(df_p["scope"] == "nation") & (df_p["source"] == "published")]
-        if len(pub):
-            parts.append(pub)
-            sentence_df = df_p
-        elif "nation" not in scopes:  # comparison() keeps the computed nation only when the data covers it
-            parts.append(df_p[df_p["scope"] == "nation"])
-        note = national_note(data, q, df_p, "published")
-        if note is not None:
-            notes.append(_note_html(note))
-    if "type" in scopes and not covers_nation(data):  # as in comparison(): no same-type bar from partial data
-        notes.append('<p class="source-note">※ 手元のデータが全国を含まないため、全国の同じ類型との比較は表示していません。</p>')
-    notes = [_note_html(n) for n in question_notes(q, data.codebook)] + notes
-    rows = {r: i for i, r in enumerate(q.row_ids)}
-    shown = pd.concat(parts, ignore_index=True)
-    shown = shown.iloc[shown["row_id"].map(rows).argsort(kind="stable")].reset_index(drop=True)
-    shown_section = Section(q, focus, shown, selected_of(data, focus, q), [], [], data.codebook, national)
-    sel = shown_section.selected
-    sentence = sentence_for(q, sentence_df, focus, sel, data.codebook)
-    png = None
-    if shown_section.has_figures:
-        png = figure_png(chart_for(q, _chart_frame(q, shown), sel, shown_section.focus_scope))
-    table = Report._table_html(q, shown_section) if shown_section.has_figures else ""
-    return View(q, focus, scopes, shown, sentence, notes, sel, png, shown_section.alt, table)
-
-
-def compare(data: ProcessedData, question_id: str, municipality: str | int,
-            scopes: Iterable[str] = DEFAULT_SCOPES) -> View:
-    """One question for a municipality (name or code) against its prefecture and the nation.
-
-    ``scopes`` chooses the comparison: any of ``"prefecture"``, ``"nation"``, ``"published"``,
-    ``"type"`` (municipalities of the same type nationwide).
-    """
-    use_house_style()
-    return build_view(data, question_id, find_focus(data, municipality), scopes)
-
-
-# --------------------------------------------------------------------------------------------
-# tables for the tutorials
-
-
-@dataclass
-class QuestionInfo:
-    """A question with its options; displays as a small table."""
-
-    question: Question
-    options: pd.DataFrame
-    condition: str = ""
-
-    def __repr__(self) -> str:
-        return f"QuestionInfo({self.question.id}: {self.question.number} {self.question.title})"
-
-    KINDS = {"single": "単一回答", "multi": "複数回答", "matrix-single": "表形式（各行で1つ）",
-             "matrix-multi": "表形式（各行で複数）", "free": "自由記述"}
-
-    def _repr_html_(self) -> str:
-        q = self.question
-        cond = f"<p>対象：{_esc(self.condition)}</p>" if self.condition else ""
-        return (f"<p><b>{_esc(q.id)}：{_esc(q.number)} {_esc(q.title)}</b>（{self.KINDS[q.type]}）</p>"
-                f"<p>{_esc(q.text)}</p>{cond}{self.options.to_html(index=False, border=0)}")
-
-
-def question_info(data: ProcessedData, question_id: str) -> QuestionInfo:
-    """The question's text, type and options (番号・選択肢) as a table."""
-    q = data.codebook[question_id]
-    opts = pd.DataFrame({"番号": [*q.option_ids, NO_ANSWER], "選択肢": [*(o.label for o in q.options), NO_ANSWER_LABEL]})
-    if q.is_matrix:
-        opts = pd.concat([pd.DataFrame({"番号": ["（行）"] * len(q.rows), "選択肢": [r.label for r in q.rows]}), opts],
-                         ignore_index=True)
-    return QuestionInfo(q, opts, q.asked_if.describe(data.codebook) if q.asked_if else "")
-
-
-def _answer_text(q: Question, chosen: list[str] | None) -> str:
-    if chosen is None:
-        return "対象外"
-    return "・".join(q.option_label(o) for o in chosen)
-
-
-def answers(data: ProcessedData, question_id: str, prefecture: str | None = None,
-            type: str | None = None, municipality: str | int | None = None) -> pd.DataFrame:
-    """Each answering municipality's answer to one question (選択肢 in words; 対象外 = not asked).
-
-    Narrow down with ``prefecture`` (name or code), ``type`` (市, 町, 村, 特別区, 政令市) or
-    ``municipality`` (name or code). Matrix questions get one column per row.
-    """
-    from zaitaku.reference.municipalities import normalize_prefecture
-
-    q = data.codebook[question_id]
-    m = responded(data)
-    if prefecture:
-        m = m[m["pref_code"] == normalize_prefecture(prefecture)]
-    if type:
-        m = m[m["type"] == type]
-    if municipality is not None:
-        m = m[m["code"] == find_code(data, municipality)]
-    r = data.responses
-    r = r[(r["question_id"] == q.id) & r["municipality_code"].isin(m["code"])]
-    out = m.rename(columns={"code": "コード", "prefecture": "都道府県", "name": "市町村", "type": "類型"})
-    out = out[["コード", "都道府県", "市町村", "類型"]].set_index("コード")
-    for row in q.row_ids:
-        rr = r[r["row_id"] == row]
-        asked = rr[rr["value"].notna()]
-        chosen = asked[asked["value"] == 1].groupby("municipality_code")["option_id"].agg(list)
-        col = q.row(row).label if row else "回答"
-        texts = {c: _answer_text(q, chosen.get(c, [NO_ANSWER])) for c in asked["municipality_code"].unique()}
-        out[col] = [texts.get(c, "対象外") for c in out.index]
-    return out.reset_index()
-
-
-# --------------------------------------------------------------------------------------------
-# the widget
 
 
 class Explorer:
@@ -372,16 +56,16 @@ class Explorer:
     ``current_views``, ``current_html``, ``last_saved`` (paths), ``last_error``.
     """
 
-    def __init__(self, data_dir: Path | str = "data/processed", municipality: str | int = "",
+    def __init__(self, data_dir: Path | str = "", municipality: str | int = "",
                  question: str = "", exports_dir: Path | str | None = None) -> None:
         import ipywidgets as w
 
-        self.data = load_processed(data_dir)
+        self.data = load_processed(data_dir or PROCESSED_DATA_DIR)
         self.codebook = self.data.codebook
         self.exports_dir = Path(exports_dir) if exports_dir else EXPORTS_DIR
         self._muni = responded(self.data)
         if self._muni.empty:
-            raise ValueError(f"{data_dir}: no municipality answered the survey")
+            raise ValueError(f"{data_dir or PROCESSED_DATA_DIR}: 回答した市町村がありません。")
         self._by_code = self._muni.set_index("code")
         self._busy = False
         self.n_refreshes = 0
@@ -437,8 +121,7 @@ class Explorer:
         self.save_button.on_click(lambda _b: self.save())
 
         self.widget = w.VBox([
-            w.HTML("<b>在宅医療・介護連携推進事業 調査結果エクスプローラー</b>"
-                   + (" <span style='color:#E4007F'>（デモ用の架空データ）</span>" if self.data.synthetic else "")),
+            w.HTML(html.render("title.html.j2", synthetic=self.data.synthetic)),
             w.HBox([self.prefecture, self.municipality]),
             self.group, self.question,
             w.HBox([w.Label("比べる範囲："), *self.scopes.values()]),
@@ -482,8 +165,7 @@ class Explorer:
             self._busy = busy
 
     def _say(self, message: str, error: bool = False) -> None:
-        colour = "#B00020" if error else "#333333"
-        self.status.value = f"<span style='color:{colour}'>{_esc(message)}</span>" if message else ""
+        self.status.value = html.render("status.html.j2", message=message, error=error).strip()
 
     # ------------------------------------------------------------------ observers
     def _on_prefecture(self, change: dict) -> None:
@@ -580,8 +262,7 @@ class Explorer:
         if len(views) == 1:
             body = views[0].html()
         else:
-            cols = "".join(f'<div style="flex:1 1 0;min-width:22em">{v.html()}</div>' for v in views)
-            body = f'<div class="zaitaku-side-by-side" style="display:flex;gap:1.5em;flex-wrap:wrap">{cols}</div>'
+            body = html.render("side_by_side.html.j2", panels=[html.trusted(v.html()) for v in views])
         self.current_html = body
         self.output.outputs = ({"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": body, "text/plain": self.current_sentence}},)
@@ -595,14 +276,14 @@ class Explorer:
             self._say("保存するものがありません。", error=True)
             return []
         main = views[0]
-        stem = _safe(f"{main.focus.code}_{main.focus.name}_{main.question.id}")
+        stem = safe_name(f"{main.focus.code}_{main.focus.name}_{main.question.id}")
         if len(views) > 1:
-            stem += "_vs_" + _safe(f"{views[1].focus.code}_{views[1].focus.name}")
+            stem += "_vs_" + safe_name(f"{views[1].focus.code}_{views[1].focus.name}")
         paths = [folder / f"{stem}.csv"]
         atomic.write_csv(self.current_figures, paths[0], excel=True)
         for v in views:
             if v.png is not None:
-                p = folder / (_safe(f"{v.focus.code}_{v.focus.name}_{v.question.id}") + ".png")
+                p = folder / (safe_name(f"{v.focus.code}_{v.focus.name}_{v.question.id}") + ".png")
                 atomic.write_bytes(p, v.png)
                 paths.append(p)
         self.last_saved = paths
@@ -620,5 +301,5 @@ class Explorer:
         self.show()
 
 
-__all__ = ["SCOPES", "Explorer", "View", "answers", "build_view", "compare", "find_code", "find_focus",
-           "question_info", "responded"]
+__all__ = ["DEFAULT_SCOPES", "EXPORTS_DIR", "SCOPES", "Explorer", "QuestionInfo", "View", "answers", "build_view",
+           "compare", "find_code", "find_focus", "municipality_label", "question_info", "responded", "save_section", "show_section"]

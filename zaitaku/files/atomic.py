@@ -1,4 +1,4 @@
-"""Atomic file output (temporary file in the same folder, then ``os.replace``) and file hashing."""
+"""Atomic file output (temporary file in the same folder, then ``Path.replace``) and file hashing."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        tmp_path.replace(target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -33,7 +33,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_open(target: Path | str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """``open`` for writing that leaves either the old file or the complete new one."""
-    with atomic_path(target) as tmp, open(tmp, mode, encoding=None if "b" in mode else encoding) as fh:
+    with atomic_path(target) as tmp, tmp.open(mode, encoding=None if "b" in mode else encoding) as fh:
         yield fh
 
 
@@ -81,7 +81,7 @@ def write_csv(df: pd.DataFrame, target: Path | str, *, excel: bool = False) -> N
 
 def md5_file(path: Path | str, chunk: int = 1 << 20) -> str:
     h = hashlib.md5()
-    with open(path, "rb") as fh:
+    with Path(path).open("rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()

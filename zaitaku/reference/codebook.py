@@ -21,6 +21,7 @@ GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support
 SOURCES = ("published", "seed000", "reconstructed")
 NO_ANSWER = "na"
 NO_ANSWER_LABEL = "未回答"
+GROUP_PREFIX = "grp:"
 
 
 class CodebookError(ValueError):
@@ -34,6 +35,23 @@ class Option:
     exclusive: bool = False
     free_text: bool = False
     block: str | None = None
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    """A named total of options (``option_id`` ``grp:<id>`` in the figures), e.g. 協力している = A+B+C.
+
+    A municipality counts once when it selected any member (multi-select questions included).
+    """
+
+    id: str
+    label: str
+    options: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def option_id(self) -> str:
+        return GROUP_PREFIX + self.id
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ class Question:
     asked_if: Condition | None = None
     subset_of: str | None = None
     blocks: dict[str, dict[str, str]] = field(default_factory=dict)
+    option_groups: tuple[OptionGroup, ...] = ()
 
     @property
     def is_matrix(self) -> bool:
@@ -105,7 +124,29 @@ class Question:
         raise KeyError(f"{self.id}: no row {row_id!r}")
 
     def option_label(self, option_id: str) -> str:
-        return NO_ANSWER_LABEL if option_id == NO_ANSWER else self.option(option_id).label
+        if option_id == NO_ANSWER:
+            return NO_ANSWER_LABEL
+        if option_id.startswith(GROUP_PREFIX):
+            return self.option_group(option_id).label
+        return self.option(option_id).label
+
+    @property
+    def positive(self) -> tuple[str, str, tuple[str, ...]]:
+        """What "doing it" means in sentences and standings: the first option, or the declared option
+        group that contains it (e.g. 協力している = A+B+C). Returns (option id, label, member option ids)."""
+        first = self.options[0]
+        for g in self.option_groups:
+            if first.id in g.options:
+                return g.option_id, g.label, g.options
+        return first.id, first.label, (first.id,)
+
+    def option_group(self, group_id: str) -> OptionGroup:
+        """An option group by id (``"cooperating"`` or ``"grp:cooperating"``)."""
+        gid = group_id.removeprefix(GROUP_PREFIX)
+        for g in self.option_groups:
+            if g.id == gid:
+                return g
+        raise KeyError(f"{self.id}: no option group {group_id!r}")
 
     @property
     def heading(self) -> str:
@@ -200,6 +241,17 @@ def _parse_question(raw: dict, path: Path, groups: dict[str, str]) -> Question:
     row_ids = [r.id for r in rows]
     if len(set(row_ids)) != len(row_ids):
         raise _fail(path, where, "duplicate row id")
+    groups_ = []
+    for g in raw.get("option_groups") or ():
+        gid, label, members = str(g.get("id", "")), str(g.get("label", "")), [str(m) for m in g.get("options") or ()]
+        if not gid or not label or len(members) < 2:
+            raise _fail(path, where, f"option group needs id, label and at least two options: {g!r}")
+        bad = [m for m in members if m not in ids]
+        if bad:
+            raise _fail(path, where, f"option group {gid} names unknown option(s) {bad} (options: {', '.join(ids)})")
+        if gid in {x.id for x in groups_}:
+            raise _fail(path, where, f"duplicate option group id {gid!r}")
+        groups_.append(OptionGroup(gid, label, tuple(members), str(g.get("note", ""))))
     cond = None
     if raw.get("asked_if"):
         c = raw["asked_if"]
@@ -221,6 +273,7 @@ def _parse_question(raw: dict, path: Path, groups: dict[str, str]) -> Question:
         asked_if=cond,
         subset_of=raw.get("subset_of"),
         blocks=blocks,
+        option_groups=tuple(groups_),
     )
 
 

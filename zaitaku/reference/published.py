@@ -1,6 +1,6 @@
 """Published national figures (厚生労働省資料) as the national reference of the reports.
 
-``data/raw/reference/national_<year>.csv`` maps the figures of ``shared/reference`` onto codebook
+``data/raw/reference/national_<year>.csv`` maps published MHLW figures (sources in its ``.meta.yaml``) onto codebook
 ids (one row per question × row × option; see ``data/raw/reference/README.md``). Only figures
 whose option is unambiguous are mapped; some come from a later survey year (``published_year``),
 which the reports say.
@@ -164,11 +164,9 @@ def _n_text(ns: pd.Series) -> str:
 
 
 def published_label(pub: pd.DataFrame, survey_year: str) -> str:
-    """「全国（公表値, n=1,717）」; a later year is named: 「全国（公表値・令和4年度, n=1,741）」."""
+    """「全国（公表値・令和3年度, n=1,717）」: the survey year of the figures always named, and n where printed."""
     years = list(dict.fromkeys(pub["published_year"]))
-    own = SURVEY_YEAR_JA.get(survey_year)
-    year = "" if years == [own] else "・" + "/".join(years)
-    return f"{NATION_LABEL}（公表値{year}{_n_text(pub['n'])}）"
+    return f"{NATION_LABEL}（公表値・{'/'.join(years)}{_n_text(pub['n'])}）"
 
 
 def published_comparison(question_id: str, survey_year: str = "R3",
@@ -178,7 +176,7 @@ def published_comparison(question_id: str, survey_year: str = "R3",
     Shaped like the nation rows of ``shares`` (``source="published"``): ``share`` = percent/100,
     ``n_base`` = the published n, ``n_selected`` = round(percent × n / 100); both NA where n was not
     printed. Only the published options are returned; the report shows "–" for the others.
-    ``.attrs["label"]`` is the scope label, e.g. 「全国（公表値, n=1,717）」.
+    ``.attrs["label"]`` is the scope label, e.g. 「全国（公表値・令和3年度, n=1,717）」.
     """
     pub = _figures(question_id, survey_year, reference_dir)
     if pub is None:

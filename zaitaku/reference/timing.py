@@ -1,6 +1,6 @@
 """Implementation timing of the programme and of its eight items (ア)～(ク), one prefecture's 156 insurers.
 
-Published tables of 「医療・介護連携推進事業 実施状況」 (seed ``001_697034eadda77152``), transcribed by
+Published tables of 「医療・介護連携推進事業 実施状況」 (source in each CSV's ``.meta.yaml``), transcribed by
 hand into ``data/raw/reference/timing/*.csv`` (see the README there). :func:`load_timing` validates
 them on load: an unknown label, a missing or duplicated row, a negative or non-integer count, a
 group that does not total 156 or two tables that disagree is a :class:`TimingDataError` naming the
@@ -202,7 +202,7 @@ def load_items(path: Path | None = None) -> list[Item]:
     """The eight 事業項目 (ア)～(ク) from ``zaitaku/items.yaml``, in order."""
     path = Path(path) if path is not None else ITEMS_YAML
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    source = doc["source"]["file"]
+    source = doc["source"]["title"]
     items = []
     for i, raw in enumerate(doc.get("items") or []):
         missing = [k for k in ("id", "kana", "title", "definition", "examples") if not raw.get(k)]
@@ -243,7 +243,7 @@ def change_between_snapshots(tables: TimingTables) -> pd.DataFrame:
     """
     w = _wide(tables)
     jul, jan = w.xs("平成28年7月"), w.xs("平成28年1月")
-    diff = jul - jan
+    diff = pd.DataFrame(jul - jan)
     out = pd.DataFrame(
         {
             BEFORE_DEADLINE_LABEL: diff[list(BEFORE_DEADLINE)].sum(axis=1),

@@ -1,5 +1,5 @@
 """HTML for ``zaitaku render``: the report exporter (slim template, table of contents, provenance
-footer) and the index pages (top, prefecture, municipality).
+footer). The index pages are :mod:`zaitaku.render.site`.
 
 Every page is one self-contained file: ``<html lang="ja">``, a small inline stylesheet with a
 Japanese font stack, images as ``data:`` URIs, no external scripts, no JupyterLab CSS.
@@ -10,9 +10,8 @@ from __future__ import annotations
 import copy
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from zaitaku.paths import PACKAGE_DIR
 
@@ -146,7 +145,7 @@ def heading_text(inner_html: str) -> str:
 def collect_headings(body: str) -> tuple[str, list[Heading]]:
     """Find h1–h3 in document order; give every h2/h3 a unique id. Returns (new body, headings)."""
     headings: list[Heading] = []
-    used: set[str] = set(m.group(1) or m.group(2) for m in _ID_RE.finditer(body))
+    used: set[str] = {m.group(1) or m.group(2) for m in _ID_RE.finditer(body)}
     counter = 0
 
     def fix(m: re.Match) -> str:
@@ -213,22 +212,68 @@ def footer_html(items: Iterable[tuple[str, str]]) -> str:
 
 TOC_MARK = "<!--zaitaku:toc-->"
 FOOTER_MARK = "<!--zaitaku:footer-->"
+TOC_HERE = "<!--zaitaku:toc-here-->"  # written by the report's header where its ToC belongs
 
 
-def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[str, str, int]:
+_MD_HEADING_RE = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
+_MD_ANCHOR_RE = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']([^"']+)["'][^>]*>\s*</a>""", re.I)
+
+
+def notebook_headings(nb) -> list[Heading]:
+    """The headings of the notebook's markdown cells (levels 1–3), as the report and JupyterLab show them.
+
+    A heading's id is its explicit anchor (``## 2.① … <a id="deck-2-1"></a>``) or else the id
+    nbconvert gives it.
+    """
+    from xml.etree import ElementTree
+
+    from nbconvert.filters.strings import add_anchor
+
+    out: list[Heading] = []
+    in_fence = False
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in str(cell.get("source", "")).splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                in_fence = not in_fence
+            m = None if in_fence else _MD_HEADING_RE.match(line)
+            if not m:
+                continue
+            level, raw = len(m.group(1)), m.group(2)
+            anchor = _MD_ANCHOR_RE.search(raw)
+            text = heading_text(_MD_ANCHOR_RE.sub("", raw))
+            if anchor:
+                hid = anchor.group(1)
+            else:
+                tagged = add_anchor(f"<h{level}>{html.escape(text)}</h{level}>")
+                try:
+                    hid = ElementTree.fromstring(tagged).get("id") or ""
+                except ElementTree.ParseError:
+                    hid = ""
+            out.append(Heading(level, hid, text))
+    return out
+
+
+def finish_report(page: str, footer: Iterable[tuple[str, str]] = (),
+                  headings: Sequence[Heading] | None = None) -> tuple[str, str, int]:
     """Fill the template's markers: ToC after the first h1 (or at the top), footer, <title>.
 
+    ``headings`` are the notebook's (:func:`notebook_headings`); without them (a notebook whose
+    headings come from its outputs) the h1–h3 of the page are used.
     Returns (html, title, number of headings in the ToC).
     """
     head, sep, body = page.partition("<body>")
     if not sep:  # not our template
         head, body = "", page
-    body, headings = collect_headings(body)
+    if headings is None:
+        body, headings = collect_headings(body)
     toc = toc_html(headings)
-    h1 = next((h for h in headings if h.level == 1 and h.text), None)
+    first_h1 = re.search(r"<h1(?:\s[^>]*)?>(.*?)</h1\s*>", body, re.I | re.S)
     mark = body.find(TOC_MARK)
-    first_h1 = re.search(r"</h1\s*>", body, re.I)
-    if toc and first_h1 and first_h1.start() > mark >= 0:
+    if toc and TOC_HERE in body:  # the report's header says where (after its overview)
+        body = body.replace(TOC_HERE, toc, 1).replace(TOC_MARK, "", 1)
+    elif toc and first_h1 and first_h1.start() > mark >= 0:
         body = body[: first_h1.end()] + "\n" + toc + body[first_h1.end():]
         body = body.replace(TOC_MARK, "", 1)  # before the h1, so the offsets above were unaffected
     else:
@@ -240,7 +285,7 @@ def finish_report(page: str, footer: Iterable[tuple[str, str]] = ()) -> tuple[st
         body = body.replace(FOOTER_MARK, extra, 1)
     else:
         body = body.replace(FOOTER_MARK, footer_html(footer), 1)
-    title = h1.text if h1 else ""
+    title = heading_text(first_h1.group(1)) if first_h1 else ""
     if title and head:
         head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
     n_toc = sum(1 for h in headings if h.level in (2, 3))
@@ -257,173 +302,5 @@ def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[s
     page, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
     )
-    return finish_report(page, footer)
-
-
-# --------------------------------------------------------------------------------------------
-# index pages
-
-
-@dataclass
-class ReportLink:
-    group: str
-    href: str | None  # relative to the page; None when there is no HTML
-    status: str  # "ok" | "failed" | "missing"
-    title: str = ""
-
-
-@dataclass
-class IndexRow:
-    pref_code: str
-    prefecture: str
-    code: str  # "" for the prefecture-mode row
-    name: str
-    kana: str = ""
-    href: str | None = None  # the row's own index page
-    links: list[ReportLink] = field(default_factory=list)
-
-
-SEARCH_JS = """
-(function () {
-  var box = document.getElementById("search"), rows = document.querySelectorAll("tr[data-search]");
-  var count = document.getElementById("count");
-  function norm(s) {
-    s = (s || "").normalize("NFKC").toLowerCase();
-    return s.replace(/[\\u3041-\\u3096]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) + 0x60); });
-  }
-  var keys = Array.prototype.map.call(rows, function (r) { return norm(r.getAttribute("data-search")); });
-  function apply() {
-    var q = norm(box.value).trim().split(/\\s+/).filter(Boolean), shown = 0;
-    rows.forEach(function (r, i) {
-      var ok = q.every(function (w) { return keys[i].indexOf(w) >= 0; });
-      r.hidden = !ok; if (ok) shown++;
-    });
-    if (count) count.textContent = shown + " / " + rows.length;
-  }
-  box.addEventListener("input", apply);
-  if (location.hash.length > 1) { box.value = decodeURIComponent(location.hash.slice(1)); }
-  apply();
-})();
-""".strip()
-
-
-def page_html(title: str, body: str, *, script: str = "") -> str:
-    js = f"\n<script>\n{script}\n</script>" if script else ""
-    return (
-        '<!DOCTYPE html>\n<html lang="ja">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n"
-        f'<body>\n<main class="index">\n{body}\n</main>{js}\n</body>\n</html>\n'
-    )
-
-
-def _a(href: str | None, text: str) -> str:
-    if not href:
-        return html.escape(text)
-    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
-
-
-def _link_cell(link: ReportLink | None) -> str:
-    if link is None or link.status == "missing":
-        return '<td class="muted">–</td>'
-    if link.status == "failed":
-        inner = _a(link.href, "旧版") + " " if link.href else ""
-        return f'<td><span class="status-failed" title="最新の実行で失敗">失敗</span> {inner}</td>'
-    return f"<td>{_a(link.href, '表示')}</td>"
-
-
-def _group_header(groups: Sequence[str], labels: Mapping[str, str]) -> str:
-    return "".join(
-        f'<th title="{html.escape(labels.get(g, g), quote=True)}">{html.escape(short_label(g, labels))}</th>'
-        for g in groups
-    )
-
-
-def short_label(group: str, labels: Mapping[str, str]) -> str:
-    label = labels.get(group, group)
-    return label.split("（")[0] if label else group
-
-
-def top_index_html(year: str, rows: Sequence[IndexRow], groups: Sequence[str], labels: Mapping[str, str],
-                   prefectures: Sequence[tuple[str, str, str]]) -> str:
-    """The batch's front page: every municipality with links, and a search box.
-
-    ``prefectures`` is (pref_code, prefecture, href of the prefecture page).
-    """
-    pref_links = " ・ ".join(_a(href, f"{name}") for _, name, href in prefectures)
-    head = f"<tr><th>コード</th><th>都道府県</th><th>市区町村</th>{_group_header(groups, labels)}</tr>"
-    body_rows = []
-    for r in rows:
-        by_group = {link.group: link for link in r.links}
-        search = " ".join(x for x in (r.code, r.name, r.kana, r.prefecture, r.pref_code) if x)
-        label = r.name if r.code else f"{r.prefecture}（都道府県全体）"
-        body_rows.append(
-            f'<tr data-search="{html.escape(search, quote=True)}"><td>{html.escape(r.code or r.pref_code)}</td>'
-            f"<td>{html.escape(r.prefecture)}</td><td>{_a(r.href, label)}</td>"
-            + "".join(_link_cell(by_group.get(g)) for g in groups)
-            + "</tr>"
-        )
-    body = (
-        f"<h1>在宅医療・介護連携推進事業 実施状況調査 振り返りレポート（{html.escape(year)}）</h1>\n"
-        f'<p class="crumbs">都道府県：{pref_links}</p>\n'
-        '<p><label for="search">市区町村名・コードで絞り込み：</label> '
-        '<input type="search" id="search" placeholder="例：松江、322016、まつえ" autocomplete="off"> '
-        '<span id="count" class="muted"></span></p>\n'
-        f'<table class="index"><thead>{head}</thead><tbody>\n' + "\n".join(body_rows) + "\n</tbody></table>"
-    )
-    return page_html(f"振り返りレポート一覧（{year}）", body, script=SEARCH_JS)
-
-
-def prefecture_index_html(year: str, pref_code: str, prefecture: str, rows: Sequence[IndexRow],
-                          groups: Sequence[str], labels: Mapping[str, str], top_href: str) -> str:
-    head = f"<tr><th>コード</th><th>市区町村</th>{_group_header(groups, labels)}</tr>"
-    body_rows = []
-    for r in rows:
-        by_group = {link.group: link for link in r.links}
-        label = r.name if r.code else "都道府県全体（都道府県モード）"
-        search = " ".join(x for x in (r.code, r.name, r.kana) if x) or prefecture
-        body_rows.append(
-            f'<tr data-search="{html.escape(search, quote=True)}"><td>{html.escape(r.code or pref_code)}</td>'
-            f"<td>{_a(r.href, label)}</td>"
-            + "".join(_link_cell(by_group.get(g)) for g in groups)
-            + "</tr>"
-        )
-    body = (
-        f'<p class="crumbs">{_a(top_href, "一覧")} › {html.escape(prefecture)}</p>\n'
-        f"<h1>{html.escape(prefecture)}（{html.escape(pref_code)}） 振り返りレポート（{html.escape(year)}）</h1>\n"
-        '<p><label for="search">絞り込み：</label> <input type="search" id="search" autocomplete="off"> '
-        '<span id="count" class="muted"></span></p>\n'
-        f'<table class="index"><thead>{head}</thead><tbody>\n' + "\n".join(body_rows) + "\n</tbody></table>"
-    )
-    return page_html(f"{prefecture} 振り返りレポート（{year}）", body, script=SEARCH_JS)
-
-
-def municipality_index_html(year: str, row: IndexRow, groups: Sequence[str], labels: Mapping[str, str],
-                            top_href: str, pref_href: str) -> str:
-    by_group = {link.group: link for link in row.links}
-    items = []
-    for g in groups:
-        link = by_group.get(g)
-        label = labels.get(g, g)
-        if link is None or link.status == "missing":
-            items.append(f'<li>{html.escape(label)} <span class="muted">（未作成）</span></li>')
-        elif link.status == "failed":
-            old = f"（{_a(link.href, '旧版')}）" if link.href else ""
-            items.append(f'<li>{html.escape(label)} <span class="status-failed">作成に失敗</span>{old}</li>')
-        else:
-            items.append(f"<li>{_a(link.href, label)}</li>")
-    name = row.name if row.code else f"{row.prefecture}（都道府県全体）"
-    code = f"（{row.code}）" if row.code else ""
-    body = (
-        f'<p class="crumbs">{_a(top_href, "一覧")} › {_a(pref_href, row.prefecture)} › {html.escape(name)}</p>\n'
-        f"<h1>{html.escape(name)}{html.escape(code)} 振り返りレポート（{html.escape(year)}）</h1>\n"
-        "<ul>\n" + "\n".join(items) + "\n</ul>"
-    )
-    return page_html(f"{name} 振り返りレポート（{year}）", body)
-
-
-def relative_href(target: Path, page_dir: Path) -> str:
-    """URL of ``target`` relative to a page in ``page_dir`` (both absolute or both relative)."""
-    import os
-
-    return Path(os.path.relpath(target, page_dir)).as_posix()
+    headings = notebook_headings(nb)
+    return finish_report(page, footer, headings if any(h.level > 1 for h in headings) else None)

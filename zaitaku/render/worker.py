@@ -1,10 +1,10 @@
-"""Worker side of ``zaitaku render``: one warm Jupyter kernel, papermill, one HTML exporter.
+"""Worker side of ``zaitaku render``: one warm Jupyter kernel (:mod:`.kernel`), papermill, one HTML exporter.
 
-A worker (a local process, or a Dask worker thread) keeps its kernel across reports: papermill's
-nbclient engine accepts an already-started kernel manager (``km=``) and leaves a kernel it does
-not own alive (nbclient PR #94). Between reports the kernel's namespace and global state are
-reset (``%reset -f``, matplotlib rcParams and figures, pandas/numpy options, warnings filters,
-cwd, sys.path, environment, execution count) so a warm run's output equals a fresh run's.
+A worker (a local process, or a Dask worker thread) keeps its kernel across reports. Between
+reports the kernel's namespace and global state are reset by :mod:`.kernel_reset` (``%reset -f``,
+matplotlib rcParams and figures, pandas/numpy options, warnings filters, cwd, sys.path,
+environment, execution count, and a check that the cached processed data is unchanged) so a
+warm run's output equals a fresh run's.
 
 The reference state is a snapshot taken after the kernel has imported every module the batch's
 notebooks import, not ``rcdefaults()``: modules such as matplotlib_fontja or the house style set
@@ -13,17 +13,12 @@ after each reset, long-lived objects are frozen out of the cyclic garbage collec
 (``gc.freeze()``): collections then skip pandas', matplotlib's and the data caches' objects,
 which makes the notebooks' own code about 1.5× faster than in a fresh kernel.
 
-Kernels use IPC transport with a connection file in the worker's own temp folder, so kernels
-started side by side never race for TCP ports (papermill #511, #239); a failed start is retried
-once. A kernel that died or timed out is replaced before the next report.
-
 Workers never write into the reports folder: a report's HTML, figures CSV or failed notebook
 travel back to the parent process in a :class:`Result`, and the parent writes them.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import logging
 import os
@@ -31,390 +26,16 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zaitaku.render.jobs import Job, Result, WorkerSettings, notebook_imports
+from zaitaku.render.kernel import ENGINE_NAME, WarmKernel, register_engine, stats_code
+
 log = logging.getLogger(__name__)
 
-ENGINE_NAME = "zaitaku_warm"
+STATS_ENV = "ZAITAKU_RENDER_STATS"  # a folder: each worker writes its peak memory and chart-cache counters there
 FAILED_MARKER_TAG = "papermill-error-cell-tag"  # papermill's tag, so papermill strips it on re-run
-
-
-@dataclass(frozen=True)
-class Job:
-    """One report: a notebook executed with one set of parameters."""
-
-    key: str  # HTML path relative to reports/<year>, POSIX separators
-    group: str
-    notebook: str  # absolute path
-    parameters: dict[str, Any]
-    code: str  # 6-digit municipality code; "" in prefecture mode
-    name: str
-    pref_code: str
-    prefecture: str
-    input_hash: str = ""
-    footer: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def label(self) -> str:
-        who = f"{self.code} {self.name}" if self.code else f"{self.pref_code} {self.prefecture}（都道府県）"
-        return f"{who} / {self.group}"
-
-
-@dataclass
-class Result:
-    key: str
-    status: str  # "ok" | "failed"
-    seconds: float = 0.0
-    html: str | None = None
-    figures_csv: bytes | None = None
-    failed_notebook: str | None = None  # executed notebook (JSON) of a failed report
-    title: str = ""
-    toc_entries: int = 0
-    ename: str = ""
-    evalue: str = ""
-    cell_index: int | None = None  # index in the source notebook (0-based)
-    execution_count: int | None = None
-    stderr: str = ""  # first lines of dropped stderr output (warnings)
-    worker: str = ""
-    kernel_starts: int = 0
-    input_hash: str = ""
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    kernel_name: str = "python3"
-    cell_timeout: float | None = 300.0
-    start_timeout: float = 60.0
-    kernel_cwd: str = ""  # "" = the worker's cwd
-    preload: tuple[str, ...] = ()  # modules imported before the reference snapshot
-    env: tuple[tuple[str, str], ...] = ()
-
-
-# --------------------------------------------------------------------------------------------
-# code run inside the kernel (never stored in history, never visible in outputs)
-
-KERNEL_SETUP = r'''
-def __zaitaku_warm_setup(preload):
-    import copy, importlib, os, sys, types, warnings
-    for name in preload:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                importlib.import_module(name)
-        except Exception:
-            pass
-    st = types.ModuleType("_zaitaku_warm")
-    st.cwd = os.getcwd()
-    st.path = list(sys.path)
-    st.environ = dict(os.environ)
-    st.filters = list(warnings.filters)
-    st.rc = st.pd = st.np = st.inline = None
-    if "matplotlib" in sys.modules:
-        import matplotlib
-        import matplotlib.pyplot  # noqa: F401  (activates the inline backend, as a notebook's import does)
-        st.rc = matplotlib.rcParams.copy()
-        try:
-            from matplotlib_inline.config import InlineBackend
-            cfg = InlineBackend.instance()
-            st.inline = {k: copy.deepcopy(getattr(cfg, k)) for k in ("figure_formats", "print_figure_kwargs", "close_figures", "rc")}
-        except Exception:
-            pass
-    if "pandas" in sys.modules:
-        try:
-            from pandas._config import config as _pdc
-            st.pd = copy.deepcopy(_pdc._global_config)
-        except Exception:
-            pass
-    if "numpy" in sys.modules:
-        import numpy
-        st.np = numpy.get_printoptions()
-
-    def reset():
-        ip = get_ipython()  # noqa: F821
-        ip.run_line_magic("reset", "-f")
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")
-        if st.rc is not None:
-            import matplotlib
-            rc = matplotlib.rcParams
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for k, v in st.rc.items():
-                    if k != "backend" and rc.get(k) is not v:
-                        try:
-                            dict.__setitem__(rc, k, v)
-                        except Exception:
-                            rc[k] = v
-        if st.inline is not None:
-            from matplotlib_inline.config import InlineBackend
-            cfg = InlineBackend.instance()
-            for k, v in st.inline.items():
-                if getattr(cfg, k) != v:
-                    setattr(cfg, k, copy.deepcopy(v))
-        if st.pd is not None and "pandas" in sys.modules:
-            from pandas._config import config as _pdc
-            if _pdc._global_config != st.pd:
-                _pdc._global_config.clear()
-                _pdc._global_config.update(copy.deepcopy(st.pd))
-        if st.np is not None and "numpy" in sys.modules:
-            import numpy
-            if numpy.get_printoptions() != st.np:
-                numpy.set_printoptions(**st.np)
-        warnings.filters[:] = st.filters
-        if hasattr(warnings, "_filters_mutated"):
-            warnings._filters_mutated()
-        sys.path[:] = st.path
-        if dict(os.environ) != st.environ:
-            os.environ.clear()
-            os.environ.update(st.environ)
-        if os.getcwd() != st.cwd:
-            os.chdir(st.cwd)
-        ip.execution_count = 1
-        import gc
-        gc.freeze()  # what survived %reset -f (and its gc.collect) is long-lived: module caches
-
-    st.reset = reset
-    sys.modules["_zaitaku_warm"] = st
-    import gc
-    gc.collect()
-    gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
-'''
-
-KERNEL_RESET = '__import__("sys").modules["_zaitaku_warm"].reset()'
-
-
-def notebook_imports(nb) -> list[str]:
-    """Modules a notebook imports (in order), for preloading before the reset snapshot.
-
-    ``nb`` is a notebook node, a notebook as plain JSON (dict), or a path.
-    """
-    if isinstance(nb, (str, Path)):
-        import json
-
-        nb = json.loads(Path(nb).read_text(encoding="utf-8"))
-    names: list[str] = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        src = "\n".join(
-            line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-        )
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                if node.module == "__future__":
-                    continue
-                names.append(node.module)
-                names += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
-    seen: dict[str, None] = {}
-    for n in names:
-        seen.setdefault(n, None)
-    return list(seen)
-
-
-# --------------------------------------------------------------------------------------------
-# papermill engine: nbclient with a kernel we own
-
-
-_engine_registered = False
-
-
-def _register_engine() -> None:
-    global _engine_registered
-    if _engine_registered:
-        return
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class WarmKernelEngine(NBClientEngine):
-        """nbclient engine that runs on a given, already started kernel (manager and client)
-        and leaves it running; ``holder`` receives the notebook being executed, so a failed
-        run's outputs are kept even when nbclient raises."""
-
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     km=None, kc=None, holder=None, source_path=None, **kwargs):
-            if holder is not None:
-                holder["nb"] = nb_man.nb
-            if source_path is not None:  # papermill recorded the in-memory notebook itself here
-                nb_man.nb.metadata.papermill["input_path"] = source_path
-            client = PapermillNotebookClient(
-                nb_man,
-                km=km,
-                timeout=execution_timeout,
-                startup_timeout=start_timeout,
-                kernel_name=kernel_name,
-                log=logging.getLogger("papermill"),
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-                interrupt_on_timeout=False,
-            )
-            client.kc = kc  # reuse the warm client: no new channels per report
-            return client.execute()
-
-    papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
-    _engine_registered = True
-
-
-# --------------------------------------------------------------------------------------------
-# the warm kernel
-
-
-class KernelStartError(RuntimeError):
-    pass
-
-
-class WarmKernel:
-    """A kernel over IPC in ``tmpdir``, started on first use, reset before each report."""
-
-    def __init__(self, settings: WorkerSettings, tmpdir: Path):
-        self.settings = settings
-        self.tmpdir = tmpdir
-        self.km = None
-        self.kc = None
-        self.starts = 0
-        self.broken = False
-        self.used = False
-        self._setup_id: str | None = None  # setup sent, reply not read yet
-
-    @property
-    def pid(self) -> int | None:
-        prov = getattr(self.km, "provisioner", None)
-        return getattr(prov, "pid", None)
-
-    # async parts run on the thread's event loop (the one nbclient uses too)
-    async def _astart(self, wait: bool = True) -> None:
-        from jupyter_client.manager import AsyncKernelManager
-
-        s = self.settings
-        last: Exception | None = None
-        for attempt in (1, 2):  # retry a failed start once
-            conn = self.tmpdir / f"k{uuid.uuid4().hex[:8]}.json"
-            km = AsyncKernelManager(kernel_name=s.kernel_name, transport="ipc", connection_file=str(conn))
-            kc = None
-            try:
-                env = dict(os.environ)
-                env.update(dict(s.env))
-                env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-                await km.start_kernel(
-                    cwd=s.kernel_cwd or os.getcwd(),
-                    env=env,
-                    extra_arguments=["--HistoryManager.hist_file=:memory:"],
-                )
-                kc = km.client()
-                kc.start_channels()
-                await kc.wait_for_ready(timeout=s.start_timeout)
-                self.km, self.kc = km, kc
-                self.starts += 1
-                break
-            except Exception as exc:  # noqa: BLE001
-                last = exc
-                log.warning("kernel start failed (attempt %d): %s", attempt, exc)
-                await self._ateardown(km, kc)
-        else:
-            raise KernelStartError(f"kernel {s.kernel_name!r} did not start: {last}") from last
-        # the preload runs in the kernel while the worker goes on (imports papermill, nbconvert)
-        self._setup_id = self.kc.execute(
-            KERNEL_SETUP + f"\n__zaitaku_warm_setup({list(s.preload)!r})\n",
-            silent=True, store_history=False, allow_stdin=False,
-        )
-        self.broken = False
-        self.used = False
-        if wait:
-            await self._await_setup()
-
-    async def _await_setup(self, timeout: float = 600) -> None:
-        if self._setup_id is None:
-            return
-        msg_id, self._setup_id = self._setup_id, None
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = await self.kc._async_get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
-        content = reply["content"]
-        if content.get("status") != "ok":
-            raise RuntimeError(f"kernel setup failed: {content.get('ename')}: {content.get('evalue')}")
-
-    async def _arun(self, code: str, timeout: float = 120) -> None:
-        reply = await self.kc._async_execute_interactive(
-            code, silent=True, store_history=False, allow_stdin=False, timeout=timeout,
-            output_hook=lambda msg: None,
-        )
-        content = reply["content"]
-        if content.get("status") != "ok":
-            raise RuntimeError(f"kernel setup/reset failed: {content.get('ename')}: {content.get('evalue')}")
-
-    @staticmethod
-    async def _ateardown(km, kc) -> None:
-        from jupyter_core.utils import ensure_async
-
-        if kc is not None:
-            try:
-                kc.stop_channels()
-            except Exception:  # noqa: BLE001
-                pass
-        if km is not None:
-            try:
-                if km.has_kernel:
-                    await km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001
-                pass
-            try:
-                await ensure_async(km.cleanup_resources())
-            except Exception:  # noqa: BLE001
-                pass
-
-    async def _aprepare(self) -> None:
-        if self.km is not None and (self.broken or not await self.km.is_alive()):
-            await self._ateardown(self.km, self.kc)
-            self.km = self.kc = None
-            self._setup_id = None
-        if self.km is None:
-            await self._astart()
-        await self._await_setup()
-        if self.used:
-            try:
-                await self._arun(KERNEL_RESET, timeout=120)
-            except Exception:  # noqa: BLE001 - a kernel we cannot reset is replaced
-                await self._ateardown(self.km, self.kc)
-                self.km = self.kc = None
-                await self._astart()
-        self.used = True
-
-    async def _ashutdown(self) -> None:
-        await self._ateardown(self.km, self.kc)
-        self.km = self.kc = None
-        self._setup_id = None
-
-    def launch(self) -> None:
-        """Start the kernel and its preload without waiting for the preload to finish."""
-        from jupyter_core.utils import run_sync
-
-        if self.km is None:
-            run_sync(self._astart)(wait=False)
-
-    def prepare(self) -> None:
-        from jupyter_core.utils import run_sync
-
-        run_sync(self._aprepare)()
-
-    def shutdown(self) -> None:
-        from jupyter_core.utils import run_sync
-
-        if self.km is not None:
-            run_sync(self._ashutdown)()
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,10 +133,10 @@ class Worker:
         nbconvert here and build the exporter."""
         try:
             self.kernel.launch()
-        except Exception as exc:  # noqa: BLE001 - the first report retries and reports it
+        except Exception as exc:
             log.warning("kernel launch failed: %s", exc)
             self.kernel.broken = True
-        _register_engine()
+        register_engine()
         _ = self.exporter
         import gc
 
@@ -523,10 +144,30 @@ class Worker:
         gc.freeze()  # papermill, nbconvert, jinja templates: out of every later collection
 
     def close(self) -> None:
+        stats_dir = os.environ.get(STATS_ENV)
+        if stats_dir:
+            self._write_stats(Path(stats_dir))
         try:
             self.kernel.shutdown()
         finally:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def _write_stats(self, folder: Path) -> None:
+        """Peak memory of this worker and of its kernel, and the kernel's chart-cache counters."""
+        import json
+        import resource
+
+        folder.mkdir(parents=True, exist_ok=True)
+        kernel_file = folder / f"kernel-{os.getpid()}-{self.kernel.starts}.json"
+        if self.kernel.km is not None and not self.kernel.broken:
+            try:
+                self.kernel.run(stats_code(str(kernel_file)))
+            except Exception as exc:
+                log.warning("kernel statistics not collected: %s", exc)
+        kernel = json.loads(kernel_file.read_text(encoding="utf-8")) if kernel_file.is_file() else {}
+        (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({
+            "pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "kernel": kernel,
+        }), encoding="utf-8")
 
     def execute(self, job: Job, parameters: dict[str, Any]):
         """Run the notebook; returns (executed notebook, error tuple or None)."""
@@ -536,8 +177,9 @@ class Worker:
 
         holder: dict[str, Any] = {}
         try:
-            _register_engine()
+            register_engine()
             self.kernel.prepare()
+            self.kernel.data_dir = str(parameters.get("data_dir") or "") or None
             nb = execute_notebook(
                 self._notebook(job.notebook),
                 None,
@@ -566,7 +208,7 @@ class Worker:
             if isinstance(exc, CellTimeoutError):
                 evalue = f"a cell ran longer than {self.settings.cell_timeout:g} s"
             return nb, (type(exc).__name__, evalue, None, None, False)
-        except Exception as exc:  # noqa: BLE001 - anything else fails this report only
+        except Exception as exc:
             self.kernel.broken = True
             return holder.get("nb"), (type(exc).__name__, str(exc), None, None, False)
 
@@ -606,7 +248,7 @@ class Worker:
 
                     res.failed_notebook = nbformat.writes(nb)
                     res.stderr = _stderr_text(nb)
-        except Exception as exc:  # noqa: BLE001 - e.g. the exporter failed
+        except Exception as exc:
             res.status, res.ename, res.evalue = "failed", type(exc).__name__, str(exc)
             res.html = None
         finally:
@@ -654,6 +296,8 @@ def worker_main(conn, settings: WorkerSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
     def _term(signum, frame):
+        # stopped mid-report: the kernel's pending asyncio tasks are abandoned on purpose
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         raise SystemExit(143)
 
     signal.signal(signal.SIGTERM, _term)
@@ -678,6 +322,12 @@ def worker_main(conn, settings: WorkerSettings) -> None:
 
 
 __all__ = [
-    "Job", "Result", "WorkerSettings", "Worker", "WarmKernel", "render_chunk", "worker_main",
+    "Job",
+    "Result",
+    "WarmKernel",
+    "Worker",
+    "WorkerSettings",
     "notebook_imports",
+    "render_chunk",
+    "worker_main",
 ]

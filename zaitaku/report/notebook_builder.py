@@ -1,26 +1,44 @@
 """Write the four report notebooks from the codebook (``python -m zaitaku.report.notebook_builder``).
 
-The notebooks are committed; rebuild them when the codebook's questions change. Each is thin: a
-``parameters`` cell (papermill), a set-up cell, one cell per question, a footer cell.
+The notebooks are committed, without outputs; rebuild them when the codebook's questions or the
+deck's blocks change (``tests/test_notebooks.py`` fails when they differ from what this writes).
+Each reads like the prefectural deck: an introduction (not part of the rendered report), a
+``parameters`` cell (papermill), a set-up cell, まとめ, then for each deck block a markdown heading
+with its number and question(s) (JupyterLab's table of contents and the report's come from these)
+and one code cell per question that shows it and keeps its :class:`~zaitaku.report.section.Section`.
 """
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
 import nbformat
 
 from zaitaku.paths import NOTEBOOKS_DIR
-from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.codebook import Codebook, load_codebook
+from zaitaku.report.blocks import Block, deck_blocks, is_paired
+
+INTRO = """\
+# {label}
+
+在宅医療・介護連携推進事業の実施状況調査の回答を、市区町村（または都道府県）ごとに振り返るレポートです。
+見出しの番号は県の説明資料（スライド）の番号です。
+
+- 下の「パラメータ」のセルで市区町村コードなどを書き換え、メニューの Run → Run All Cells で実行します。
+  `zaitaku render` はこのノートブックを市区町村ごとに実行して HTML にします。
+- 各設問のセルは `s = rep.section(...)` の形です。実行後、`s.figures` でグラフの数値（表）を、
+  `s.chart()` でグラフ（matplotlib の Figure）を取り出して、確かめたり作り替えたりできます。
+- このセル（説明）はレポートには出ません。"""
 
 PARAMETERS = '''\
 # パラメータ（papermill が上書きします。JupyterLab では手で書き換えて「すべて実行」）
-municipality_code = "322016"  # 市区町村コード6桁（例: 322016 松江市）。"" にすると都道府県モード
-prefecture = "島根県"          # 都道府県モードで使う都道府県（名前または2桁コード）
+municipality_code = "322016"  # 市区町村コード6桁（例: 322016 松江市）。"" にすると都道府県全体のレポート
+prefecture = "島根県"          # 都道府県全体のレポートで使う都道府県（名前または2桁コード）
 survey_year = "R3"            # 調査年度（コードブック zaitaku/reference/codebooks/r3.yaml）
-data_dir = "../data/processed"  # zaitaku ingest の出力フォルダ
-national = "computed"         # 全国の値: "computed"（データから集計）または "published"（公表値）
+data_dir = ""                 # zaitaku ingest の出力フォルダ。"" はプロジェクトの data/processed
+national = "auto"             # 全国の値: "auto"（公表値があれば公表値）、"computed"（データから集計）、"published"（公表値）
 figures_csv = ""              # 指定するとグラフの数値をこの CSV に書き出します
 '''
 
@@ -31,14 +49,37 @@ rep = Report("{group}", municipality_code, prefecture, survey_year, data_dir, na
 rep.header()'''
 
 
+def block_markdown(block: Block) -> str:
+    """The block's heading: deck number, title and question number(s), with a stable anchor."""
+    return f'## {html.escape(block.heading, quote=False)} <a id="{block.anchor}"></a>'
+
+
+def section_code(block: Block, question_id: str, codebook: Codebook) -> str:
+    q = codebook[question_id]
+    split = any(p.is_subset for p in block.parts)
+    args = f'"{question_id}", block="{block.number}"' if split else f'"{question_id}"'
+    return f"s = rep.section({args})  # {q.number} {q.title}"
+
+
 def build(group: str, survey_year: str = "R3") -> nbformat.NotebookNode:
     cb = load_codebook(survey_year)
     nb = nbformat.v4.new_notebook()
+    intro = nbformat.v4.new_markdown_cell(INTRO.format(label=cb.groups[group]))
+    intro.metadata["tags"] = ["remove-cell"]
     params = nbformat.v4.new_code_cell(PARAMETERS)
     params.metadata["tags"] = ["parameters"]
-    cells = [params, nbformat.v4.new_code_cell(SETUP.format(group=group))]
-    for q in cb.in_group(group):
-        cells.append(nbformat.v4.new_code_cell(f'rep.section("{q.id}")  # {q.number} {q.title}'))
+    cells = [intro, params, nbformat.v4.new_code_cell(SETUP.format(group=group)),
+             nbformat.v4.new_markdown_cell('## まとめ <a id="summary"></a>'),
+             nbformat.v4.new_code_cell("summary = rep.summary()  # まとめ（summary.ahead, summary.behind, summary.learn_from）")]
+    for block in deck_blocks(cb, group):
+        md = nbformat.v4.new_markdown_cell(block_markdown(block))
+        md.metadata["zaitaku"] = {"deck_block": block.number, "anchor": block.anchor}
+        cells.append(md)
+        for qid in block.question_ids:
+            cells.append(nbformat.v4.new_code_cell(section_code(block, qid, cb)))
+        if is_paired(block, cb):
+            cells.append(nbformat.v4.new_code_cell(f'table = rep.side_by_side("{block.number}")  # 並べて比べる表'))
+    cells.append(nbformat.v4.new_markdown_cell('## このレポートについて <a id="about"></a>'))
     cells.append(nbformat.v4.new_code_cell("rep.footer()"))
     nb.cells = cells
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

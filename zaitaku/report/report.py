@@ -1,15 +1,18 @@
-"""What a report notebook calls: title, one section per question, footer.
+"""What a report notebook calls: title and overview, まとめ, one section per deck block, footer.
 
-A notebook stays thin::
+A notebook reads as the prefectural deck: a markdown heading per deck block (its number and
+question), then a code cell that shows the block and returns its :class:`Section`::
 
     rep = Report("partnerships", municipality_code, prefecture, survey_year, data_dir, national, figures_csv)
     rep.header()
-    rep.section("q1")
-    ...
+    rep.summary()
+    s = rep.section("q2", block="2.①")   # the rows of 問2 the deck shows on slide 2.①
+    s.figures                             # the numbers behind the chart (a DataFrame)
+    s.chart()                             # the chart as a matplotlib Figure, to adapt
     rep.footer()
 
-Each call displays HTML (headings carry the question id as anchor, charts are inline PNG with alt
-text). The figures behind every chart are collected and written by :meth:`Report.footer` as one
+Each call displays HTML built from the templates in ``templates/report/`` (autoescaped). The
+figures behind every chart are collected and written by :meth:`Report.footer` as one
 UTF-8-with-BOM CSV when ``figures_csv`` is set.
 """
 
@@ -22,39 +25,56 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from zaitaku import __version__
-from zaitaku.analysis.aggregate import focus_of, load_processed
-from zaitaku.files import atomic
-from zaitaku.reference.codebook import Question
-from zaitaku.report import format as fmt
-from zaitaku.report.charts import use_house_style
-from zaitaku.report.format import SMALL_N
-from zaitaku.report.section import Section, build_section, municipality_answers
-
-SYNTHETIC_BANNER = (
-    '<div class="synthetic-banner" role="note" style="border:3px solid #E4007F;padding:.6em 1em;'
-    'background:#FFF0F7;font-weight:bold;margin:1em 0">⚠ デモ用の架空データ（synthetic）です。'
-    "実在の市区町村の回答ではありません。数値を業務に用いないでください。</div>"
+from zaitaku.analysis.aggregate import (
+    NATIONAL_CHOICES,
+    ProcessedData,
+    covers_nation,
+    focus_of,
+    load_processed,
 )
-NATIONAL_CHOICES = ("computed", "published")
+from zaitaku.analysis.free_text import free_text_for
+from zaitaku.analysis.problems import problems_for
+from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
+from zaitaku.files import atomic
+from zaitaku.paths import PROCESSED_DATA_DIR
+from zaitaku.reference.codebook import Question
+from zaitaku.report import html as rh
+from zaitaku.report.blocks import (
+    Block,
+    Part,
+    block_sections,
+    deck_blocks,
+    side_by_side,
+    subset_section,
+)
+from zaitaku.report.format import SMALL_N
+from zaitaku.report.html_summary import free_text_lines, problem_lines, summary_view
+from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
+
+NOTE_CLASS = rh.NOTE_CLASS  # kept for the explorer
+SUMMARY_SCOPE_ALL = "課題と都道府県の支援は取組の有無ではないため、このまとめは調査全体の取組で比べています。"
 
 
-NOTE_CLASS = {"condition": "condition", "source": "source-note", "published": "source-note published-note",
-              "national": "source-note"}
-
-
-def _esc(text: object) -> str:
-    return fmt.esc(text)
+def free_texts(section: Section, data: ProcessedData) -> list[str]:
+    """「その他」 text written for this question (and part): the municipality's own, or in prefecture
+    mode each municipality's, prefixed with its name."""
+    q, focus = section.question, section.focus
+    part = section.extras.get("part")
+    texts = free_text_for(data, q.id, code=focus.code or None, pref_code=None if focus.code else focus.pref_code)
+    rows = part.rows if isinstance(part, Part) else None
+    options = part.options if isinstance(part, Part) else None
+    return free_text_lines(texts, rows, options, with_names=not focus.code)
 
 
 class Report:
     """One report: a question group for a municipality, or for a prefecture (prefecture mode)."""
 
     def __init__(self, group: str, municipality_code: str = "", prefecture: str = "",
-                 survey_year: str = "R3", data_dir: str | Path = "data/processed",
-                 national: str = "computed", figures_csv: str = "") -> None:
+                 survey_year: str = "R3", data_dir: str | Path = "",
+                 national: str = "auto", figures_csv: str = "") -> None:
         if national not in NATIONAL_CHOICES:
-            raise ValueError(f"national must be one of {NATIONAL_CHOICES}, not {national!r}")
-        use_house_style()
+            raise ValueError(f"national は {'・'.join(NATIONAL_CHOICES)} のいずれかです（{national!r} が指定されました）")
+        data_dir = data_dir or PROCESSED_DATA_DIR
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
@@ -66,79 +86,160 @@ class Report:
         self.national = national
         self.figures_csv = figures_csv
         self.figures: list[pd.DataFrame] = []
-        self.questions = self.codebook.in_group(group)
+        self.blocks: list[Block] = deck_blocks(self.codebook, group)
+        self.questions: list[Question] = [self.codebook[q] for b in self.blocks for q in b.question_ids]
+        self._shown: set[str] = set()
+        self._sections: dict[tuple[str, str | None], Section] = {}  # shown so far, by (question, block)
 
     # ------------------------------------------------------------------ pieces
+    @property
+    def group_label(self) -> str:
+        return self.codebook.groups[self.group]
+
     @property
     def title(self) -> str:
         f = self.focus
         who = f"{f.name}（{f.pref_name}）" if f.code else f"{f.pref_name}（都道府県集計）"
-        return f"{who} 在宅医療・介護連携推進事業 実施状況：{self.codebook.groups[self.group]}"
+        return f"{who} 在宅医療・介護連携推進事業 実施状況：{self.group_label}"
+
+    def navigation(self) -> rh.Navigation:
+        f = self.focus
+        return rh.navigation(self.group, self.codebook.groups, f.pref_name, not f.code, f.name or "")
+
+    def overview(self) -> dict[str, object]:
+        f, m = self.focus, self.data.municipalities
+        answered = m[m["responded"]]
+        in_pref = int((answered["pref_code"] == f.pref_code).sum())
+        if covers_nation(self.data):
+            respondents = f"全国 {len(answered):,} 市区町村が回答しました（うち{f.pref_name} {in_pref} 市町村）。"
+        else:
+            respondents = f"このデータには {len(answered):,} 市区町村の回答があります（うち{f.pref_name} {in_pref} 市町村）。"
+        if f.code:
+            kind = f"{f.peer_label}、" if f.peer and covers_nation(self.data) else ""
+            subject = (f"{f.name}（{f.type}）の回答を、{f.pref_name}の市町村、{kind}全国と比べます。"
+                       f"見出しの番号は県の説明資料（スライド）の番号です。")
+            focus_line = f"ピンク色（棒・枠）が{f.name}の回答です。ほかの棒は、比べる相手（県内の市町村、全国など）の回答割合です。"
+        else:
+            subject = f"{f.pref_name}の市町村の回答を全国と比べます。見出しの番号は県の説明資料（スライド）の番号です。"
+            focus_line = f"ピンク色が{f.pref_name}の市町村の割合です。各設問の後に県内市町村の回答一覧があります。"
+        how = [focus_line,
+               "割合の分母（n）は設問の対象となった市町村数です。未回答も一つの選択肢として数えます。",
+               f"分母が{SMALL_N}未満の場合は割合ではなく「該当数/分母」で示します。",
+               "グラフの下の「数値」を開くと、グラフの数値を表で確認できます。"]
+        if self.national == "published":
+            how.append("全国の値は公表値（厚生労働省資料）を用い、公表値のない設問は注記します。")
+        return {"survey": self.codebook.title.split("（")[0], "year": self.codebook.survey_year,
+                "subject": subject, "respondents": respondents, "how_to_read": how}
 
     def header(self) -> None:
         f = self.focus
-        parts = [f'<h1 id="top">{_esc(self.title)}</h1>']
-        if self.data.synthetic:
-            parts.append(SYNTHETIC_BANNER)
-        if f.code:
-            compare = f"{_esc(f.pref_name)}の市町村、全国の{_esc(f.type)}、全国"
-            parts.append(f"<p>{_esc(self.codebook.title)}の回答を、{_esc(f.name)}（{_esc(f.type)}）と{compare}とで比べます。"
-                         "グラフのピンク色が" + _esc(f.name) + "の回答です。</p>")
-        else:
-            parts.append(f"<p>{_esc(self.codebook.title)}の回答を、{_esc(f.pref_name)}の市町村と全国とで比べます。"
-                         "ピンク色が" + _esc(f.pref_name) + "です。各設問の後に県内市町村の回答一覧があります。</p>")
-        parts.append(f"<p class='note'>割合の分母（n）は設問の対象となった市町村数です。未回答も一つの選択肢として数えます。"
-                     f"分母が{SMALL_N}未満の場合は割合ではなく数で示します。"
-                     + ("全国の値は公表値（厚生労働省資料）を用い、公表値のない設問は注記します。" if self.national == "published" else "")
-                     + "</p>")
-        display(HTML("\n".join(parts)))
+        who = f.name if f.code else f"{f.pref_name}全体"
+        display(HTML(rh.render(
+            "header.html.j2", css=rh.markup(rh.CSS), title=self.title, nav=self.navigation(),
+            synthetic=self.data.synthetic, overview=self.overview(), problems=self.problems(),
+            page_header=f"{who}　{rh.short_group_label(self.group_label)}")))
 
-    def build(self, question_id: str) -> Section:
-        """The Section of one question for this report's focus (figures, chart, sentences, table)."""
-        return build_section(self.data, question_id, self.focus, self.national)
+    def problems(self) -> list[str]:
+        """Notes near the top: the municipality's ingest problems, and what the data covers."""
+        lines = problem_lines(problems_for(self.data, self.focus.code)) if self.focus.code else []
+        note = coverage_note(self.data, self.focus)
+        return [*lines, note] if note else lines
 
-    def section(self, question_id: str | Section) -> Section:
-        """Display one question (heading, text, notes, chart, sentences, figures) and return its Section.
+    def summary(self) -> object:
+        """まとめ: ahead of / behind the prefecture and the same kind (largest gaps first), and whom to
+        learn from (rules stated under the lists). Returns the :class:`~zaitaku.analysis.standing.Summary`."""
+        whole = self.group in EXCLUDED_GROUPS
+        s = summary_for(self.data, self.focus, self.national, None if whole else self.group)
+        view = summary_view(s, SUMMARY_SCOPE_ALL if whole else "")
+        display(HTML(rh.render("summary.html.j2", summary=view)))
+        return s
+
+    def block(self, number: str) -> Block:
+        """The deck block ``number`` (「2.①」, 「7」) of this report."""
+        for b in self.blocks:
+            if b.number == number:
+                return b
+        raise KeyError(f"このレポートに資料番号 {number!r} のブロックはありません"
+                       f"（{'、'.join(b.number for b in self.blocks)}）")
+
+    def part(self, question_id: str, block: str | None = None) -> Part:
+        if block is not None:
+            for p in self.block(block).parts:
+                if p.question_id == question_id:
+                    return p
+            raise KeyError(f"資料 {block} に設問 {question_id!r} はありません")
+        return Part(question_id)
+
+    def build(self, question_id: str, block: str | None = None) -> Section:
+        """The Section of one question (or of the part of it deck block ``block`` shows)."""
+        s = build_section(self.data, question_id, self.focus, self.national)
+        return subset_section(s, self.part(question_id, block))
+
+    def section(self, question_id: str | Section, block: str | None = None) -> Section:
+        """Display one question (or its part in deck block ``block``) and return its Section.
 
         Pass a Section (e.g. one whose figures or chart you adapted) to display that instead.
         """
-        s = question_id if isinstance(question_id, Section) else self.build(question_id)
-        self.figures.append(s.figures)
+        s = question_id if isinstance(question_id, Section) else self.build(question_id, block)
+        self._sections[(s.question.id, block)] = s
+        self.figures.append(s.figures.assign(deck_block=block or s.question.deck))
         display(HTML(self.section_html(s)))
         return s
 
     def section_html(self, s: Section) -> str:
         q = s.question
-        out = [f'<h2 id="{_esc(q.id)}">{_esc(q.heading)}</h2>',
-               f'<p class="question">{_esc(q.text)}</p>']
-        out += [f'<p class="{NOTE_CLASS[n.kind]}">{_esc(n.text)}</p>' for n in s.notes]
-        out.append(s.chart_html())
-        out += [f'<p class="narrative">{_esc(sentence)}</p>' for sentence in s.sentences]
-        out.append(self._table_html(q, s))
+        anchor = "" if q.id in self._shown else q.id  # the first part of a question carries its id
+        self._shown.add(q.id)
+        part = s.extras.get("part")
+        municipalities = None
         if self.focus.is_prefecture_mode:
-            out.append(self._municipality_table(q))
-        return "\n".join(out)
+            table = municipality_answers(self.data, q, self.focus.pref_code)
+            if isinstance(part, Part) and part.rows is not None:
+                table = table[[q.row(r).label for r in part.rows]]
+            municipalities = {"count": len(table),
+                              "legend": "、".join(f"{o.id}={o.label}" for o in q.options),
+                              "table": rh.markup(table.to_html(classes="municipal-answers", border=0, escape=True))}
+        blocks = [b for b in self.blocks if q.id in b.question_ids]
+        shared = any(len(b.question_ids) > 1 for b in blocks)  # the heading alone does not name it
+        return rh.render(
+            "section.html.j2", q=q, anchor=anchor, show_label=shared,
+            subtitle=part.subtitle if isinstance(part, Part) else "",
+            notes=[{"css": rh.NOTE_CLASS[n.kind], "text": n.text} for n in s.notes],
+            chart=rh.markup(s.chart_html()), sentences=s.sentences, free_texts=free_texts(s, self.data),
+            open_table=not q.is_matrix,
+            table=rh.markup(s.table().to_html(classes="figures", border=0, escape=True)),
+            municipalities=municipalities)
+
+    def side_by_side(self, number: str) -> pd.DataFrame:
+        """Display the questions of deck block ``number`` side by side in one table and return it."""
+        block = self.block(number)
+        split = any(p.is_subset for p in block.parts)
+        shown = [self._sections.get((q, block.number if split else None)) for q in block.question_ids]
+        sections = ([s for s in shown if s is not None] if all(shown)
+                    else block_sections(self.data, block, self.focus, self.national))
+        table = side_by_side(sections)
+        titles = "」と「".join(self.codebook[q].title for q in block.question_ids)
+        who = self.focus.name if self.focus.code else self.focus.pref_name
+        note = (f"「{titles}」を選択肢ごとに並べました。"
+                + (f"○は{who}が選んだ選択肢です。" if self.focus.code else ""))
+        html = table.to_html(classes="figures side-by-side", border=0, escape=True)
+        display(HTML(rh.render("pair.html.j2", title="並べて比べる", note=note, table=rh.markup(html))))
+        return table
 
     @staticmethod
     def _table_html(q: Question, s: Section) -> str:
-        table = s.table().to_html(classes="figures", border=0, escape=True)
-        opened = "" if q.is_matrix else " open"
-        return f'<details class="figures"{opened}><summary>数値（割合と 該当数/n）</summary>{table}</details>'
-
-    def _municipality_table(self, q: Question) -> str:
-        table = municipality_answers(self.data, q, self.focus.pref_code)
-        legend = "、".join(f"{o.id}={o.label}" for o in q.options)
-        return (f'<details class="municipalities"><summary>県内市町村の回答一覧（{len(table)}市町村）</summary>'
-                f'<p class="legend">{_esc(legend)}</p>{table.to_html(classes="municipal-answers", border=0)}</details>')
+        """The figures table under a chart (collapsed for matrices); the explorer shows it too."""
+        table = rh.markup(s.table().to_html(classes="figures", border=0, escape=True))
+        return rh.render("figures_table.html.j2", table=table, open_table=not q.is_matrix)
 
     def footer(self) -> None:
         """Provenance footer; writes the figures CSV (if asked) and links it."""
-        link = ""
+        csv_name = ""
         if self.figures_csv:
             path = Path(self.figures_csv)
             figures = pd.concat(self.figures, ignore_index=True) if self.figures else pd.DataFrame()
             atomic.write_csv(figures, path, excel=True)
-            link = f'<p>グラフの数値（CSV）：<a href="{_esc(path.name)}">{_esc(path.name)}</a></p>'
+            csv_name = path.name
         meta = self.data.meta
         raw = "、".join(f"{f['name']}（md5 {f['md5'][:12]}）" for f in meta.get("raw_files", []))
         params = "、".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -150,9 +251,7 @@ class Report:
             ("元データ", raw),
             ("コードブック", self.codebook.version),
             ("zaitaku", __version__),
-            ("作成日時", f'<span class="generated-at">{now}</span>'),
+            ("作成日時", now),
         ]
-        body = "".join(f"<tr><th>{_esc(k)}</th><td>{v if k == '作成日時' else _esc(v)}</td></tr>" for k, v in rows)
-        synthetic = SYNTHETIC_BANNER if self.data.synthetic else ""
-        display(HTML(f'<footer class="provenance"><h2 id="provenance">このレポートについて</h2>{synthetic}{link}'
-                     f'<table class="provenance">{body}</table></footer>'))
+        display(HTML(rh.render("footer.html.j2", synthetic=self.data.synthetic, csv_name=csv_name, rows=rows,
+                               nav=self.navigation())))

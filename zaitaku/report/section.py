@@ -7,6 +7,7 @@ A :class:`Section` is what the reports, the explorer, the tutorials and the slid
     s.chart()            # a matplotlib Figure (not shown, not attached to pyplot): adapt it freely
     s.sentences          # the generated sentences under the chart
     s.notes              # conditions, source and national-figure notes (:class:`Note`, plain text)
+    s.figures[s.figures.is_group]   # the codebook's option groups (option_id ``grp:<id>``), e.g. 協力している
     s.table()            # the figures as a formatted wide table (項目 × 集計範囲)
 
 Nothing here writes HTML: :mod:`zaitaku.report.html` turns a Section into markup.
@@ -21,15 +22,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from zaitaku.analysis.aggregate import (
+    NOT_NATION_LABEL,
     Focus,
     ProcessedData,
     comparison,
     covers_nation,
+    national_coverage,
     selected_options,
+    without_groups,
 )
+from zaitaku.analysis.index import data_index
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
-from zaitaku.report.charts import img_tag, matrix_grid, option_bars, single_bars
+from zaitaku.report.charts import chart_kind, chart_markup, draw
 from zaitaku.report.narrative import (
     matrix_sentence,
     multi_sentence,
@@ -48,12 +53,9 @@ class Note(NamedTuple):
 
 
 def chart_for(q: Question, df: pd.DataFrame, selected: Selected, focus_scope: str) -> Figure:
-    """The house chart of one question: grid for matrices, option bars for multi, stacked bars for single."""
-    if q.is_matrix:
-        return matrix_grid(df, {r: v or [] for r, v in selected.items()} if selected else None, focus_scope)
-    if q.is_multi:
-        return option_bars(df, selected.get(""), focus_scope)
-    return single_bars(df, selected.get(""), focus_scope)
+    """The house chart of one question: stacked bars (single), option bars (multi), bars of the share
+    that does (yes/no matrices), a grid (other matrices). A fresh Figure, not attached to pyplot."""
+    return draw(chart_kind(q.type, df), df, selected, focus_scope)
 
 
 def sentence_for(q: Question, df: pd.DataFrame, focus: Focus, selected: Selected, codebook: Codebook) -> str:
@@ -63,8 +65,9 @@ def sentence_for(q: Question, df: pd.DataFrame, focus: Focus, selected: Selected
     elif q.is_multi:
         sentence = multi_sentence(df, focus, selected.get(""))
     else:
-        sentence = single_sentence(df, focus, selected.get(""))
-    if selected and all(v is None for v in selected.values()):
+        sentence = single_sentence(df, focus, selected.get(""), q)
+    responded = not focus.code or not df[df["scope"] == "municipality"].empty
+    if responded and selected and all(v is None for v in selected.values()):
         sentence = not_asked_sentence(q, focus, codebook) + sentence
     return sentence
 
@@ -86,20 +89,33 @@ def question_notes(q: Question, codebook: Codebook) -> list[Note]:
     return notes
 
 
-def national_note(data: ProcessedData, q: Question, df: pd.DataFrame, national: str) -> Note | None:
-    """Where the national figure comes from, when it is not simply computed from the data."""
-    if national != "published":
-        return None
-    if (df["source"] == "published").any():
+def national_note(data: ProcessedData, q: Question, df: pd.DataFrame, national: str = "auto") -> Note | None:
+    """Where the national figure comes from, when it is not simply computed from data that covers the nation."""
+    nat = df[df["scope"] == "nation"]
+    if (nat["source"] == "published").any():
         from zaitaku.reference.published import published_note
 
         note = published_note(q.id, data.codebook.survey_year)
         return Note("published", f"※ {note}") if note else None
-    nat = df[df["scope"] == "nation"]
-    if covers_nation(data) and len(nat):
-        return Note("national", "※ この設問には全国の公表値がないため、全国の棒は手元データからの集計値です"
-                                f"（n={int(nat['n_base'].max()):,}）。")
-    return Note("national", "※ この設問には全国の公表値がなく、手元のデータも全国を含まないため、全国の値は表示していません。")
+    cov = national_coverage(data)
+    if len(nat) and (nat["scope_label"] == NOT_NATION_LABEL).any():
+        return Note("national", f"※ {cov.describe()}。「{NOT_NATION_LABEL}」は手元のデータの合計で、全国の値ではありません。")
+    if len(nat):
+        if national == "published":
+            return Note("national", "※ この設問には全国の公表値がないため、全国の棒は手元データからの集計値です"
+                                    f"（n={int(nat['n_base'].max()):,}）。")
+        return None
+    return Note("national", f"※ この設問には全国の公表値がなく、{cov.describe(clause=True)}ため、全国の値は表示していません。")
+
+
+def coverage_note(data: ProcessedData, focus: Focus) -> str | None:
+    """Once per page: why there is no same-kind (peer) comparison when the data does not cover the nation."""
+    if covers_nation(data):
+        return None
+    cov = national_coverage(data)
+    peer = f"{focus.peer_label}との比較や、" if focus.peer else ""
+    return (f"{cov.describe()}。{peer}全国の値はデータから計算できないため、全国は公表値のある設問だけ"
+            "公表値（調査年度とnを併記）で示します。")
 
 
 def figures_table(q: Question, df: pd.DataFrame) -> pd.DataFrame:
@@ -120,22 +136,16 @@ def municipality_answers(data: ProcessedData, q: Question, pref_code: str) -> pd
     """Prefecture mode: each responding municipality's answer (option ids; 対象外, 未回答)."""
     m = data.municipalities
     members = m[(m["pref_code"] == pref_code) & m["responded"]][["code", "name"]]
-    r = data.responses
-    r = r[(r["question_id"] == q.id) & r["municipality_code"].isin(members["code"])]
+    idx = data_index(data)
 
-    def answer(g: pd.DataFrame) -> str:
-        if g["value"].isna().all():
-            return "対象外"
-        chosen = g.loc[g["value"] == 1, "option_id"].tolist()
+    def answer(code: str, row: str) -> str:
+        chosen = idx.selected(code, q.id, row)
+        if chosen is None:
+            return "対象外" if not idx.answers(code, q.id).empty else "回答なし"
         return "未回答" if chosen == [NO_ANSWER] else "・".join(chosen)
 
-    cols = {}
-    for row in q.row_ids:
-        rr = r[r["row_id"] == row]
-        cols[q.row(row).label if row else "回答"] = rr.groupby("municipality_code").apply(answer, include_groups=False)
-    table = pd.DataFrame(cols).reindex(members["code"])
-    table.index = pd.Index(members["name"].to_numpy(), name="市町村")
-    return table
+    cols = {q.row(row).label if row else "回答": [answer(c, row) for c in members["code"]] for row in q.row_ids}
+    return pd.DataFrame(cols, index=pd.Index(members["name"].to_numpy(), name="市町村"))
 
 
 @dataclass
@@ -149,7 +159,7 @@ class Section:
     sentences: list[str]
     notes: list[Note]
     codebook: Codebook
-    national: str = "computed"
+    national: str = "auto"
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -167,19 +177,39 @@ class Section:
         scopes = "、".join(self.figures.drop_duplicates("scope_label")["scope_label"])
         return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。数値は下の表にあります。"
 
+    @property
+    def has_data(self) -> bool:
+        """Whether the focus (the municipality; the prefecture in prefecture mode) has answers to show."""
+        own = self.figures[self.figures["scope"] == self.focus_scope]
+        if self.focus.code:  # responded (a question it was not asked still has its rows, with base 0)
+            return bool(len(own))
+        return bool(len(own)) and bool((own["n_base"].fillna(0) > 0).any())
+
     def chart(self) -> Figure:
-        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched)."""
-        return chart_for(self.question, self.figures, self.selected, self.focus_scope)
+        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched).
+
+        Without data for the focus (see :attr:`has_data`) a small figure that says so: charts of
+        nothing but a published national bar would mislead (and the chart code expects the focus).
+        """
+        if not self.has_data:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            fig = Figure(figsize=(6.4, 0.8))
+            FigureCanvasAgg(fig)
+            fig.text(0.5, 0.5, f"{self.focus.label}はこの設問に回答がありません", ha="center", va="center")
+            return fig
+        return chart_for(self.question, without_groups(self.figures), self.selected, self.focus_scope)
 
     def chart_html(self) -> str:
-        """The chart as the report embeds it (an inline image with alt text)."""
-        return img_tag(self.chart(), self.alt)
+        """The chart as the report embeds it: inline SVG with the alt text as title, drawn once per content."""
+        q = self.question
+        return chart_markup(chart_kind(q.type, self.figures), self.figures, self.selected, self.focus_scope, self.alt)
 
     def table(self) -> pd.DataFrame:
         return figures_table(self.question, self.figures)
 
 
-def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "computed") -> Section:
+def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
     """Build the Section of one question for a focus."""
     q = data.codebook[question_id]
     df = comparison(data, q.id, focus, national)

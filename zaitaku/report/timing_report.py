@@ -1,6 +1,6 @@
 """What ``notebooks/implementation_timing.ipynb`` calls: one HTML block per section.
 
-The ministry's implementation-timing tables (seed ``001_697034eadda77152``, one prefecture's 156
+The implementation-timing tables of 「医療・介護連携推進事業 実施状況」 (one prefecture's 156
 insurers, 平成27–28年) shown as its slides show them: the programme's start period at three
 snapshots, each item (ア)～(ク) at 平成28年1月 and 平成28年7月, the 増減 between them, and the items
 most insurers leave to the legal deadline 平成30年4月. A notebook stays thin::
@@ -14,14 +14,18 @@ most insurers leave to the legal deadline 平成30年4月. A notebook stays thin
 from __future__ import annotations
 
 import datetime as dt
-import html
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pandas as pd
 from IPython.display import HTML, display
+from markupsafe import Markup
+from matplotlib.figure import Figure
 
 from zaitaku import __version__
-from zaitaku.files import atomic
+from zaitaku.files import atomic, provenance
 from zaitaku.paths import PROJ_ROOT, REFERENCE_DIR
 from zaitaku.reference.timing import (
     BEFORE_DEADLINE_LABEL,
@@ -48,7 +52,6 @@ from zaitaku.report.timing_charts import (
     programme_chart,
 )
 
-SOURCE_FILE = "shared/seeds/001_697034eadda77152.txt"
 SOURCE_TITLE = "医療・介護連携推進事業 実施状況"
 TABLE_FILES = {
     "programme_start.csv": "「1 在宅医療介護連携推進事業の実施（予定）時期」（平成27年4月・平成28年1月・平成28年7月現在）",
@@ -70,8 +73,23 @@ SECTIONS = [("programme", "事業全体の実施（予定）時期"), ("items", 
             ("change", "平成28年1月から7月への増減"), ("deadline", "平成30年4月（期限）からの実施を予定している項目")]
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text))
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("zaitaku.report", "templates/timing"), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+
+def _show(template: str, **context: Any) -> None:
+    """Display one block of the report, rendered from ``templates/timing/`` (autoescaped)."""
+    display(HTML(_environment().get_template(template).render(**context)))
+
+
+def _origin(table: Path) -> dict:
+    """The source of a timing table, from its provenance sidecar (empty when it has none)."""
+    try:
+        return dict(provenance.read(table).get("meta", {}).get("origin") or {})
+    except FileNotFoundError:
+        return {}
 
 
 def _pct(n: int, total: int = TOTAL_INSURERS) -> str:
@@ -98,9 +116,9 @@ def timing_dir(data_dir: str | Path = "") -> Path:
     return REFERENCE_DIR / "timing"
 
 
-def _table(df: pd.DataFrame, caption: str, open_: bool = True) -> str:
-    table = df.to_html(classes="figures", border=0, escape=True)
-    return f'<details class="figures"{" open" if open_ else ""}><summary>{_esc(caption)}</summary>{table}</details>'
+def _table(df: pd.DataFrame, caption: str, open_: bool = True) -> dict[str, Any]:
+    """A figures table for ``section.html.j2`` (cells escaped by pandas)."""
+    return {"caption": caption, "open": open_, "html": Markup(df.to_html(classes="figures", border=0, escape=True))}
 
 
 class TimingReport:
@@ -117,9 +135,9 @@ class TimingReport:
         self.charts = 0
 
     # ------------------------------------------------------------------ helpers
-    def _img(self, fig, alt: str) -> str:
+    def _img(self, fig: Figure, alt: str) -> Markup:
         self.charts += 1
-        return img_tag(fig, alt)
+        return Markup(img_tag(fig, alt))  # built by charts.img_tag (base64 PNG, alt escaped)
 
     def _label(self, kana: str) -> str:
         return self.items[kana].label
@@ -141,19 +159,8 @@ class TimingReport:
 
     # ------------------------------------------------------------------ sections
     def header(self) -> None:
-        toc = "".join(f'<li><a href="#{i}">{_esc(t)}</a></li>' for i, t in SECTIONS)
-        toc += "<li>事業項目ごと：" + "・".join(
-            f'<a href="#item-{self.items[k].id}">（{k}）</a>' for k in ITEMS) + "</li>"
-        display(HTML(
-            '<h1 id="top">在宅医療・介護連携推進事業の実施（予定）時期：ある県の156保険者（平成27年4月～平成28年7月）</h1>'
-            f'<div class="scope-banner" role="note" style="border:2px solid #0072B2;padding:.6em 1em;margin:1em 0">'
-            f"{_esc(SCOPE_NOTE)}</div>"
-            "<p>在宅医療・介護連携推進事業は平成27年度から地域支援事業（包括的支援事業）に位置づけられ、"
-            "市区町村（保険者）は遅くとも平成30年4月1日から事業項目（ア）～（ク）のすべてを実施することとされました。"
-            f"厚生労働省資料「{_esc(SOURCE_TITLE)}」の調査結果の表から、保険者が各項目にいつ着手した（する予定）かを、"
-            "資料のグラフと同じく保険者数の割合の100%積み上げ棒で示します。</p>"
-            f'<nav class="toc"><ul>{toc}</ul></nav>'
-        ))
+        _show("header.html.j2", scope_note=SCOPE_NOTE, source_title=SOURCE_TITLE, sections=SECTIONS,
+              items=[self.items[k] for k in ITEMS])
 
     def programme(self) -> None:
         t = self.tables
@@ -174,13 +181,9 @@ class TimingReport:
         table.columns = [f"{c}現在" for c in table.columns]
         alt = (f"事業全体の実施（予定）時期の100%積み上げ横棒グラフ（{'・'.join(PROGRAMME_SNAPSHOTS)}現在、各156保険者）。"
                "数値は下の表にあります。")
-        display(HTML(
-            f'<h2 id="programme">{_esc(SECTIONS[0][1])}</h2>'
-            + self._img(programme_chart(t), alt)
-            + f'<p class="narrative">{_esc(sentence)}</p>'
-            + _table(table, "数値（保険者数と割合）")
-            + f'<p class="note">{_esc(PROGRAMME_NOTE)}</p>'
-        ))
+        _show("section.html.j2", id=SECTIONS[0][0], title=SECTIONS[0][1], definition="",
+              chart=self._img(programme_chart(t), alt), sentence=sentence,
+              tables=[_table(table, "数値（保険者数と割合）")], note=PROGRAMME_NOTE)
         d = t.programme_start.copy()
         d["share"] = d["insurers"] / TOTAL_INSURERS
         self._keep("programme", d)
@@ -188,14 +191,14 @@ class TimingReport:
     def items_overview(self) -> None:
         t = self.tables
         jan, jul = (self._item_wide(s) for s in ITEM_SNAPSHOTS)
-        early = jul["平成27年度"].idxmax()
-        late = jul[DEADLINE].idxmax()
+        early = str(jul["平成27年度"].idxmax())
+        late = str(jul[DEADLINE].idxmax())
         sentence = (
             f"{ITEM_SNAPSHOTS[0]}現在では各項目とも{jan['未定'].min()}～{jan['未定'].max()}保険者が「未定」でしたが、"
             + (f"{ITEM_SNAPSHOTS[1]}現在ではすべての項目で「未定」が0です。" if (jul["未定"] == 0).all()
                else f"{ITEM_SNAPSHOTS[1]}現在では{jul['未定'].min()}～{jul['未定'].max()}です。")
-            + f"平成27年度に着手した保険者が最も多いのは{self._label(early)}で{_insurers(jul.loc[early, '平成27年度'])}、"
-            f"平成30年4月からの予定が最も多いのは{self._label(late)}で{_insurers(jul.loc[late, DEADLINE])}です。"
+            + f"平成27年度に着手した保険者が最も多いのは{self._label(early)}で{_insurers(int(jul['平成27年度'].max()))}、"
+            f"平成30年4月からの予定が最も多いのは{self._label(late)}で{_insurers(int(jul[DEADLINE].max()))}です。"
         )
         parts = []
         for snap, w in zip(ITEM_SNAPSHOTS, (jan, jul), strict=True):
@@ -206,11 +209,8 @@ class TimingReport:
             parts.append(_table(tw, f"数値：{snap}現在（保険者数と割合）", open_=False))
         alt = ("事業項目（ア）～（ク）ごとの実施（予定）時期の100%積み上げ横棒グラフ。左が平成28年1月現在、右が平成28年7月現在、"
                "各156保険者。数値は下の表にあります。")
-        display(HTML(
-            f'<h2 id="items">{_esc(SECTIONS[1][1])}</h2>'
-            + self._img(items_chart(t), alt)
-            + f'<p class="narrative">{_esc(sentence)}</p>' + "".join(parts)
-        ))
+        _show("section.html.j2", id=SECTIONS[1][0], title=SECTIONS[1][1], definition="",
+              chart=self._img(items_chart(t), alt), sentence=sentence, tables=parts, note="")
         self._keep("items", shares_by_snapshot(t))
 
     def _check_printed_change(self, ch: pd.DataFrame) -> str:
@@ -240,13 +240,9 @@ class TimingReport:
         table = table.rename(columns={"未定": "未定（計算値）"})
         alt = ("事業項目ごとの保険者数の増減（平成28年7月現在−平成28年1月現在）の横棒グラフ。"
                "平成27～29年度、平成30年4月、未定の3系列。数値は下の表にあります。")
-        display(HTML(
-            f'<h2 id="change">{_esc(SECTIONS[2][1])}</h2>'
-            + self._img(change_chart(self.tables), alt)
-            + f'<p class="narrative">{_esc(sentence)}</p>'
-            + _table(table, "数値（保険者数の増減、▲はマイナス）")
-            + f'<p class="note">{_esc(self._check_printed_change(ch))}</p>'
-        ))
+        _show("section.html.j2", id=SECTIONS[2][0], title=SECTIONS[2][1], definition="",
+              chart=self._img(change_chart(self.tables), alt), sentence=sentence,
+              tables=[_table(table, "数値（保険者数の増減、▲はマイナス）")], note=self._check_printed_change(ch))
         long = ch.reset_index().melt(id_vars="item", var_name="period", value_name="insurers")
         self._keep("change", long.assign(snapshot=f"{ITEM_SNAPSHOTS[1]}−{ITEM_SNAPSHOTS[0]}", share=pd.NA))
 
@@ -269,12 +265,9 @@ class TimingReport:
         table.index.name = "事業項目"
         alt = ("平成30年4月から実施を予定している保険者数の多い順に事業項目を並べた横棒グラフ"
                "（平成28年7月現在、点線の枠は平成28年1月現在）。数値は下の表にあります。")
-        display(HTML(
-            f'<h2 id="deadline">{_esc(SECTIONS[3][1])}</h2>'
-            + self._img(deadline_chart(self.tables, ITEM_SNAPSHOTS[1]), alt)
-            + f'<p class="narrative">{_esc(sentence)}</p>'
-            + _table(table, "数値（保険者数と割合）")
-        ))
+        _show("section.html.j2", id=SECTIONS[3][0], title=SECTIONS[3][1], definition="",
+              chart=self._img(deadline_chart(self.tables, ITEM_SNAPSHOTS[1]), alt), sentence=sentence,
+              tables=[_table(table, "数値（保険者数と割合）")], note="")
         self._keep("deadline", jul.assign(snapshot=ITEM_SNAPSHOTS[1], period=DEADLINE))
 
     def item(self, kana: str) -> None:
@@ -294,45 +287,27 @@ class TimingReport:
         table = pd.DataFrame({f"{ITEM_SNAPSHOTS[0]}現在": jan.map(_count), f"{ITEM_SNAPSHOTS[1]}現在": jul.map(_count),
                               "増減": (jul - jan).map(fmt_change)})
         table.index.name = "実施（予定）年度"
-        examples = "".join(f"<li>{_esc(e)}</li>" for e in it.examples)
         alt = (f"{it.label}の実施（予定）時期の100%積み上げ横棒グラフ（平成28年1月現在と平成28年7月現在、各156保険者）。"
                "数値は下の表にあります。")
-        display(HTML(
-            f'<h2 id="item-{it.id}">{_esc(it.label)}</h2>'
-            f'<p class="definition">{_esc(it.definition)}</p>'
-            f'<p class="examples-title">取組例</p><ul class="examples">{examples}</ul>'
-            + self._img(item_chart(self.tables, kana), alt)
-            + f'<p class="narrative">{_esc(sentence)}</p>'
-            + _table(table, "数値（保険者数と割合）", open_=False)
-        ))
+        _show("section.html.j2", id=f"item-{it.id}", title=it.label, definition=it.definition,
+              examples=it.examples, chart=self._img(item_chart(self.tables, kana), alt), sentence=sentence,
+              tables=[_table(table, "数値（保険者数と割合）", open_=False)], note="")
 
     def footer(self) -> None:
         """Provenance: the source document and tables, the files read, the scope; writes the CSV."""
-        link = ""
+        csv_name = ""
         if self.figures_csv:
             path = Path(self.figures_csv)
             atomic.write_csv(pd.concat(self.figures, ignore_index=True), path, excel=True)
-            link = f'<p>グラフの数値（CSV）：<a href="{_esc(path.name)}">{_esc(path.name)}</a></p>'
-        files = "".join(
-            f"<li><code>{_esc(name)}</code>（md5 {atomic.md5_file(self.dir / name)[:12]}）：{_esc(what)}</li>"
-            for name, what in TABLE_FILES.items()
-        )
+            csv_name = path.name
+        files = [{"name": name, "md5": atomic.md5_file(self.dir / name)[:12], "what": what}
+                 for name, what in TABLE_FILES.items()]
         try:
             shown = self.dir.resolve().relative_to(PROJ_ROOT)
         except ValueError:
             shown = self.dir
-        params = "、".join(f"{k}={v!r}" for k, v in self.params.items())
-        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        rows = [
-            ("出典", f"厚生労働省資料「{_esc(SOURCE_TITLE)}」のうち「在宅医療介護連携推進事業の実施状況調査結果」の表"
-                     f"（テキスト：<code>{_esc(SOURCE_FILE)}</code>）。事業項目の名称と説明は同資料の各項目のページ"
-                     "（<code>zaitaku/items.yaml</code>）。"),
-            ("使用した表", f"<ul>{files}</ul>転記と照合の詳細は <code>{_esc(shown)}/README.md</code>。"),
-            ("範囲", _esc(SCOPE_NOTE)),
-            ("パラメータ", _esc(params)),
-            ("zaitaku", _esc(__version__)),
-            ("作成日時", f'<span class="generated-at">{now}</span>'),
-        ]
-        body = "".join(f"<tr><th>{_esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
-        display(HTML(f'<footer class="provenance"><h2 id="provenance">このレポートについて</h2>{link}'
-                     f'<table class="provenance">{body}</table></footer>'))
+        origin = {"title": SOURCE_TITLE, "producer": "", "url_main": "", "date_accessed": "",
+                  **_origin(self.dir / next(iter(TABLE_FILES)))}
+        _show("footer.html.j2", csv_name=csv_name, origin=origin, files=files, folder=str(shown),
+              scope_note=SCOPE_NOTE, params="、".join(f"{k}={v!r}" for k, v in self.params.items()),
+              version=__version__, now=dt.datetime.now().astimezone().isoformat(timespec="seconds"))

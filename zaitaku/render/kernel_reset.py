@@ -1,0 +1,247 @@
+"""Run inside a warm kernel: snapshot the global state after the preload, restore it between reports.
+
+The worker runs ``from zaitaku.render.kernel_reset import setup; setup([...])`` once per kernel and
+``reset(data_dir)`` before every later report. ``reset`` clears the namespace (``%reset -f``),
+closes figures and restores matplotlib rcParams, the inline backend's settings, pandas and numpy
+options, warnings filters, ``sys.path``, the environment and the cwd, then checks that the
+processed data cached by :mod:`zaitaku.analysis.processed` was not changed by the last notebook
+(see :func:`data_fingerprint`); a changed data set is dropped and loaded afresh by the next report.
+
+Imports only the standard library at module level: importing it must not change the kernel.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import importlib
+import os
+import sys
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Snapshot:
+    cwd: str
+    path: list[str]
+    environ: dict[str, str]
+    filters: list
+    rc: Any = None
+    inline: dict[str, Any] | None = None
+    pandas: Any = None
+    numpy: Any = None
+    data: dict[int, tuple] = field(default_factory=dict)  # id(ProcessedData) -> (it, fingerprint)
+
+
+_state: Snapshot | None = None
+
+
+def _preload(modules: list[str]) -> None:
+    for name in modules:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(name)
+        except Exception:
+            continue
+
+
+def setup(preload: list[str]) -> None:
+    """Import the notebooks' modules, then take the reference snapshot."""
+    global _state
+    _preload(preload)
+    st = Snapshot(str(Path.cwd()), list(sys.path), dict(os.environ), list(warnings.filters))
+    if "matplotlib" in sys.modules:
+        import matplotlib
+        import matplotlib.pyplot
+
+        st.rc = matplotlib.rcParams.copy()
+        try:
+            from matplotlib_inline.config import InlineBackend
+
+            cfg = InlineBackend.instance()
+            st.inline = {k: copy.deepcopy(getattr(cfg, k))
+                         for k in ("figure_formats", "print_figure_kwargs", "close_figures", "rc")}
+        except ImportError:
+            pass
+    if "pandas" in sys.modules:
+        from pandas._config import config as pandas_config
+
+        st.pandas = copy.deepcopy(_pandas_options(pandas_config))
+    if "numpy" in sys.modules:
+        import numpy
+
+        st.numpy = numpy.get_printoptions()
+    _state = st
+    gc.collect()
+    gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
+
+
+def _pandas_options(pandas_config: Any) -> dict:
+    return pandas_config._global_config  # no public way to snapshot and restore every option
+
+
+def _restore_matplotlib(st: Snapshot) -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    if st.rc is not None:
+        import matplotlib
+
+        rc = matplotlib.rcParams
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for k, v in st.rc.items():
+                if k != "backend" and rc.get(k) is not v:
+                    try:
+                        dict.__setitem__(rc, k, v)  # the snapshot's values were validated already
+                    except Exception:
+                        rc[k] = v
+    if st.inline is not None:
+        from matplotlib_inline.config import InlineBackend
+
+        cfg = InlineBackend.instance()
+        for k, v in st.inline.items():
+            if getattr(cfg, k) != v:
+                setattr(cfg, k, copy.deepcopy(v))
+
+
+def _restore_options(st: Snapshot) -> None:
+    if st.pandas is not None and "pandas" in sys.modules:
+        from pandas._config import config as pandas_config
+
+        if _pandas_options(pandas_config) != st.pandas:
+            _pandas_options(pandas_config).clear()
+            _pandas_options(pandas_config).update(copy.deepcopy(st.pandas))
+    if st.numpy is not None and "numpy" in sys.modules:
+        import numpy
+
+        if numpy.get_printoptions() != st.numpy:
+            numpy.set_printoptions(**st.numpy)
+    warnings.filters[:] = st.filters  # type: ignore[index]
+    if hasattr(warnings, "_filters_mutated"):
+        warnings._filters_mutated()
+    sys.path[:] = st.path
+    if dict(os.environ) != st.environ:
+        os.environ.clear()
+        os.environ.update(st.environ)
+    if str(Path.cwd()) != st.cwd:
+        os.chdir(st.cwd)
+
+
+# --------------------------------------------------------------------------------------------
+# the cached processed data
+
+
+def _column_print(series: Any) -> tuple:
+    """What a column holds, cheaply: Arrow-backed columns by the identity of their (immutable)
+    Arrow data; NumPy-backed and masked columns by a CRC of their buffers."""
+    arr = series.array
+    arrow = getattr(arr, "__arrow_array__", None)
+    if arrow is not None and type(arr).__name__.startswith("Arrow"):
+        chunked = arrow()
+        return ("arrow", str(series.dtype), chunked)  # pyarrow arrays cannot change in place
+    if arrow is not None:  # masked (Int8, Int64, boolean) and others: their Arrow form's buffers
+        buffers = [b for chunk in _chunks(arrow()) for b in chunk.buffers() if b is not None]
+    else:
+        import numpy as np
+
+        if series.dtype == object:
+            return ("object", hash(tuple(series.tolist())))
+        buffers = [np.ascontiguousarray(series.to_numpy()).data]
+    crc = 0
+    for b in buffers:
+        crc = zlib.crc32(b, crc)
+    return ("crc", str(series.dtype), len(series), crc)
+
+
+def _chunks(arrow_obj: Any) -> list:
+    return list(getattr(arrow_obj, "chunks", [arrow_obj]))
+
+
+def frame_print(df: Any) -> tuple:
+    return (id(df), tuple(map(str, df.columns)), df.shape, df.index,
+            tuple(_column_print(df[c]) for c in df.columns))
+
+
+def data_fingerprint(data: Any) -> dict[str, Any]:
+    """The tables, the meta and the derived indexes of a loaded data set, as comparable values."""
+    parts: dict[str, Any] = {"meta": repr(sorted(data.meta.items(), key=str))}
+    for name in ("responses", "municipalities", "shares"):
+        parts[name] = frame_print(getattr(data, name))
+    derived = vars(data)
+    for name in ("_shares_by_question", "_responses_by_code"):  # cached_property indexes, once built
+        value = derived.get(name)
+        if isinstance(value, dict):
+            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else zlib.crc32(v.data))
+                                for k, v in value.items())
+    return parts
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "equals") and not isinstance(a, (str, bytes)):  # pandas Index, pyarrow arrays: identity first
+        return a is b or bool(a.equals(b))
+    return bool(a == b)
+
+
+def check_data(data_dir: str | None) -> bool:
+    """True when the cached processed data is as loaded; otherwise it is dropped (and False).
+
+    A data set first seen here was loaded during the last report, which may have changed it
+    already: it is dropped and loaded afresh once, and that copy's fingerprint is the reference.
+    """
+    st = _state
+    if st is None or not data_dir or "zaitaku.analysis.processed" not in sys.modules:
+        return True
+    processed = sys.modules["zaitaku.analysis.processed"]
+    if not processed.loaded_count():
+        return True
+    try:
+        data = processed.load_processed(data_dir)
+        ref = st.data.get(id(data))
+        if ref is not None and ref[0] is data:
+            now = data_fingerprint(data)
+            if all(_same(ref[1][k], now[k]) for k in ref[1]):
+                ref[1].update(now)  # indexes built since are part of the reference from now on
+                return True
+        processed.forget_loaded()
+        st.data = {}
+        fresh = processed.load_processed(data_dir)
+        st.data = {id(fresh): (fresh, data_fingerprint(fresh))}
+    except Exception:
+        processed.forget_loaded()
+        st.data = {}
+    return False
+
+
+def reset(data_dir: str | None = None) -> None:
+    """Back to the snapshot taken by :func:`setup` (see the module docstring)."""
+    st = _state
+    if st is None:
+        raise RuntimeError("kernel_reset.setup() was not run in this kernel")
+    ip = get_ipython()  # type: ignore[name-defined] # noqa: F821 - run inside an IPython kernel
+    ip.run_line_magic("reset", "-f")
+    _restore_matplotlib(st)
+    _restore_options(st)
+    check_data(data_dir)
+    ip.execution_count = 1
+    gc.freeze()  # what survived %reset -f (and its gc.collect) is long-lived: module caches
+
+
+def dump_stats(path: str) -> None:
+    """Write the kernel's peak memory and chart-cache counters (if the charts keep any) as JSON."""
+    import json
+    import resource
+
+    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    cache = sys.modules.get("zaitaku.report.charts.cache")
+    if cache is not None and hasattr(cache, "chart_cache_stats"):
+        stats["chart_cache"] = cache.chart_cache_stats()
+    Path(path).write_text(json.dumps(stats), encoding="utf-8")

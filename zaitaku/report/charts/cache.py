@@ -1,0 +1,61 @@
+"""Each distinct chart drawn once per kernel: SVG markup keyed by the chart's content.
+
+The key is a hash of everything the drawing depends on: the chart kind, the figures (rows, scopes,
+options, their labels, counts and shares; not the municipality's own rows, which enter as the
+highlighted options), the highlighted options and the focus scope. The drawing names no municipality
+and the alt text is added after the cache, so municipalities that answered alike share one drawing.
+Within a prefecture most municipalities share a question's chart, so a warm kernel reuses it. The
+cache holds at most :data:`MAX_ENTRIES` charts (least recently used dropped first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+
+import pandas as pd
+
+MAX_ENTRIES = 2048  # ~10 KB each: ~20 MB at most
+COLUMNS = ["row_id", "row_label", "scope", "scope_label", "option_id", "option_label", "n_selected",
+           "n_base", "share"]
+
+_store: OrderedDict[str, str] = OrderedDict()
+_stats = {"hits": 0, "misses": 0}
+
+
+def content_key(kind: str, df: pd.DataFrame, *parts: object) -> str:
+    """A hash of the chart kind, the frame's drawn columns (and ``is_group``) and any further parts."""
+    cols = [c for c in [*COLUMNS, "is_group"] if c in df.columns]
+    drawn = df.loc[df["scope"] != "municipality", cols]  # its own answer enters as the highlighted options
+    h = hashlib.blake2b(digest_size=16)
+    h.update(kind.encode())
+    h.update(repr(cols).encode())
+    h.update(pd.util.hash_pandas_object(drawn, index=False).to_numpy().tobytes())
+    h.update(repr(parts).encode())
+    return h.hexdigest()
+
+
+def cached(key: str, make: Callable[[], str]) -> str:
+    """The markup stored under ``key``, or ``make()`` stored and returned."""
+    hit = _store.get(key)
+    if hit is not None:
+        _stats["hits"] += 1
+        _store.move_to_end(key)
+        return hit
+    _stats["misses"] += 1
+    value = make()
+    _store[key] = value
+    if len(_store) > MAX_ENTRIES:
+        _store.popitem(last=False)
+    return value
+
+
+def chart_cache_stats() -> dict[str, int]:
+    """Hits, misses and entries since the kernel started (or :func:`clear_chart_cache`)."""
+    return {**_stats, "entries": len(_store)}
+
+
+def clear_chart_cache() -> None:
+    _store.clear()
+    _stats.update(hits=0, misses=0)

@@ -1,0 +1,364 @@
+"""Native PowerPoint charts of one Section (data embedded; staff restyle them in PowerPoint).
+
+Single-choice questions (and each row of a single-choice matrix) are 100% stacked bars: one bar
+per comparison scope, one segment per option. Multi-select questions (and each row of a
+multi-select matrix) are clustered bars: one group per option, one bar per scope. The focus — the
+municipality, or the prefecture in prefecture mode — is pink; n is in the category (stacked) or
+series (clustered) labels; data labels are percentages, or 「3/4」 under the small-n rule
+(:mod:`zaitaku.report.format`).
+
+In a municipality deck the municipality's own answer is the first bar (stacked: its option in
+pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名前>の回答」.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pptx.chart.data import CategoryChartData
+from pptx.chart.plot import _BasePlot
+from pptx.enum.chart import (
+    XL_CHART_TYPE,
+    XL_LABEL_POSITION,
+    XL_LEGEND_POSITION,
+    XL_TICK_LABEL_POSITION,
+)
+from pptx.oxml.ns import qn
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.slide import Slide
+from pptx.util import Pt
+
+from zaitaku.reference.codebook import NO_ANSWER
+from zaitaku.report import format as fmt
+from zaitaku.report.deck.style import (
+    COMPARISON_RGB,
+    FONT,
+    GREY_RGB,
+    NA_RGB,
+    OPTION_RGB,
+    PINK_RGB,
+    TEXT_RGB,
+    set_east_asian,
+)
+from zaitaku.report.section import Section
+
+LABEL_MIN_SHARE = 0.04
+"""Stacked segments narrower than this carry no data label (the value stays in the chart data)."""
+PERCENT_FORMAT = '0.0"%"'
+ANSWERED = "回答"
+
+
+@dataclass
+class SeriesSpec:
+    """One series: name, values (None = no figure), per-point label override and colours."""
+
+    name: str
+    values: list[float | None]
+    colour: object
+    labels: dict[int, str] = field(default_factory=dict)  # point index -> custom text ("" = none)
+    focus: bool = False  # the whole series is the focus (clustered)
+    pink_points: set[int] = field(default_factory=set)  # points filled pink (the municipality's answer)
+    outlined_points: set[int] = field(default_factory=set)  # points outlined pink (the focus bar)
+
+
+@dataclass
+class ChartSpec:
+    """What a native chart holds: its kind, categories (two levels for matrices) and series."""
+
+    kind: str  # "stacked" or "clustered"
+    categories: list[tuple[str, str]]  # (row label or "", category label)
+    series: list[SeriesSpec]
+    keys: list[tuple[str, str]]  # per category: (row_id, scope or option id) — for tests and notes
+
+    @property
+    def labels(self) -> list[str]:
+        """Category labels as embedded: a matrix row's label on a line above its first scope or option."""
+        out, previous = [], None
+        sep = "\n" if len(self.categories) <= 12 else "："  # crowded charts: one line per bar
+        for row, label in self.categories:
+            out.append(f"{row}{sep}{label}" if row and row != previous else label)
+            previous = row
+        return out
+
+
+def _n_suffix(label: str, n_base: object) -> str:
+    if "n=" in label:  # 「全国（公表値, n=1,717）」 already states its n
+        return label
+    return f"{label}（n={fmt.n_label(n_base)}）"
+
+
+def _scopes(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop_duplicates("scope_label")[["scope", "scope_label"]]
+
+
+def _small_label(r: pd.Series) -> str | None:
+    """「3/4」 (small n) or 「–」 (no base), else None: the number format shows the percentage."""
+    if pd.isna(r["share"]):
+        return ""
+    text = fmt.cell(r["n_selected"], r["n_base"], r["share"])
+    return None if text == fmt.pct(r["share"]) else text
+
+
+def _short(label: str, width: int = 28) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _value(r: pd.Series | None) -> float | None:
+    if r is None or pd.isna(r["share"]):
+        return None
+    return round(float(r["share"]) * 100, 6)
+
+
+def chart_figures(section: Section) -> pd.DataFrame:
+    """The figures a chart draws: the options, not the named option groups (those are sums of options;
+    a stacked bar would count them twice). The groups stay in the speaker notes."""
+    df = section.figures
+    if "is_group" in df.columns:
+        df = df[~df["is_group"].fillna(False).astype(bool)]
+    return df
+
+
+def stacked_spec(section: Section) -> ChartSpec:
+    """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
+    df, focus = chart_figures(section), section.focus
+    focus_scope = section.focus_scope
+    opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
+    rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
+    categories, keys = [], []
+    idx = df.set_index(["row_id", "scope", "option_id"])
+    for row_id, row_label in rows:
+        part = df[df["row_id"] == row_id]
+        for _, s in _scopes(part).iterrows():
+            n = part.loc[part["scope"] == s["scope"], "n_base"].max()
+            if s["scope"] == "municipality":
+                asked = section.selected.get(row_id) is not None
+                label = f"{focus.name}の{ANSWERED}" if asked else f"{focus.name}（対象外）"
+            else:
+                label = _n_suffix(s["scope_label"], n)
+            categories.append((row_label, label))
+            keys.append((row_id, s["scope"]))
+    series = []
+    for k, (oid, olabel) in enumerate(opts):
+        colour = NA_RGB if oid == NO_ANSWER else OPTION_RGB[k % len(OPTION_RGB)]
+        spec = SeriesSpec(olabel, [], colour)
+        for i, (row_id, scope) in enumerate(keys):
+            r = idx.loc[(row_id, scope, oid)] if (row_id, scope, oid) in idx.index else None
+            spec.values.append(_value(r))
+            if scope == "municipality":
+                chosen = r is not None and r["n_selected"] == 1
+                if chosen:
+                    spec.pink_points.add(i)
+                spec.labels[i] = f"{ANSWERED}：{_short(olabel)}" if chosen else ""
+                continue
+            if scope == focus_scope:
+                spec.outlined_points.add(i)
+            if r is None or pd.isna(r["share"]):
+                spec.labels[i] = "" if r is None else fmt.MISSING
+                continue
+            small = _small_label(r)
+            if small is not None:
+                spec.labels[i] = small
+            elif float(r["share"]) < LABEL_MIN_SHARE:
+                spec.labels[i] = ""
+        series.append(spec)
+    return ChartSpec("stacked", categories, series, keys)
+
+
+def clustered_spec(section: Section) -> ChartSpec:
+    """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
+    df, focus = chart_figures(section), section.focus
+    focus_scope = section.focus_scope
+    opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
+    rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
+    categories = [(row_label, olabel) for _, row_label in rows for _, olabel in opts]
+    keys = [(row_id, oid) for row_id, _ in rows for oid, _ in opts]
+    idx = df.set_index(["scope", "row_id", "option_id"])
+    series, others = [], 0
+    for _, s in _scopes(df).iterrows():
+        scope = s["scope"]
+        n = df.loc[df["scope"] == scope, "n_base"].max()
+        if scope == "municipality":
+            name, colour = f"{focus.name}の{ANSWERED}", PINK_RGB
+        else:
+            name = _n_suffix(s["scope_label"], n)
+            if scope == focus_scope:
+                colour = PINK_RGB
+            elif scope == "nation":
+                colour = GREY_RGB
+            else:
+                colour, others = COMPARISON_RGB[others % len(COMPARISON_RGB)], others + 1
+        spec = SeriesSpec(name, [], colour, focus=scope == focus_scope)
+        for i, (row_id, oid) in enumerate(keys):
+            r = idx.loc[(scope, row_id, oid)] if (scope, row_id, oid) in idx.index else None
+            spec.values.append(_value(r))
+            if scope == "municipality":
+                spec.labels[i] = ANSWERED if r is not None and r["n_selected"] == 1 else ""
+            elif r is None:
+                spec.labels[i] = fmt.MISSING  # e.g. an option without a published figure
+            else:
+                small = _small_label(r)
+                if small is not None:
+                    spec.labels[i] = small
+        series.append(spec)
+    return ChartSpec("clustered", categories, series, keys)
+
+
+def chart_spec(section: Section) -> ChartSpec:
+    """The chart of a Section: stacked for single-choice (incl. matrix rows), clustered for multi."""
+    return clustered_spec(section) if section.question.is_multi else stacked_spec(section)
+
+
+# --------------------------------------------------------------------------------------------
+# drawing
+
+
+def _chart_data(spec: ChartSpec) -> CategoryChartData:
+    cd = CategoryChartData(number_format=PERCENT_FORMAT)
+    cd.categories = spec.labels
+    for s in spec.series:
+        cd.add_series(s.name, s.values, number_format=PERCENT_FORMAT)
+    return cd
+
+
+def _font_everywhere(chart_element, size: float) -> None:
+    """Chart-wide text properties: house font (Latin and East Asian) and size."""
+    from pptx.chart.chart import Chart
+
+    chart: Chart = chart_element
+    chart.font.size = Pt(size)
+    chart.font.name = FONT
+    chart.font.color.rgb = TEXT_RGB
+    set_east_asian(chart.font._rPr)  # noqa: SLF001
+
+
+def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
+    position = XL_LABEL_POSITION.CENTER if spec.kind == "stacked" else XL_LABEL_POSITION.OUTSIDE_END
+    for s, ser in zip(spec.series, plot.series, strict=True):
+        ser.format.fill.solid()
+        ser.format.fill.fore_color.rgb = s.colour
+        ser.invert_if_negative = False
+        if spec.kind == "stacked":
+            ser.format.line.color.rgb = _white()
+            ser.format.line.width = Pt(0.75)
+        for i in s.pink_points:
+            point = ser.points[i]
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = PINK_RGB
+            point.format.line.color.rgb = PINK_RGB
+        for i in s.outlined_points:
+            point = ser.points[i]
+            point.format.fill.solid()  # a point's own spPr replaces the series' (fill included)
+            point.format.fill.fore_color.rgb = s.colour
+            point.format.line.color.rgb = PINK_RGB
+            point.format.line.width = Pt(2.5)
+        dark = spec.kind == "stacked" and s.colour in (OPTION_RGB[0], OPTION_RGB[4], OPTION_RGB[6])
+        # series-level labels override the plot's: state them in full
+        dls = ser.data_labels
+        dls.show_value = True
+        dls.number_format = PERCENT_FORMAT
+        dls.number_format_is_linked = False
+        dls.position = position
+        dls.font.size = Pt(label_size)
+        dls.font.name = FONT
+        dls.font.color.rgb = _white() if dark else TEXT_RGB
+        set_east_asian(dls.font._rPr)  # noqa: SLF001
+        for i, text in sorted(s.labels.items()):
+            if text == "":
+                _delete_label(ser, i)
+                continue
+            dl = ser.points[i].data_label
+            tf = dl.text_frame
+            tf.text = text
+            tf._bodyPr.set("wrap", "none")  # noqa: SLF001  (one line, as wide as the bar allows)
+            run = tf.paragraphs[0].runs[0]
+            run.font.size = Pt(label_size)
+            run.font.name = FONT
+            run.font.color.rgb = _white() if dark or i in s.pink_points else TEXT_RGB
+            set_east_asian(run.font._rPr)  # noqa: SLF001
+            dl.position = position
+
+
+def _white():
+    from pptx.dml.color import RGBColor
+
+    return RGBColor(0xFF, 0xFF, 0xFF)
+
+
+def _delete_label(series, index: int) -> None:
+    """Hide one point's data label (``c:dLbl`` with ``c:delete``), keeping its value in the data."""
+    dlbls = series._element.get_or_add_dLbls()  # noqa: SLF001
+    dlbl = dlbls.get_or_add_dLbl_for_point(index)
+    for child in list(dlbl):
+        if child.tag != qn("c:idx"):
+            dlbl.remove(child)
+    from lxml import etree
+
+    delete = etree.SubElement(dlbl, qn("c:delete"))
+    delete.set("val", "1")
+
+
+def _every_label(axis) -> None:
+    """Show every category label (viewers otherwise skip some when they are crowded)."""
+    from lxml import etree
+
+    ax = axis._element  # noqa: SLF001
+    for old in ax.findall(qn("c:tickLblSkip")):
+        ax.remove(old)
+    skip = etree.Element(qn("c:tickLblSkip"))
+    skip.set("val", "1")
+    # schema order: ... crossAx, crosses, auto, lblAlgn, lblOffset, tickLblSkip, tickMarkSkip, noMultiLvlLbl
+    found = (ax.find(qn(tag)) for tag in ("c:lblOffset", "c:lblAlgn", "c:auto", "c:crosses", "c:crossAx"))
+    anchor = next((e for e in found if e is not None), None)
+    if anchor is not None:
+        anchor.addnext(skip)
+    else:
+        ax.append(skip)
+
+
+def add_chart(slide: Slide, spec: ChartSpec, left: int, top: int, width: int, height: int,
+              *, name: str = "グラフ") -> GraphicFrame:
+    """Draw a ChartSpec as a native bar chart (categories top to bottom, legend below)."""
+    kind = XL_CHART_TYPE.BAR_STACKED_100 if spec.kind == "stacked" else XL_CHART_TYPE.BAR_CLUSTERED
+    frame = slide.shapes.add_chart(kind, left, top, width, height, _chart_data(spec))
+    frame.name = name
+    chart = frame.chart
+    n_points = len(spec.categories) * (1 if spec.kind == "stacked" else len(spec.series))
+    size = 10 if n_points <= 24 else 9 if n_points <= 40 else 8
+    _font_everywhere(chart, size)
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.legend.font.size = Pt(size)
+    plot = chart.plots[0]
+    plot.gap_width = 45 if spec.kind == "stacked" else 35
+    if spec.kind == "stacked":
+        plot.overlap = 100
+    else:
+        plot.overlap = 0
+    plot.has_data_labels = True
+    dl = plot.data_labels
+    dl.number_format = PERCENT_FORMAT
+    dl.number_format_is_linked = False
+    dl.font.size = Pt(size - 1)
+    dl.position = XL_LABEL_POSITION.CENTER if spec.kind == "stacked" else XL_LABEL_POSITION.OUTSIDE_END
+    _style_points(plot, spec, size - 1)
+    cat = chart.category_axis
+    cat.reverse_order = True  # first category on top, as read
+    cat.tick_labels.font.size = Pt(size)
+    cat.format.line.color.rgb = GREY_RGB
+    cat.has_major_gridlines = False
+    _every_label(cat)
+    val = chart.value_axis
+    # a 100% stacked axis runs 0–1 whatever the data; clustered values are percentages
+    val.minimum_scale = 0
+    val.maximum_scale = 1 if spec.kind == "stacked" else 100
+    val.major_unit = 0.25 if spec.kind == "stacked" else 20
+    val.has_major_gridlines = True
+    val.major_gridlines.format.line.color.rgb = NA_RGB
+    val.tick_labels.font.size = Pt(size - 1)
+    val.tick_labels.number_format = "0%" if spec.kind == "stacked" else '0"%"'
+    val.tick_labels.number_format_is_linked = False
+    val.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    val.format.line.fill.background()
+    return frame
