@@ -118,7 +118,7 @@ def test_10000_duplicate_rows_give_one_problem_each(raw, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_bytes(b"\r\n".join([lines[0]] + [lines[1]] * 10_000) + b"\r\n")
     out = tmp_path / "out"
-    rc, stdout, err = cli("ingest", path, "--header-map", raw["map"], "--out", out)
+    rc, _, err = cli("ingest", path, "--header-map", raw["map"], "--out", out)
     assert rc == 0, err
     size = (out / "problems.csv").stat().st_size
     problems = pd.read_csv(out / "problems.csv", dtype=str, encoding="utf-8-sig")
@@ -132,7 +132,7 @@ def test_header_only_file_leaves_the_data(raw, old_set, tmp_path):
     before = snapshot(old_set)
     path = tmp_path / "header_only.csv"
     path.write_bytes(raw["old"].read_bytes().split(b"\r\n")[0] + b"\r\n")
-    rc, stdout, err = cli("ingest", path, "--header-map", raw["map"], "--out", old_set)
+    rc, _, err = cli("ingest", path, "--header-map", raw["map"], "--out", old_set)
     assert rc == 2 and "データ行がありません" in err and "処理済みデータは変更していません" in err
     assert "Traceback" not in err and snapshot(old_set) == before
 
@@ -162,7 +162,7 @@ def test_bad_header_map_is_one_line(raw, tmp_path, case):
     path = {"missing": tmp_path / "nowhere.csv", "folder": tmp_path}[case] if case != "garbage" else tmp_path / "g.csv"
     if case == "garbage":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
-    rc, stdout, err = cli("ingest", raw["old"], "--header-map", path, "--out", tmp_path / "out")
+    rc, _, err = cli("ingest", raw["old"], "--header-map", path, "--out", tmp_path / "out")
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert str(path) in err and not (tmp_path / "out").exists()
 
@@ -171,7 +171,7 @@ def test_a_folder_of_raw_files(raw, tmp_path):
     folder = tmp_path / "raw"
     folder.mkdir()
     shutil.copy(raw["old"], folder / "old.csv")
-    rc, stdout, err = cli("ingest", folder, "--header-map", raw["map"], "--out", tmp_path / "out")
+    rc, stdout, _ = cli("ingest", folder, "--header-map", raw["map"], "--out", tmp_path / "out")
     assert rc == 0 and "19 市区町村" in stdout
 
 

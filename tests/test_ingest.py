@@ -415,7 +415,7 @@ def _one_row_layout(sample: pd.DataFrame, header_map: pd.DataFrame, lists: bool)
     data = sample.iloc[2:].reset_index(drop=True)
     columns = {h: data[j] for j, h in enumerate(hm["header"])}
     if not lists:
-        return pd.DataFrame([hm["header"].tolist()] + data.to_numpy().tolist()), hm
+        return pd.DataFrame([hm["header"].tolist(), *data.to_numpy().tolist()]), hm
     out, rows = {}, []
     seps = [",", "、", "，", " "]
     for (kind, qid, row_id), g in hm.groupby(["kind", "question_id", "row_id"], sort=False):
@@ -431,7 +431,7 @@ def _one_row_layout(sample: pd.DataFrame, header_map: pd.DataFrame, lists: bool)
         ]
         rows.append({"header": head, "kind": "list", "question_id": qid, "row_id": row_id, "option_id": ""})
     frame = pd.DataFrame(out)
-    return pd.DataFrame([list(frame.columns)] + frame.to_numpy().tolist()), pd.DataFrame(rows)
+    return pd.DataFrame([list(frame.columns), *frame.to_numpy().tolist()]), pd.DataFrame(rows)
 
 
 @pytest.mark.parametrize("lists", [False, True], ids=["flags", "lists"])
@@ -859,7 +859,7 @@ def test_damaged_copy_gives_one_located_problem_per_damage(grid, demo_result, tm
     a, ia = pick(data[q1] != "", 100)  # prefecture 01 … spread over the file
     b, ib = pick((data[q7_1] != "") & (data[q7_9] == "0"), 500)
     c, ic = pick(data[0] != "", 900)
-    d, id_ = pick(data[q4171] == "3", 60)
+    _, id_ = pick(data[q4171] == "3", 60)
     e, ie = pick((data[ict] == "0") & (data[other] == "0") & (data[none] == "1"), 30)
     damaged = grid.copy()
     wrong = c[:5] + str((int(c[5]) + 3) % 10)

@@ -144,7 +144,7 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
             row_id = row_hit.id
             conf = min(conf, row_hit.score)
             reasons.append(row_hit.reason)
-    return MapRow(header, kind, q.id, row_id, opt, confidence=int(round(conf)), reason="、".join(reasons))
+    return MapRow(header, kind, q.id, row_id, opt, confidence=round(conf), reason="、".join(reasons))
 
 
 def draft_values(cb: Codebook, row: MapRow, values: list[str]) -> list[MapRow]:
@@ -164,7 +164,7 @@ def draft_values(cb: Codebook, row: MapRow, values: list[str]) -> list[MapRow]:
         if hit is None:
             out.append(MapRow(text, "value", q.id, confidence=0, reason="どの選択肢か分かりません（option_id を記入）"))
         else:
-            out.append(MapRow(text, "value", q.id, option_id=hit.id, confidence=int(round(hit.score)),
+            out.append(MapRow(text, "value", q.id, option_id=hit.id, confidence=round(hit.score),
                               reason=f"{hit.reason}（「{q.option(hit.id).label}」）"))
     return out
 

@@ -206,6 +206,6 @@ def read_header_map(path: Path, codebook: Codebook) -> HeaderMap:
         raise HeaderMapError(f"{path}: 対応表を UTF-8 としても cp932 としても読めません。CSV で保存し直してください")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a map error
+    except Exception as exc:  # any parser failure is a map error
         raise HeaderMapError(f"{path}: 対応表を CSV として読めません（{str(exc).splitlines()[0]}）") from None
     return validate_header_map(df, codebook, str(path))

@@ -106,7 +106,7 @@ def write_processed(responses: pd.DataFrame, municipalities: pd.DataFrame, probl
                 digest = atomic.md5_file(pending)
                 # named by content: re-ingesting the same data gives the same names
                 paths[key] = out_dir / f"{key}-{digest[:12]}{suffix}"
-                os.replace(pending, paths[key])
+                pending.replace(paths[key])
                 members[key] = {"file": paths[key].name, "md5": digest}
                 _step(n, key)
             full = dict(meta, members=members, responses_md5=members["responses"]["md5"])

@@ -113,7 +113,7 @@ def to_tidy(records: list[Record], codebook: Codebook) -> pd.DataFrame:
     n = len(records)
     frames = []
     for q in codebook:
-        opts = list(q.option_ids) + [NO_ANSWER]
+        opts = [*q.option_ids, NO_ANSWER]
         for row in q.row_ids:
             sel = np.zeros((n, len(opts)), dtype="float64")
             for i, r in enumerate(records):

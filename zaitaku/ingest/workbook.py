@@ -87,7 +87,7 @@ def _read_csv(path: Path, encoding: str | None) -> Grid:
         # keep blank lines so that row numbers stay those of the file
         df = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                          skip_blank_lines=False, sep=sep)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a whole-file error
+    except Exception as exc:  # any parser failure is a whole-file error
         raise ReadError(f"{path}: CSV（{enc}）として読めません: {str(exc).splitlines()[0]}") from None
     return Grid(path, df.to_numpy(dtype=object).tolist(), encoding=enc)
 
@@ -156,7 +156,7 @@ def _scan_sheet_xml(xml: str, grid: Grid) -> None:
 def _read_excel(path: Path, sheet: str | None) -> Grid:
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # any reader failure is a whole-file error
         raise ReadError(f"{path}: Excel ファイルとして読めません（{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}）。"
                         "Excel で開けるか確かめ、xlsx で保存し直してください") from None
     names = list(wb.sheet_names)
@@ -166,7 +166,7 @@ def _read_excel(path: Path, sheet: str | None) -> Grid:
     for name in [sheet] if sheet else names:
         try:
             data[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception:  # noqa: BLE001 - a chart sheet or similar: not data
+        except Exception:  # a chart sheet or similar: not data
             continue
     if not data:
         raise ReadError(f"{path}: 読めるシートがありません")
