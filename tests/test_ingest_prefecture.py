@@ -201,3 +201,14 @@ def test_forms_are_one_municipality_each_and_problems_name_the_cell(files, tmp_p
     assert result.n_municipalities == 19  # 隠岐の島町's form names it only in the file name
     assert result.problems[["file", "column", "value"]].values.tolist() == [
         ["調査票_松江市.xlsx", "セル B7「問1 | 回答」", "7"]]
+
+
+def test_a_header_written_excel_safe_in_the_map_still_matches(tmp_path):
+    from zaitaku.files import atomic
+    from zaitaku.ingest.layout import read_header_map
+    from zaitaku.reference.codebook import load_codebook
+
+    atomic.write_csv(pd.DataFrame([{"header": "-問1", "kind": "answer", "question_id": "q1", "row_id": "",
+                                    "option_id": ""}]), tmp_path / "map.csv", excel=True)
+    assert "'-問1" in (tmp_path / "map.csv").read_text(encoding="utf-8-sig")
+    assert "-問1" in read_header_map(tmp_path / "map.csv", load_codebook("R3"))

@@ -149,6 +149,8 @@ def validate_header_map(df: pd.DataFrame, codebook: Codebook, source: str) -> He
     has_col = "column" in df.columns
     for i, r in enumerate(df.to_dict("records"), start=2):  # row 1 is the CSV header
         where = f"{source} {i} 行目"
+        if r["header"][:1] == "'" and r["header"][1:2] in ("=", "+", "-", "@"):
+            r["header"] = r["header"][1:]  # written Excel-safe by draft-map (formula characters as text)
         header = clean_header(r["header"])
         kind = r["kind"].strip()
         if not header and not kind:
