@@ -550,7 +550,7 @@ def test_ambiguous_number_without_a_name_is_reported(sample, tmp_path):
     grid.iat[i, 1] = ""
     result = ingest([write_grid(grid, tmp_path / "ambiguous.csv")])
     assert problems_as_tuples(result.problems) == {("ambiguous.csv", i + 1, CODE_COL, "12203", ROW_EXCLUDED)}
-    assert "ambiguous" in result.problems["problem"].iloc[0]
+    assert "コードが 2 通りに読めます" in result.problems["problem"].iloc[0]
     assert AMBIGUOUS[0] not in set(result.responses["municipality_code"])
 
 
@@ -653,13 +653,13 @@ def test_unknown_municipality_code(sample, expected, tmp_path, case):
     code = sample.iat[7, 0]
     registry = set(load_registry()["code"])
     if case == "wrong_check_digit":
-        bad, words = code[:5] + str((int(code[5]) + 1) % 10), "check digit"
+        bad, words = code[:5] + str((int(code[5]) + 1) % 10), "検査数字"
     elif case == "unknown_code":
         bad = next(c for c in (f"01{n:03d}" + _check_digit(f"01{n:03d}") for n in range(900, 1000))
                    if c not in registry)
-        words = "not a current municipality"
+        words = "は現在の市区町村コードではありません"
     elif case == "prefecture_code":
-        bad, words = "320005", "prefecture"  # 島根県 itself
+        bad, words = "320005", "都道府県（島根県）のコードです"  # 島根県 itself
     else:
         bad, words = "松江", "市区町村を特定できません"
     assert bad not in registry

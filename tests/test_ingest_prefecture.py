@@ -135,7 +135,7 @@ def test_nationally_ambiguous_name_needs_the_prefecture(files, tmp_path):
     df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
     result = ingest([files["compiled"]], header_map=tmp_path / "map.csv")
     bad = result.problems[result.problems["value"] == "美郷町"]
-    assert len(bad) == 1 and "ambiguous" in bad.iloc[0]["problem"] and "--prefecture" in bad.iloc[0]["action"]
+    assert len(bad) == 1 and "同じ名前の市区町村が複数あります" in bad.iloc[0]["problem"] and "--prefecture" in bad.iloc[0]["action"]
     assert int(bad.iloc[0]["row"]) == 8 + list(build.load_answers()["code"]).index("324485")  # the row in the file
     assert "324485" not in set(result.responses["municipality_code"])
     assert result.n_municipalities == 18

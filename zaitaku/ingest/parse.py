@@ -8,6 +8,7 @@ a message saying which are missing and what to do (never everything 未回答).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -51,6 +52,34 @@ class Column:
         if self.form_cell:
             return f"セル {self.form_cell}「{self.header}」"
         return f"{self.letter}列「{self.header}」" + ("（非表示）" if self.hidden else "")
+
+
+_JA = [  # the registry's messages (English, shared with developers' tools) as staff read them
+    (re.compile(r"is ambiguous: (.*?); pass prefecture= or prefix the prefecture"),
+     lambda m: f"同じ名前の市区町村が複数あります（{m.group(1)}）"),
+    (re.compile(r"is ambiguous: (\d+) \((.*?)\) as a 6-digit code.*?or (\d+) \((.*?)\) as a 5-digit"),
+     lambda m: f"コードが 2 通りに読めます（{m.group(1)} {m.group(2)} / {m.group(3)} {m.group(4)}）"),
+    (re.compile(r"no municipality named '(.*?)'(?: in (\S+))?(?:; found (.*)|; did you mean (.*)\?)?$"),
+     lambda m: f"「{m.group(1)}」という市区町村は{m.group(2) + 'に' if m.group(2) else ''}ありません"
+               + (f"（{m.group(3)} ならあります）" if m.group(3) else f"（もしかして {m.group(4)}）" if m.group(4) else "")),
+    (re.compile(r"wrong check digit (\d) \(expected (\d) for (\d+)\)"),
+     lambda m: f"検査数字 {m.group(1)} が合いません（{m.group(3)} なら {m.group(2)}）"),
+    (re.compile(r"(\d+) has a valid check digit but is not a current municipality code"),
+     lambda m: f"{m.group(1)} は現在の市区町村コードではありません"),
+    (re.compile(r"(\d+) is the code of (\S+), a prefecture"), lambda m: f"{m.group(1)} は都道府県（{m.group(2)}）のコードです"),
+    (re.compile(r"is a prefecture \(pref_code (\d+)\)"), lambda m: "都道府県の名前で、市区町村ではありません"),
+    (re.compile(r"is a ward of the 政令指定都市 (.*?); wards"), lambda m: f"{m.group(1)} の区です（区ではなく市で集計します）"),
+]
+
+
+def japanese(exc: Exception) -> str:
+    """A registry error as one Japanese sentence (the English original where no rule fits)."""
+    text = str(exc)
+    for pattern, say in _JA:
+        m = pattern.search(text)
+        if m:
+            return say(m)
+    return text
 
 
 @cache
@@ -183,7 +212,7 @@ class FileParser:
         try:
             pref_code = normalize_prefecture(pref) if pref else self.pref
         except CodeError as exc:
-            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {exc}", "行を除外しました")
+            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {japanese(exc)}", "行を除外しました")
             return None
         try:
             if value:
@@ -203,7 +232,7 @@ class FileParser:
                 return resolve(name, prefecture=pref_code)
         except CodeError as exc:
             col = self.code_cols[0].label if value and self.code_cols else self.name_cols[0].label
-            self.report(excel_row, col, value or name, f"市区町村を特定できません: {exc}",
+            self.report(excel_row, col, value or name, f"市区町村を特定できません: {japanese(exc)}",
                         "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）")
             return None
         self.report(excel_row, self.key_label, "", "市区町村コードも名前もありません", "行を除外しました")
