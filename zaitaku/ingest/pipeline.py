@@ -220,7 +220,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.n_municipalities:,} 市区町村、{len(result.responses):,} 行、問題 {len(result.problems):,} 件{label}")
     print(f"{args.out} に書き出しました（問題の一覧: {args.out / PROBLEMS_NAME}）")
     if len(result.problems):
-        print(problems_for_excel(result.problems).head(20).to_string(index=False))
+        try:
+            print(problems_for_excel(result.problems).head(20).to_string(index=False))
+        except BrokenPipeError:  # `zaitaku ingest … | head`: the data is written; stop printing quietly
+            sys.stdout = None
     status = 0
     if result.meta["column_clashes"]:
         _err(f"警告: 同じ設問に対応する列が重なっていたため {result.meta['column_clashes']} 列を読みませんでした"
