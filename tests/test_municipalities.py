@@ -205,7 +205,7 @@ def test_normalize_code_rejects(value, message):
 
 def test_int_code_ambiguous_when_both_readings_exist():
     # 012203 北海道士別市 (lost zero) vs 122033 千葉県市川市 (5-digit code)
-    with pytest.raises(CodeError, match="ambiguous.*012203.*士別市.*122033.*市川市"):
+    with pytest.raises(CodeError, match=r"ambiguous.*012203.*士別市.*122033.*市川市"):
         normalize_code(12203)
     assert normalize_code("012203") == "012203"
     assert normalize_code("12203") == "122033"

@@ -212,5 +212,5 @@ def test_prefecture_wording_through_the_value_map():
 @pytest.mark.parametrize("raw", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "=A1*2"])
 def test_excel_error_values_are_cell_errors(raw):
     for parse in (lambda v: parse_code(v, Q1), parse_flag, lambda v: parse_list(v, Q6)):
-        with pytest.raises(CellError, match="Excel のエラー値|値のない数式"):
+        with pytest.raises(CellError, match=r"Excel のエラー値|値のない数式"):
             parse(raw)

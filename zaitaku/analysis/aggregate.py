@@ -46,7 +46,7 @@ def peer_group(type_: str, core_city: bool = False) -> str:
 
 
 def _peers(municipalities: pd.DataFrame) -> pd.Series:
-    core = municipalities["core_city"] if "core_city" in municipalities else False
+    core = municipalities.get("core_city", False)
     return pd.Series([peer_group(t, c) for t, c in zip(municipalities["type"], pd.Series(core, index=municipalities.index),
                                                        strict=True)], index=municipalities.index)
 

@@ -182,7 +182,7 @@ def published_comparison(question_id: str, survey_year: str = "R3",
     if pub is None:
         return None
     n = pub["n"]
-    selected = [pd.NA if pd.isna(b) else int(math.floor(p * int(b) / 100 + 0.5))
+    selected = [pd.NA if pd.isna(b) else math.floor(p * int(b) / 100 + 0.5)
                 for p, b in zip(pub["percent"], n, strict=True)]
     out = pd.DataFrame({
         "survey_year": survey_year,

@@ -197,7 +197,7 @@ def _row_share(df: pd.DataFrame, q: Question, scope: str) -> pd.DataFrame:
 
 
 def matrix_sentence(df: pd.DataFrame, q: Question, focus: Focus, selected: dict[str, list[str] | None] | None) -> str:
-    pos_id, pos_label, members = q.positive
+    _, pos_label, members = q.positive
     parts = []
     if focus.code and not _responded(df, focus):
         parts.append(no_data_sentence(focus))

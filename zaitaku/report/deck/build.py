@@ -93,7 +93,7 @@ def closing_text(focus: Focus, survey: str, year: str, template: Path | None = N
     path = Path(template) if template else CLOSING_TEMPLATE
     if not path.is_file():
         raise FileNotFoundError(f"結びのページのテンプレート {path} が見つかりません")
-    env = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True,  # noqa: S701  (plain text)
+    env = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     try:
         text = env.from_string(path.read_text(encoding="utf-8")).render(

@@ -229,7 +229,7 @@ def _font_everywhere(chart_element, size: float) -> None:
     chart.font.size = Pt(size)
     chart.font.name = FONT
     chart.font.color.rgb = TEXT_RGB
-    set_east_asian(chart.font._rPr)  # noqa: SLF001
+    set_east_asian(chart.font._rPr)
 
 
 def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
@@ -262,7 +262,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
         dls.font.size = Pt(label_size)
         dls.font.name = FONT
         dls.font.color.rgb = _white() if dark else TEXT_RGB
-        set_east_asian(dls.font._rPr)  # noqa: SLF001
+        set_east_asian(dls.font._rPr)
         for i, text in sorted(s.labels.items()):
             if text == "":
                 _delete_label(ser, i)
@@ -270,12 +270,12 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             dl = ser.points[i].data_label
             tf = dl.text_frame
             tf.text = text
-            tf._bodyPr.set("wrap", "none")  # noqa: SLF001  (one line, as wide as the bar allows)
+            tf._bodyPr.set("wrap", "none")
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
             run.font.color.rgb = _white() if dark or i in s.pink_points else TEXT_RGB
-            set_east_asian(run.font._rPr)  # noqa: SLF001
+            set_east_asian(run.font._rPr)
             dl.position = position
 
 
@@ -287,7 +287,7 @@ def _white():
 
 def _delete_label(series, index: int) -> None:
     """Hide one point's data label (``c:dLbl`` with ``c:delete``), keeping its value in the data."""
-    dlbls = series._element.get_or_add_dLbls()  # noqa: SLF001
+    dlbls = series._element.get_or_add_dLbls()
     dlbl = dlbls.get_or_add_dLbl_for_point(index)
     for child in list(dlbl):
         if child.tag != qn("c:idx"):
@@ -302,7 +302,7 @@ def _every_label(axis) -> None:
     """Show every category label (viewers otherwise skip some when they are crowded)."""
     from lxml import etree
 
-    ax = axis._element  # noqa: SLF001
+    ax = axis._element
     for old in ax.findall(qn("c:tickLblSkip")):
         ax.remove(old)
     skip = etree.Element(qn("c:tickLblSkip"))

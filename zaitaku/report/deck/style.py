@@ -54,7 +54,7 @@ def set_font(font: Font, size: float | None = None, *, bold: bool | None = None,
     if colour is not None:
         font.color.rgb = colour
     font.name = name
-    set_east_asian(font._rPr, name)  # noqa: SLF001  (python-pptx has no API for a:ea)
+    set_east_asian(font._rPr, name)
 
 
 def set_east_asian(rpr: etree._Element, name: str = FONT) -> None:
