@@ -159,10 +159,10 @@ def to_bytes(prs: PresentationType) -> bytes:
     return buf.getvalue()
 
 
-def write_deck(data: ProcessedData, focus: Focus, out_dir: Path | str, national: str = "auto",
-               **options: object) -> Path:
-    """Build the deck and write it atomically into ``out_dir``; returns its path."""
-    prs, _ = build_deck(data, focus, national, **options)  # type: ignore[arg-type]
+def write_deck(data: ProcessedData, focus: Focus, out_dir: Path | str, national: str = "auto", *,
+               closing_template: Path | None = None, contact: str = "", timing: bool = False) -> Path:
+    """Build the deck (options as :func:`build_deck`) and write it atomically into ``out_dir``; returns its path."""
+    prs, _ = build_deck(data, focus, national, closing_template=closing_template, contact=contact, timing=timing)
     path = Path(out_dir) / deck_filename(focus, data.codebook.survey_year)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(path, to_bytes(prs))

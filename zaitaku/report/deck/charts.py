@@ -14,6 +14,7 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 from pptx.chart.data import CategoryChartData
@@ -27,7 +28,7 @@ from pptx.enum.chart import (
 from pptx.oxml.ns import qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.slide import Slide
-from pptx.util import Pt
+from pptx.util import Emu, Pt
 
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
@@ -320,7 +321,10 @@ def add_chart(slide: Slide, spec: ChartSpec, left: int, top: int, width: int, he
               *, name: str = "グラフ") -> GraphicFrame:
     """Draw a ChartSpec as a native bar chart (categories top to bottom, legend below)."""
     kind = XL_CHART_TYPE.BAR_STACKED_100 if spec.kind == "stacked" else XL_CHART_TYPE.BAR_CLUSTERED
-    frame = slide.shapes.add_chart(kind, left, top, width, height, _chart_data(spec))
+    # python-pptx 1.0.2 annotates add_chart as taking ChartData (a subclass of CategoryChartData) and
+    # returning a Chart; it takes any chart data and returns the GraphicFrame, as its docstring says.
+    frame = cast(GraphicFrame, slide.shapes.add_chart(kind, Emu(left), Emu(top), Emu(width), Emu(height),
+                                                      _chart_data(spec)))  # type: ignore[arg-type]
     frame.name = name
     chart = frame.chart
     n_points = len(spec.categories) * (1 if spec.kind == "stacked" else len(spec.series))
