@@ -21,7 +21,7 @@ def text_width(text: str, size: float) -> float:
 
 
 @functools.cache
-def _parser():  # type: ignore[no-untyped-def]
+def _parser():
     import budoux
 
     return budoux.load_default_japanese_parser()
