@@ -246,7 +246,7 @@ def test_data_labels_follow_the_small_n_rule(decks):
     """In the municipality deck the municipality's own bar is labelled 「回答」, never 100%."""
     _, _, prs = decks["muni"]
     chart = _charts(prs.slides[2])[0]  # block 1, single choice
-    xml = chart._chartSpace.xml  # noqa: SLF001
+    xml = chart._chartSpace.xml
     assert "回答" in xml and 'formatCode="0.0&quot;%&quot;"' in xml
 
 
@@ -270,8 +270,8 @@ def test_block_slides_have_editable_commentary_and_notes(decks, data, key):
         assert "手元の調査データから集計" in note
         assert "処理済みデータ md5 " + data.data_hash in note
     # the editable text boxes use the Japanese font for East Asian text
-    xml = prs.slides[2].shapes[-1]._element.xml  # noqa: SLF001
-    assert 'ea typeface="Meiryo"' in xml or "<a:ea" in prs.slides[2].shapes.title._element.xml  # noqa: SLF001
+    xml = prs.slides[2].shapes[-1]._element.xml
+    assert 'ea typeface="Meiryo"' in xml or "<a:ea" in prs.slides[2].shapes.title._element.xml
 
 
 def test_published_national_figures_are_named_in_chart_and_notes(data):

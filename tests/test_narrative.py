@@ -144,7 +144,7 @@ def test_no_clause_repeated_on_every_section_of_a_page():
     texts = []
     for qid, n in (("q4_1_7_2", 10), ("q4_1_5_2", 12)):
         q = CB[qid]
-        df = frame(qid, {"municipality": {o: (0, 0) for o in q.option_ids},
+        df = frame(qid, {"municipality": dict.fromkeys(q.option_ids, (0, 0)),
                          "prefecture": {q.option_ids[0]: (n - 3, n), q.option_ids[1]: (2, n)}})
         texts.append(sentence_for(q, df, MATSUE, {"": None}, CB))
     clauses = [set(filter(None, t.split("。"))) for t in texts]

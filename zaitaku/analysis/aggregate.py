@@ -19,6 +19,7 @@ National figures (``national=``): see :func:`national_coverage` for when the dat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ def peer_group(type_: str, core_city: bool = False) -> str:
 
 
 def _peers(municipalities: pd.DataFrame) -> pd.Series:
-    core = municipalities["core_city"] if "core_city" in municipalities else False
+    core = municipalities.get("core_city", False)
     return pd.Series([peer_group(t, c) for t, c in zip(municipalities["type"], pd.Series(core, index=municipalities.index),
                                                        strict=True)], index=municipalities.index)
 
@@ -175,7 +176,7 @@ class Focus:
 
     @property
     def label(self) -> str:
-        return self.name if self.code else self.pref_name
+        return self.name if self.code and self.name is not None else self.pref_name
 
     @property
     def peer(self) -> str | None:
@@ -289,18 +290,18 @@ def _context(data: ProcessedData, q, focus: Focus, national: str) -> pd.DataFram
     return out if focus.code else out[COMPARISON_COLUMNS]
 
 
-def _labelled(q, parts: list[tuple[str, str, str | None, pd.DataFrame]], first: int = 0) -> pd.DataFrame:
+def _labelled(q, parts: Sequence[tuple[str, str, str | None, pd.DataFrame]], first: int = 0) -> pd.DataFrame:
     """The parts with labels and display order, built from arrays (column-by-column assign is slow)."""
     row_order = {r: i for i, r in enumerate(q.row_ids)}
     opt_order = {o: i for i, o in enumerate([*q.option_ids, NO_ANSWER, *(g.option_id for g in q.option_groups)])}
     row_labels = {r: (q.row(r).label if r else "") for r in q.row_ids}
     opt_labels = {o: q.option_label(o) for o in opt_order}
     recs: dict[str, list] = {c: [] for c in (*COMPARISON_COLUMNS, "_row", "_scope", "_opt")}
-    for order, (scope, code, label, part) in enumerate(parts, start=first):
+    for position, (scope, code, label, part) in enumerate(parts, start=first):
         rows, opts = part["row_id"].tolist(), part["option_id"].tolist()
         keep = [o in opt_order and r in row_order for r, o in zip(rows, opts, strict=True)]
-        for col in ("n_selected", "n_base", "share", "source"):
-            recs[col] += [v for v, k in zip(part[col].tolist(), keep, strict=True) if k]
+        for column in ("n_selected", "n_base", "share", "source"):
+            recs[column] += [v for v, k in zip(part[column].tolist(), keep, strict=True) if k]
         rows = [r for r, k in zip(rows, keep, strict=True) if k]
         opts = [o for o, k in zip(opts, keep, strict=True) if k]
         n = len(rows)
@@ -314,7 +315,7 @@ def _labelled(q, parts: list[tuple[str, str, str | None, pd.DataFrame]], first: 
         recs["option_label"] += [opt_labels[o] for o in opts]
         recs["is_group"] += [o.startswith(GROUP_PREFIX) for o in opts]
         recs["_row"] += [row_order[r] for r in rows]
-        recs["_scope"] += [order] * n
+        recs["_scope"] += [position] * n
         recs["_opt"] += [opt_order[o] for o in opts]
     order = np.lexsort((recs["_opt"], recs["_scope"], recs["_row"])) if recs["_row"] else np.array([], dtype=int)
 
@@ -327,7 +328,8 @@ def _labelled(q, parts: list[tuple[str, str, str | None, pd.DataFrame]], first: 
         ints = np.array([0 if m else int(x) for x, m in zip(v, mask, strict=True)], dtype="int64")
         return pd.arrays.IntegerArray(ints, mask)
 
-    data = {c: col(c) for c in COMPARISON_COLUMNS if c not in ("n_selected", "n_base", "share", "is_group")}
+    data: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {
+        c: col(c) for c in COMPARISON_COLUMNS if c not in ("n_selected", "n_base", "share", "is_group")}
     data |= {"n_selected": nullable_int("n_selected"), "n_base": nullable_int("n_base"),
              "share": col("share", "float64"), "is_group": col("is_group", bool),
              "_row": col("_row", "int64"), "_scope": col("_scope", "int64")}

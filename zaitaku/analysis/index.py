@@ -60,8 +60,8 @@ class DataIndex:
         entry = self._scoped.get(question_id)
         if entry is None:  # one small frame per question (taking rows of the big one is slow)
             q = self.question_shares(question_id).reset_index(drop=True)
-            q = q.astype({c: object for c in ("survey_year", "scope", "scope_code", "question_id", "row_id",
-                                               "option_id", "source")})
+            q = q.astype(dict.fromkeys(("survey_year", "scope", "scope_code", "question_id", "row_id",
+                                         "option_id", "source"), object))
             groups = q.groupby(["scope", "scope_code"], sort=False, observed=True).indices
             entry = (q, {(str(a), str(b)): v for (a, b), v in groups.items()})
             self._scoped[question_id] = entry

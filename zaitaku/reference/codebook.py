@@ -241,7 +241,7 @@ def _parse_question(raw: dict, path: Path, groups: dict[str, str]) -> Question:
     row_ids = [r.id for r in rows]
     if len(set(row_ids)) != len(row_ids):
         raise _fail(path, where, "duplicate row id")
-    groups_ = []
+    groups_: list[OptionGroup] = []
     for g in raw.get("option_groups") or ():
         gid, label, members = str(g.get("id", "")), str(g.get("label", "")), [str(m) for m in g.get("options") or ()]
         if not gid or not label or len(members) < 2:

@@ -18,6 +18,7 @@ import math
 import re
 from functools import cache
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import pandas as pd
 
@@ -97,7 +98,7 @@ def _check_row(path: Path, line: int, r: pd.Series, codebook: Codebook, survey_y
 def _check_distributions(path: Path, df: pd.DataFrame, codebook: Codebook) -> None:
     """Single-choice rows: one base and one year per distribution, shares adding up to 100%."""
     for (qid, row), g in df.groupby(["question_id", "row_id"], sort=False):
-        q = codebook[qid]
+        q = codebook[str(qid)]
         lines = ", ".join(str(i) for i in g.index)
         where = f"{qid}" + (f" row {row}" if row else "")
         if q.is_multi:
@@ -122,7 +123,7 @@ def _load(path_str: str, stamp: int, survey_year: str) -> pd.DataFrame:
     codebook = load_codebook(survey_year)
     df = _read(path)
     for line, r in df.iterrows():
-        _check_row(path, int(line), r, codebook, survey_year)
+        _check_row(path, int(cast(SupportsInt, line)), r, codebook, survey_year)  # index: CSV line numbers
     dup = df[df.duplicated(["question_id", "row_id", "option_id"], keep=False)]
     if not dup.empty:
         lines = ", ".join(str(i) for i in dup.index)
@@ -182,7 +183,7 @@ def published_comparison(question_id: str, survey_year: str = "R3",
     if pub is None:
         return None
     n = pub["n"]
-    selected = [pd.NA if pd.isna(b) else int(math.floor(p * int(b) / 100 + 0.5))
+    selected = [pd.NA if pd.isna(b) else math.floor(p * int(b) / 100 + 0.5)
                 for p, b in zip(pub["percent"], n, strict=True)]
     out = pd.DataFrame({
         "survey_year": survey_year,

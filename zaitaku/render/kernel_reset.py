@@ -121,7 +121,7 @@ def _restore_options(st: Snapshot) -> None:
 
         if numpy.get_printoptions() != st.numpy:
             numpy.set_printoptions(**st.numpy)
-    warnings.filters[:] = st.filters  # type: ignore[index]
+    warnings.filters[:] = st.filters  # type: ignore[index]  # typeshed: a Sequence; it is a list
     if hasattr(warnings, "_filters_mutated"):
         warnings._filters_mutated()
     sys.path[:] = st.path

@@ -14,6 +14,9 @@ import pandas as pd
 SMALL_N = 5  # a base under this shows counts, not percentages
 MISSING = "–"
 
+# Figures arrive as ``object`` (Python, numpy or pandas scalars, pd.NA). The ``type: ignore`` comments
+# below mark the float()/int() conversions of such values once they are known not to be missing.
+
 
 def _missing(x: object) -> bool:
     """None, NaN, pd.NA or NaT (scalars only)."""
@@ -60,7 +63,7 @@ def count_share(n_selected: object, n_base: object) -> str:
         return MISSING
     if is_small(n_base):
         return f"{int(n_selected)}"  # type: ignore[call-overload]
-    return f"{int(n_selected)}（{float(n_selected) / float(n_base) * 100:.0f}%）"  # type: ignore[arg-type]
+    return f"{int(n_selected)}（{float(n_selected) / float(n_base) * 100:.0f}%）"  # type: ignore[arg-type, call-overload]
 
 
 def n_label(n_base: object) -> str:

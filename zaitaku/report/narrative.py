@@ -131,7 +131,7 @@ def single_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None, 
     elif focus.code and selected and selected != [NO_ANSWER] and selected[0] in pref.index:
         oid = selected[0]
         others = _others(df, [oid])
-        label = pref.loc[oid, "option_label"]
+        label = str(pref.loc[oid, "option_label"])
         about = f"「{q.title}」について" if q is not None and len(label) <= 4 else ""  # 『ある』 alone says little
         return (f"{focus.name}は{about}『{label}』と回答。{_where(focus)}{n_pref}市町村のうち"
                 f"{_fig(pref.loc[oid])}" + (f"、{others}" if others else "") + "が同じ回答です。"
@@ -143,7 +143,7 @@ def single_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None, 
     top = _top(pref)
     if not top:
         return lead + f"{_where(focus)}{n_pref}市町村で選択肢を選んだ市町村はありません。"
-    labels = [pref.loc[o, "option_label"] for o in top]
+    labels = [str(pref.loc[o, "option_label"]) for o in top]
     others = _others(df, top)
     both = "ともに" if len(top) > 1 else ""
     return (lead + f"{_where(focus)}{n_pref}市町村で最も多い回答は{_quote(labels)}で{both}{_fig(pref.loc[top[0]])}"
@@ -169,13 +169,13 @@ def multi_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None) -
         if selected == [NO_ANSWER]:
             parts.append(f"{focus.name}は未回答です。")
         elif selected:
-            labels = [pref.loc[o, "option_label"] for o in selected if o in pref.index]
+            labels = [str(pref.loc[o, "option_label"]) for o in selected if o in pref.index]
             parts.append(f"{focus.name}が選んだのは{_quote(labels)}（{len(selected)}項目）です。")
     if not _n(pref):
         return "".join(parts) or no_data_sentence(focus)
     top = _top(pref)
     if top:
-        labels = [pref.loc[o, "option_label"] for o in top]
+        labels = [str(pref.loc[o, "option_label"]) for o in top]
         both = "ともに" if len(top) > 1 else ""
         others = _others(df, top)
         parts.append(f"{focus.pref_name}で最も多いのは{_quote(labels)}で{_n(pref)}市町村のうち{both}"
@@ -183,7 +183,7 @@ def multi_sentence(df: pd.DataFrame, focus: Focus, selected: list[str] | None) -
     gaps = _gaps(pref, nat)[:2]
     if gaps:
         nat_label = nat["scope_label"].iloc[0]
-        said = [f"『{pref.loc[o, 'option_label']}』は{nat_label}より{abs(d) * 100:.0f}ポイント"
+        said = [f"『{pref.loc[o, 'option_label']!s}』は{nat_label}より{abs(d) * 100:.0f}ポイント"
                 + ("高く" if d > 0 else "低く") for o, d in gaps]
         parts.append("、".join(said) + "なっています。")
     return "".join(parts)
@@ -197,7 +197,7 @@ def _row_share(df: pd.DataFrame, q: Question, scope: str) -> pd.DataFrame:
 
 
 def matrix_sentence(df: pd.DataFrame, q: Question, focus: Focus, selected: dict[str, list[str] | None] | None) -> str:
-    pos_id, pos_label, members = q.positive
+    _, pos_label, members = q.positive
     parts = []
     if focus.code and not _responded(df, focus):
         parts.append(no_data_sentence(focus))

@@ -227,7 +227,7 @@ def deadline_chart(tables: TimingTables, snapshot: str = ITEM_SNAPSHOTS[-1]) -> 
 
     Per item two bars: ``snapshot`` (default 平成28年7月, vermillion) and the other snapshot (grey).
     """
-    other = [s for s in ITEM_SNAPSHOTS if s != snapshot][0]
+    other = next(s for s in ITEM_SNAPSHOTS if s != snapshot)
     now = left_to_deadline(tables, snapshot)
     before = left_to_deadline(tables, other).set_index("item")["insurers"]
     labels = item_labels(short=True)

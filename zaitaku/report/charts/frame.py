@@ -71,7 +71,7 @@ def parse(df: pd.DataFrame) -> Parsed:
             nb_known = nb if not pd.isna(nb) else None
             if prev is None:
                 scopes[slabel] = Scope(str(scope), slabel, nb_known)
-            elif nb_known is not None and (prev.n_base is None or nb_known > prev.n_base):  # type: ignore[operator]
+            elif nb_known is not None and (prev.n_base is None or nb_known > prev.n_base):
                 scopes[slabel] = Scope(prev.kind, slabel, nb_known)
         present = not pd.isna(sh)
         figures[(slabel, rid, oid)] = (float(sh) if present else 0.0, cell(ns, nb, sh), present)

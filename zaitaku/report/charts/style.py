@@ -95,7 +95,7 @@ def house_rc() -> dict[str, object]:
 def house_style() -> Iterator[None]:
     """Apply the house style while drawing; the caller's rcParams are restored on exit."""
     _register_font()
-    with matplotlib.rc_context(dict(_house_rc())):  # type: ignore[arg-type]
+    with matplotlib.rc_context(dict(_house_rc())):  # type: ignore[arg-type]  # stubs want Literal rc names
         yield
 
 

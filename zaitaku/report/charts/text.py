@@ -21,7 +21,7 @@ def text_width(text: str, size: float) -> float:
 
 
 @functools.cache
-def _parser():  # type: ignore[no-untyped-def]
+def _parser():
     import budoux
 
     return budoux.load_default_japanese_parser()
@@ -40,7 +40,7 @@ def phrases(text: str) -> tuple[str, ...]:
         out.append(phrase[start:])
     glued: list[str] = []
     for p in out:  # never inside a number or a Latin word (budoux cuts 「平成2|8年」), never after 「（」
-        if glued and p and (glued[-1][-1] in _GLUE_END and p[0] in _GLUE_START or glued[-1][-1] in "（("):
+        if glued and p and ((glued[-1][-1] in _GLUE_END and p[0] in _GLUE_START) or glued[-1][-1] in "（("):
             glued[-1] += p
         elif p:
             glued.append(p)

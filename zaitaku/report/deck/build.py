@@ -93,7 +93,7 @@ def closing_text(focus: Focus, survey: str, year: str, template: Path | None = N
     path = Path(template) if template else CLOSING_TEMPLATE
     if not path.is_file():
         raise FileNotFoundError(f"結びのページのテンプレート {path} が見つかりません")
-    env = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True,  # noqa: S701  (plain text)
+    env = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     try:
         text = env.from_string(path.read_text(encoding="utf-8")).render(
@@ -159,10 +159,10 @@ def to_bytes(prs: PresentationType) -> bytes:
     return buf.getvalue()
 
 
-def write_deck(data: ProcessedData, focus: Focus, out_dir: Path | str, national: str = "auto",
-               **options: object) -> Path:
-    """Build the deck and write it atomically into ``out_dir``; returns its path."""
-    prs, _ = build_deck(data, focus, national, **options)  # type: ignore[arg-type]
+def write_deck(data: ProcessedData, focus: Focus, out_dir: Path | str, national: str = "auto", *,
+               closing_template: Path | None = None, contact: str = "", timing: bool = False) -> Path:
+    """Build the deck (options as :func:`build_deck`) and write it atomically into ``out_dir``; returns its path."""
+    prs, _ = build_deck(data, focus, national, closing_template=closing_template, contact=contact, timing=timing)
     path = Path(out_dir) / deck_filename(focus, data.codebook.survey_year)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(path, to_bytes(prs))

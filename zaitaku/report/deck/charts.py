@@ -14,6 +14,7 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 from pptx.chart.data import CategoryChartData
@@ -27,7 +28,7 @@ from pptx.enum.chart import (
 from pptx.oxml.ns import qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.slide import Slide
-from pptx.util import Pt
+from pptx.util import Emu, Pt
 
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
@@ -229,7 +230,7 @@ def _font_everywhere(chart_element, size: float) -> None:
     chart.font.size = Pt(size)
     chart.font.name = FONT
     chart.font.color.rgb = TEXT_RGB
-    set_east_asian(chart.font._rPr)  # noqa: SLF001
+    set_east_asian(chart.font._rPr)
 
 
 def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
@@ -262,7 +263,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
         dls.font.size = Pt(label_size)
         dls.font.name = FONT
         dls.font.color.rgb = _white() if dark else TEXT_RGB
-        set_east_asian(dls.font._rPr)  # noqa: SLF001
+        set_east_asian(dls.font._rPr)
         for i, text in sorted(s.labels.items()):
             if text == "":
                 _delete_label(ser, i)
@@ -270,12 +271,12 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             dl = ser.points[i].data_label
             tf = dl.text_frame
             tf.text = text
-            tf._bodyPr.set("wrap", "none")  # noqa: SLF001  (one line, as wide as the bar allows)
+            tf._bodyPr.set("wrap", "none")
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
             run.font.color.rgb = _white() if dark or i in s.pink_points else TEXT_RGB
-            set_east_asian(run.font._rPr)  # noqa: SLF001
+            set_east_asian(run.font._rPr)
             dl.position = position
 
 
@@ -287,7 +288,7 @@ def _white():
 
 def _delete_label(series, index: int) -> None:
     """Hide one point's data label (``c:dLbl`` with ``c:delete``), keeping its value in the data."""
-    dlbls = series._element.get_or_add_dLbls()  # noqa: SLF001
+    dlbls = series._element.get_or_add_dLbls()
     dlbl = dlbls.get_or_add_dLbl_for_point(index)
     for child in list(dlbl):
         if child.tag != qn("c:idx"):
@@ -302,7 +303,7 @@ def _every_label(axis) -> None:
     """Show every category label (viewers otherwise skip some when they are crowded)."""
     from lxml import etree
 
-    ax = axis._element  # noqa: SLF001
+    ax = axis._element
     for old in ax.findall(qn("c:tickLblSkip")):
         ax.remove(old)
     skip = etree.Element(qn("c:tickLblSkip"))
@@ -320,7 +321,10 @@ def add_chart(slide: Slide, spec: ChartSpec, left: int, top: int, width: int, he
               *, name: str = "グラフ") -> GraphicFrame:
     """Draw a ChartSpec as a native bar chart (categories top to bottom, legend below)."""
     kind = XL_CHART_TYPE.BAR_STACKED_100 if spec.kind == "stacked" else XL_CHART_TYPE.BAR_CLUSTERED
-    frame = slide.shapes.add_chart(kind, left, top, width, height, _chart_data(spec))
+    # python-pptx 1.0.2 annotates add_chart as taking ChartData (a subclass of CategoryChartData) and
+    # returning a Chart; it takes any chart data and returns the GraphicFrame, as its docstring says.
+    frame = cast(GraphicFrame, slide.shapes.add_chart(kind, Emu(left), Emu(top), Emu(width), Emu(height),
+                                                      _chart_data(spec)))  # type: ignore[arg-type]
     frame.name = name
     chart = frame.chart
     n_points = len(spec.categories) * (1 if spec.kind == "stacked" else len(spec.series))

@@ -62,7 +62,10 @@ def new_slide(prs: Presentation, ctx: DeckContext, title: str, layout: int = LAY
 
 
 def notes(slide: Slide, lines: Sequence[str]) -> None:
-    slide.notes_slide.notes_text_frame.text = "\n".join(lines)
+    frame = slide.notes_slide.notes_text_frame
+    if frame is None:
+        raise ValueError("notes slide has no body placeholder")
+    frame.text = "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,8 +79,7 @@ def who(focus: Focus) -> str:
 def title_slide(prs: Presentation, ctx: DeckContext) -> Slide:
     slide = new_slide(prs, ctx, "", LAYOUT_TITLE)
     f = ctx.focus
-    title = slide.shapes.title
-    set_title(slide, ctx.survey_title, top=Inches(1.5), height=Inches(1.6), size=34)
+    title = set_title(slide, ctx.survey_title, top=Inches(1.5), height=Inches(1.6), size=34)
     title.text_frame.paragraphs[0].alignment = PP_ALIGN.CENTER
     subtitle = slide.placeholders[1]
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = MARGIN, Inches(3.2), CONTENT_WIDTH, Inches(1.3)
@@ -164,7 +166,7 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
     width = Emu(int((CONTENT_WIDTH - gap * (len(shown) - 1)) / max(len(shown), 1)))
     for i, s in enumerate(shown):
         left = Emu(MARGIN + i * (width + gap))
-        top, height = chart_top, chart_height
+        top, height = Emu(chart_top), Emu(chart_height)
         if len(shown) > 1:
             add_text(slide, left, chart_top, width, Inches(0.35), f"{s.question.number} {s.question.title}", 12,
                      bold=True, name=f"グラフ見出し{i + 1}")

@@ -54,7 +54,7 @@ def set_font(font: Font, size: float | None = None, *, bold: bool | None = None,
     if colour is not None:
         font.color.rgb = colour
     font.name = name
-    set_east_asian(font._rPr, name)  # noqa: SLF001  (python-pptx has no API for a:ea)
+    set_east_asian(font._rPr, name)
 
 
 def set_east_asian(rpr: etree._Element, name: str = FONT) -> None:
@@ -88,7 +88,7 @@ def add_text(slide: Slide, left: int, top: int, width: int, height: int, lines: 
              align: PP_ALIGN | None = None, anchor: MSO_ANCHOR = MSO_ANCHOR.TOP, bullet: str = "",
              space_after: float = 4) -> Shape:
     """An ordinary, editable text box (word-wrapped, house font)."""
-    box = slide.shapes.add_textbox(left, top, width, height)
+    box = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height))
     if name:
         box.name = name
     tf = box.text_frame
@@ -115,7 +115,7 @@ def set_title(slide: Slide, text: str, *, top: int = Inches(0.25), height: int =
     title = slide.shapes.title
     if title is None:
         raise ValueError("slide layout has no title placeholder")
-    title.left, title.top, title.width, title.height = MARGIN, top, CONTENT_WIDTH, height
+    title.left, title.top, title.width, title.height = MARGIN, Emu(top), CONTENT_WIDTH, Emu(height)
     tf = title.text_frame
     tf.clear()
     tf.word_wrap = True
@@ -132,7 +132,7 @@ def accent_bar(slide: Slide, top: int, height: int, left: int = Inches(0.25)) ->
     """The pink bar beside a title or a commentary line."""
     from pptx.enum.shapes import MSO_SHAPE
 
-    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, top, Inches(0.08), height)
+    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Emu(left), Emu(top), Inches(0.08), Emu(height))
     bar.fill.solid()
     bar.fill.fore_color.rgb = PINK_RGB
     bar.line.fill.background()
@@ -144,7 +144,7 @@ def synthetic_banner(slide: Slide, top: int, height: int = Inches(0.7)) -> Shape
     """A pink-bordered box saying that the data is synthetic (title slide)."""
     from pptx.enum.shapes import MSO_SHAPE
 
-    box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, MARGIN, top, CONTENT_WIDTH, height)
+    box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, MARGIN, Emu(top), CONTENT_WIDTH, Emu(height))
     box.name = "架空データの注意"
     box.fill.solid()
     box.fill.fore_color.rgb = BANNER_FILL

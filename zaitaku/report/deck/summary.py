@@ -9,12 +9,16 @@ in its prefecture.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from zaitaku.analysis.aggregate import ProcessedData
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
 from zaitaku.report.blocks import Block
 from zaitaku.report.section import Section
+
+if TYPE_CHECKING:  # imported where used: the deck works without zaitaku.analysis.standing
+    from zaitaku.analysis.standing import Exemplar, Gap
 
 GAP_MIN = 0.10
 RARE_MAX = 0.20
@@ -85,15 +89,15 @@ def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _gap_line(g: object, municipality: bool) -> str:
-    item = g.item  # type: ignore[attr-defined]
+def _gap_line(g: Gap, municipality: bool) -> str:
+    item = g.item
     if municipality:
-        return f"・{item.number} {item.label}：{g.reference_label}では{_pct(g.share)}（n={g.n:,}）"  # type: ignore[attr-defined]
-    return (f"・{item.number} {item.label}：{_pct(g.value)}／{g.reference_label} {_pct(g.share)}")  # type: ignore[attr-defined]
+        return f"・{item.number} {item.label}：{g.reference_label}では{_pct(g.share)}（n={g.n:,}）"
+    return (f"・{item.number} {item.label}：{_pct(g.value)}／{g.reference_label} {_pct(g.share)}")
 
 
-def _exemplar(e: object) -> str:
-    return e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）"  # type: ignore[attr-defined]
+def _exemplar(e: Exemplar) -> str:
+    return e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）"
 
 
 def _per_reference(gaps, limit: int = PER_REFERENCE) -> list:
@@ -133,7 +137,7 @@ def standing_text(summary: object, focus) -> tuple[list[str], list[str]]:
 def standing_summary(data: ProcessedData, focus, national: str) -> tuple[list[str], list[str]] | None:
     """まとめ from :func:`zaitaku.analysis.standing.summary_for`, or None where that module is absent."""
     try:
-        from zaitaku.analysis.standing import summary_for  # type: ignore[import-not-found]
+        from zaitaku.analysis.standing import summary_for
     except ImportError:
         return None
     return standing_text(summary_for(data, focus, national), focus)

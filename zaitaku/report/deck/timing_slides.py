@@ -15,7 +15,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
 from pptx.presentation import Presentation
 from pptx.slide import Slide
-from pptx.util import Inches, Pt
+from pptx.util import Emu, Inches, Pt
 
 from zaitaku.reference.timing import (
     DEADLINE,
@@ -45,7 +45,7 @@ def _rgb(hex_colour: str) -> RGBColor:
 def add_table(slide: Slide, header: Sequence[str], rows: Sequence[Sequence[object]], left: int, top: int,
               width: int, height: int, *, size: float = 11, first_width: float = 0.22, name: str = "表") -> None:
     """A native table: header row shaded, numbers right-aligned, house font."""
-    frame = slide.shapes.add_table(len(rows) + 1, len(header), left, top, width, height)
+    frame = slide.shapes.add_table(len(rows) + 1, len(header), Emu(left), Emu(top), Emu(width), Emu(height))
     frame.name = name
     table = frame.table
     first = int(width * first_width)
@@ -125,7 +125,7 @@ def _change_slide(prs: Presentation, ctx: DeckContext, t: TimingTables) -> Slide
     first, last = ITEM_SNAPSHOTS
     slide = new_slide(prs, ctx, f"参考：事業項目別の増減（{first}→{last}）")
     change = change_between_snapshots(t)
-    rows = [[str(col), *[fmt_change(change.loc[k, col]) for k in ITEMS]] for col in change.columns]
+    rows = [[str(col), *[fmt_change(v) for v in change.loc[list(ITEMS), col]]] for col in change.columns]
     add_table(slide, ["増減", *list(ITEMS)], rows, MARGIN, Inches(1.3), CONTENT_WIDTH,
               Inches(1.6), size=13, first_width=0.2, name="表 増減")
     labels = item_labels()
@@ -145,6 +145,8 @@ def add_timing_slides(prs: Presentation, ctx: DeckContext, tables: TimingTables 
     out += [_snapshot_slide(prs, ctx, t, s) for s in ITEM_SNAPSHOTS]
     out.append(_change_slide(prs, ctx, t))
     for s in out:
-        s.shapes.title.text_frame.paragraphs[0].runs[0].font.size = Pt(22)
+        title = s.shapes.title
+        assert title is not None, "new_slide gives every slide a title"
+        title.text_frame.paragraphs[0].runs[0].font.size = Pt(22)
     return out
 
