@@ -20,7 +20,7 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/zaitaku demo --out data/raw/demo
 	$(BIN)/zaitaku ingest data/raw/demo/demo_r3.xlsx --out data/processed
-	$(BIN)/zaitaku render --prefecture $(PREF) --out reports
+	$(BIN)/zaitaku render --prefecture $(PREF) --formats html,pptx --out reports
 
 ## test: ruff + mypy + the whole pytest suite (unit, notebooks end to end, batch, browser if chromium exists)
 test: lint mypy
