@@ -12,8 +12,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from zaitaku.paths import PACKAGE_DIR
+from zaitaku.report import html as report_html
 
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 TEMPLATE_NAME = "zaitaku_report"
@@ -173,41 +175,19 @@ def collect_headings(body: str) -> tuple[str, list[Heading]]:
 
 def toc_html(headings: Sequence[Heading]) -> str:
     """Nested ordered list of the h2 (and their h3) headings; empty when there are none."""
-    items = [h for h in headings if h.level in (2, 3) and h.text]
-    if not items:
-        return ""
-    out = ['<nav class="toc" aria-label="目次">', '<p class="toc-title">目次</p>', "<ol>"]
-    open_sub = False
-    open_item = False
-    for h in items:
-        link = f'<a href="#{html.escape(h.id, quote=True)}">{html.escape(h.text)}</a>'
+    items: list[dict[str, Any]] = []
+    for h in (h for h in headings if h.level in (2, 3) and h.text):
         if h.level == 2:
-            if open_sub:
-                out.append("</ol>")
-                open_sub = False
-            if open_item:
-                out.append("</li>")
-            out.append(f"<li>{link}")
-            open_item = True
+            items.append({"heading": h, "children": []})
         else:
-            if not open_item:  # an h3 before any h2
-                out.append('<li class="muted">')
-                open_item = True
-            if not open_sub:
-                out.append("<ol>")
-                open_sub = True
-            out.append(f"<li>{link}</li>")
-    if open_sub:
-        out.append("</ol>")
-    if open_item:
-        out.append("</li>")
-    out.append("</ol></nav>")
-    return "\n".join(out)
+            if not items:  # an h3 before any h2
+                items.append({"heading": None, "children": []})
+            items[-1]["children"].append(h)
+    return report_html.render("toc.html.j2", items=items).strip() if items else ""
 
 
 def footer_html(items: Iterable[tuple[str, str]]) -> str:
-    rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items)
-    return f'<footer class="provenance"><dl>{rows}</dl></footer>'
+    return report_html.render("provenance.html.j2", items=[(k, str(v)) for k, v in items]).strip()
 
 
 TOC_MARK = "<!--zaitaku:toc-->"

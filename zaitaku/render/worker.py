@@ -20,6 +20,7 @@ travel back to the parent process in a :class:`Result`, and the parent writes th
 from __future__ import annotations
 
 import copy
+import html
 import logging
 import os
 import shutil
@@ -75,6 +76,7 @@ def _add_error_banner(nb, index: int | None, ename: str, evalue: str) -> None:
     if any(FAILED_MARKER_TAG in c.get("metadata", {}).get("tags", []) for c in nb.cells):
         return
     style = 'style="color:red; font-size:1.5em;"'
+    ename, evalue = html.escape(ename), html.escape(evalue)  # error text is data, not markup
     top = nbformat.v4.new_markdown_cell(
         f'<span {style}>zaitaku render: {ename} at <a href="#papermill-error-cell">this cell</a>: {evalue}</span>'
     )
