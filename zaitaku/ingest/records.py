@@ -7,6 +7,7 @@ A :class:`Record` holds, per (question, row), a set of chosen options or one of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,8 +16,8 @@ import pandas as pd
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 
 BLANK, NOT_ASKED, INVALID = "blank", "not_asked", "invalid"
-# chosen options, or one of BLANK / NOT_ASKED / INVALID
-Answer = frozenset[str] | str
+# chosen options (a frozenset from parsing; hand-built records may use a set) or BLANK/NOT_ASKED/INVALID
+Answer = AbstractSet[str] | str
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem", "action"]
 # problems.csv is read by staff in Excel: its column names in Japanese
 PROBLEM_COLUMNS_JA = {"file": "ファイル", "row": "行", "column": "列", "value": "値", "problem": "問題",
@@ -126,7 +127,7 @@ def to_tidy(records: list[Record], codebook: Codebook) -> pd.DataFrame:
                     sel[i, :] = np.nan
                 elif v == BLANK:
                     sel[i, -1] = 1
-                elif isinstance(v, frozenset):
+                else:
                     for k, o in enumerate(q.option_ids):
                         if o in v:
                             sel[i, k] = 1
