@@ -73,7 +73,8 @@ def read_meta(data_dir: Path | str) -> dict:
 def verify_members(data_dir: Path | str, meta: dict) -> dict[str, Path]:
     """The member paths, after checking that each exists and has the md5 the meta lists."""
     paths = member_paths(data_dir, meta)
-    members = meta.get("members") if isinstance(meta.get("members"), dict) else {}
+    listed = meta.get("members")
+    members: dict = listed if isinstance(listed, dict) else {}
     for key, path in paths.items():
         if key in ("shares", "problems") and not path.exists() and not members:
             continue  # written by an older ingest (shares computed on load) or by hand without problems
@@ -117,7 +118,8 @@ class ProcessedData:
 
     @cached_property
     def _responses_by_code(self) -> dict[str, np.ndarray]:
-        return {str(k): v for k, v in self.responses.groupby("municipality_code", sort=False).indices.items()}
+        groups = self.responses.groupby("municipality_code", sort=False).indices
+        return {str(k): np.asarray(v) for k, v in groups.items()}  # asarray: already arrays (for the stubs)
 
     def question_shares(self, question_id: str) -> pd.DataFrame:
         """Shares of one question, all scopes (indexed once per loaded dataset)."""

@@ -234,7 +234,7 @@ def draft(paths: list[Path], year: str = "R3", *, sheet: str | None = None) -> t
             rows += draft_table(read_table(p, sheet=sheet, survey_year=year), cb)
         except ReadError as exc:
             failed.append(str(exc))
-    merged: dict[tuple[str, str], MapRow] = {}
+    merged: dict[tuple[str, ...], MapRow] = {}
     for r in rows:
         k = (clean_header(r.header), r.column) if r.kind != "value" else ("value", r.question_id, clean_header(r.header))
         old = merged.get(k)

@@ -130,24 +130,27 @@ def _is_blank_row(row: list[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
-def find_table(grid: Grid) -> Table:
-    """Locate header block and data rows; :class:`ReadError` if no municipality can be found."""
-    cells = grid.cells
-    first = key_col = None
+def _first_municipality_cell(cells: list[list[object]]) -> tuple[int, int] | None:
+    """(row, column) of the first registered name or code among a row's first 8 filled cells."""
     for r, row in enumerate(cells):
         filled = [c for c, v in enumerate(row) if v not in (None, "")]
         if len(filled) < 2:
             continue
         for c in filled[:8]:
             if looks_like_municipality(row[c]):
-                first, key_col = r, c
-                break
-        if first is not None:
-            break
-    if first is None:
+                return r, c
+    return None
+
+
+def find_table(grid: Grid) -> Table:
+    """Locate header block and data rows; :class:`ReadError` if no municipality can be found."""
+    cells = grid.cells
+    found = _first_municipality_cell(cells)
+    if found is None:
         where = f"（シート {grid.sheet}）" if grid.sheet else ""
         raise ReadError(f"{grid.path}{where}: 市区町村名・コードとして読めるデータ行がありません（見出しだけのファイルか、"
                         "市区町村の列がありません）。処理済みデータは変更していません")
+    first, key_col = found
     # rows right above the first recognised one that look like data (an unknown name) are data too
     while first > 0 and _data_like(cells[first - 1]):
         first -= 1
@@ -155,8 +158,8 @@ def find_table(grid: Grid) -> Table:
     top = first
     while top > 0 and first - top < MAX_HEADER_ROWS:
         r = top - 1
-        row = _filled_rows(grid, range(r, r + 1))[0]
-        values = {v for v in row if v}
+        texts = _filled_rows(grid, range(r, r + 1))[0]
+        values = {v for v in texts if v}
         if len(values) <= 1:
             break
         top = r
@@ -168,13 +171,13 @@ def find_table(grid: Grid) -> Table:
     if rows:
         last = rows[-1]
         for i in range(len(rows) - 1):
-            row = rows[i]
+            texts = rows[i]
             for c in range(1, width):
-                if (row[c] or not row[c - 1] or not last[c] or not last[c - 1]
+                if (texts[c] or not texts[c - 1] or not last[c] or not last[c - 1]
                         or (header_rows[i], c) in merged_cells):
                     continue
                 if i == 0 or rows[i - 1][c] == rows[i - 1][c - 1]:
-                    row[c] = row[c - 1]
+                    texts[c] = texts[c - 1]
     parts = [[rows[i][c] for i in range(len(rows))] for c in range(width)]
     data_rows, skipped = [], []
     for r in range(first, len(cells)):

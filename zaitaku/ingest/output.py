@@ -19,6 +19,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -77,7 +78,7 @@ def check_not_inputs(inputs: list[Path], out_dir: Path) -> None:
 
 
 def write_processed(responses: pd.DataFrame, municipalities: pd.DataFrame, problems: pd.DataFrame,
-                    meta: dict, out_dir: Path | str, inputs: list[Path] = ()) -> list[Path]:
+                    meta: dict, out_dir: Path | str, inputs: Sequence[Path] = ()) -> list[Path]:
     """Write the set as one unit (see the module doc); return the paths written."""
     out_dir = Path(out_dir)
     check_not_inputs(list(inputs), out_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 from zaitaku.ingest.header import Table
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap
@@ -31,6 +32,15 @@ from zaitaku.reference.municipalities import (
     load_registry,
     normalize_prefecture,
     resolve,
+)
+
+# what one answer cell says (see Parser._read)
+CellReading = (
+    tuple[Literal["na", "blank"], None]
+    | tuple[Literal["set"], frozenset[str]]
+    | tuple[Literal["mark"], bool | None]
+    | tuple[Literal["text"], str]
+    | tuple[Literal["error"], CellError]
 )
 
 ANSWER_KINDS = ("answer", "choice", "flag", "list")
@@ -146,7 +156,7 @@ class FileParser:
         self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
         self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
         self.answer_cols = [c for c in self.columns if c.spec.kind in ("answer", "list", "flag", "choice", "text")]
-        self._cells: dict[tuple[int, str], tuple[str, object]] = {}
+        self._cells: dict[tuple[int, str], CellReading] = {}
         self._codes: dict[tuple[str, ...], str | None] = {}
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
@@ -160,6 +170,7 @@ class FileParser:
         groups: dict[tuple, list[Column]] = {}
         for c in cols:
             s = c.spec
+            key: tuple[str | bool, ...]
             if s.kind in ("answer", "list"):
                 key = (s.question_id, s.row_id, "")
             elif s.kind in ("choice", "flag", "text"):
@@ -168,7 +179,7 @@ class FileParser:
                 key = (s.kind,)
             groups.setdefault(key, []).append(c)
         # a whole-answer column and option columns for the same (question, row) also clash
-        by_row: dict[tuple[str, str], list[tuple]] = {}
+        by_row: dict[tuple[str | bool, ...], list[tuple]] = {}
         for key in groups:
             if len(key) >= 3 and not (len(key) == 4 and key[3]):
                 by_row.setdefault(key[:2], []).append(key)
@@ -268,30 +279,34 @@ class FileParser:
                 records.append(self.parse_row(r, row, code))
         return records
 
-    def _read(self, c: Column, value: str) -> tuple[str, object]:
+    def _read(self, c: Column, value: str) -> CellReading:
         """What one cell says, cached per (column, text): ("na", None) · ("set", options) · ("mark", bool|None)
-        · ("text", str) · ("blank", None); a CellError is cached and raised again."""
+        · ("text", str) · ("blank", None) · ("error", CellError)."""
         k = (c.index, value)
-        hit = self._cells.get(k)
-        if hit is None:
-            spec, q = c.spec, self.cb[c.spec.question_id]
-            try:
-                if spec.kind != "text" and value and is_not_asked(value):
-                    hit = ("na", None)
-                elif spec.kind == "answer":
-                    opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
-                    hit = ("blank", None) if opt is None else ("set", frozenset({opt}))
-                elif spec.kind == "list":
-                    sel = parse_list(value, q.option_ids)
-                    hit = ("blank", None) if sel is None else ("set", sel)
-                elif spec.kind in ("flag", "choice"):
-                    hit = ("mark", parse_flag(value))
-                else:
-                    hit = ("text", value)
-            except CellError as exc:
-                hit = ("error", exc)
-            self._cells[k] = hit
+        cached = self._cells.get(k)
+        if cached is not None:
+            return cached
+        hit: CellReading
+        try:
+            hit = self._interpret(c, value)
+        except CellError as exc:
+            hit = ("error", exc)
+        self._cells[k] = hit
         return hit
+
+    def _interpret(self, c: Column, value: str) -> CellReading:
+        spec, q = c.spec, self.cb[c.spec.question_id]
+        if spec.kind != "text" and value and is_not_asked(value):
+            return ("na", None)
+        if spec.kind == "answer":
+            opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
+            return ("blank", None) if opt is None else ("set", frozenset({opt}))
+        if spec.kind == "list":
+            sel = parse_list(value, q.option_ids)
+            return ("blank", None) if sel is None else ("set", sel)
+        if spec.kind in ("flag", "choice"):
+            return ("mark", parse_flag(value))
+        return ("text", value)
 
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
@@ -302,22 +317,22 @@ class FileParser:
             key = (spec.question_id, spec.row_id)
             if rec.answers.get(key) == INVALID:
                 continue
-            what, payload = self._read(c, value)
-            if what == "error":
-                self.report(rec.row, c.label, value, f"{spec.question_id}: {payload}", AS_NA)
+            hit = self._read(c, value)
+            if hit[0] == "error":
+                self.report(rec.row, c.label, value, f"{spec.question_id}: {hit[1]}", AS_NA)
                 rec.answers[key] = INVALID
-            elif what == "na":
+            elif hit[0] == "na":
                 if spec.kind in ("answer", "list"):
                     rec.answers[key] = NOT_ASKED
                 else:
                     na_marks[key] = na_marks.get(key, 0) + 1
                     marks.setdefault(key, {})[spec.option_id] = None
-            elif what == "set":
-                rec.answers[key] = payload
-            elif what == "blank":
+            elif hit[0] == "set":
+                rec.answers[key] = hit[1]
+            elif hit[0] == "blank":
                 rec.answers[key] = BLANK
-            elif what == "mark":
-                marks.setdefault(key, {})[spec.option_id] = payload
+            elif hit[0] == "mark":
+                marks.setdefault(key, {})[spec.option_id] = hit[1]
             elif value:
                 rec.texts[(spec.question_id, spec.row_id, spec.option_id)] = value
         for key, opts in marks.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def problems_for_excel(problems: pd.DataFrame) -> pd.DataFrame:
     return problems.rename(columns=PROBLEM_COLUMNS_JA)
 
 
-def write_outputs(result: IngestResult, out_dir: Path, inputs: list[Path] = ()) -> list[Path]:
+def write_outputs(result: IngestResult, out_dir: Path, inputs: Sequence[Path | str] = ()) -> list[Path]:
     """Write the processed set as one unit (refused when it would overwrite an input)."""
     if result.meta["n_municipalities"] == 0:
         raise ReadError("読み取れた市区町村が 0 件です。処理済みデータは変更していません")

@@ -7,6 +7,7 @@ A :class:`Record` holds, per (question, row), a set of chosen options or one of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,8 @@ import pandas as pd
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 
 BLANK, NOT_ASKED, INVALID = "blank", "not_asked", "invalid"
+# chosen options (a frozenset from parsing; hand-built records may use a set) or BLANK/NOT_ASKED/INVALID
+Answer = AbstractSet[str] | str
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem", "action"]
 # problems.csv is read by staff in Excel: its column names in Japanese
 PROBLEM_COLUMNS_JA = {"file": "ファイル", "row": "行", "column": "列", "value": "値", "problem": "問題",
@@ -38,7 +41,7 @@ class Record:
     file: str
     row: int
     code_column: str = ""
-    answers: dict[tuple[str, str], object] = field(default_factory=dict)
+    answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
@@ -72,8 +75,8 @@ def check_logic(rec: Record, codebook: Codebook, report: Report) -> None:
             rec.answers[key] = BLANK if val == INVALID else val
         for (qid, row, opt), text in list(rec.texts.items()):
             if qid == q.id:
-                val = rec.answers.get((qid, row))
-                if not (isinstance(val, frozenset) and opt in val):
+                chosen = rec.answers.get((qid, row))
+                if not (isinstance(chosen, frozenset) and opt in chosen):
                     report(rec, q, row, text, f"選ばれていない選択肢 {opt} の自由記述があります",
                            "自由記述はこの一覧にだけ残しました")
                     del rec.texts[(qid, row, opt)]
@@ -81,6 +84,8 @@ def check_logic(rec: Record, codebook: Codebook, report: Report) -> None:
 
 def _condition_met(q: Question, rec: Record) -> bool:
     c = q.asked_if
+    if c is None:  # an unconditional question is always asked
+        return True
     parent = rec.answers.get((c.question, c.row or ""))
     return isinstance(parent, frozenset) and bool(parent & set(c.values))
 

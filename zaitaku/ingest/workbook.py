@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -128,8 +129,11 @@ def _scan_sheet_xml(xml: str, grid: Grid) -> None:
     for m in re.finditer(r"<col\b[^>]*>", xml):
         tag = m.group(0)
         if re.search(r'\bhidden="(1|true)"', tag):
-            lo = int(re.search(r'\bmin="(\d+)"', tag).group(1))
-            hi = int(re.search(r'\bmax="(\d+)"', tag).group(1))
+            lo_m = re.search(r'\bmin="(\d+)"', tag)
+            hi_m = re.search(r'\bmax="(\d+)"', tag)
+            if lo_m is None or hi_m is None:  # malformed <col>: nothing to hide
+                continue
+            lo, hi = int(lo_m.group(1)), int(hi_m.group(1))
             if hi - lo < 16384:
                 grid.hidden_cols.update(range(lo - 1, hi))
     for m in re.finditer(r'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', xml):
@@ -171,11 +175,11 @@ def _read_excel(path: Path, sheet: str | None) -> Grid:
     if not data:
         raise ReadError(f"{path}: 読めるシートがありません")
 
-    def filled(rows: list[list[object]]) -> int:
+    def filled(rows: Sequence[Sequence[object]]) -> int:
         return sum(1 for r in rows for v in r if v not in ("", None))
 
     chosen = sheet or max(data, key=lambda n: filled(data[n]))
-    cells = [[None if v == "" else v for v in r] for r in data[chosen]]
+    cells: list[list[object]] = [[None if v == "" else v for v in r] for r in data[chosen]]
     grid = Grid(path, cells, sheet=chosen, encoding="xlsx")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
