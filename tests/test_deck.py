@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -291,35 +290,24 @@ def _summary_texts(prs, built):
     return {sh.name: sh.text_frame.text for sh in slide.shapes if sh.has_text_frame}, slide
 
 
-def test_summary_without_standing_lists_gaps_from_the_block_figures(data, monkeypatch):
-    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", None)  # import fails: the deck's own
-    focus = focus_of(data, "", "島根県")
-    prs, built = build_deck(data, focus, "computed")
-    texts, _ = _summary_texts(prs, built)
-    body = texts["まとめ本文"]
-    assert "全国と比べて島根県の市町村で多い回答" in body
-    lines = [x for x in body.splitlines() if x.startswith("・") and "：" in x]
-    assert lines
-    for line in lines:  # 「・12.④ 『…』：島根県 100%／全国 49%」: both figures are the block's
-        number = line[1:].split(" ")[0]
-        block = next(b for b in built if b.block.number == number)
-        shares = {f"{x * 100:.0f}%" for s in block.sections for x in s.figures["share"].dropna()}
-        pref, nat = line.rsplit("：", 1)[1].split("／")
-        assert pref.split(" ")[-1] in shares and nat.split(" ")[-1] in shares
+def test_summary_slide_lists_the_standing_of_the_municipality(data):
+    """The real Summary: every gap line names an item summary_for found, with its reference's share."""
+    from zaitaku.analysis.standing import summary_for
 
-
-def test_municipality_summary_without_standing_lists_rare_answers(data, monkeypatch):
-    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", None)
     focus = focus_of(data, IZUMO, "島根県")
+    summary = summary_for(data, focus, "computed")
     prs, built = build_deck(data, focus, "computed")
     texts, _ = _summary_texts(prs, built)
-    lines = [x for x in texts["まとめ本文"].splitlines() if x.startswith("・") and "県内で同じ回答は" in x]
-    for line in lines:  # 「・2.① 郡市区医師会：『…』：県内で同じ回答は3（16%）」: the count is the prefecture's
-        number = line[1:].split(" ")[0]
-        block = next(b for b in built if b.block.number == number)
-        pref = block.sections[0].figures[block.sections[0].figures["scope"] == "prefecture"]
-        counts = {f"{int(a)}（{a / b * 100:.0f}%）" for a, b in zip(pref["n_selected"], pref["n_base"], strict=True)}
-        assert line.split("県内で同じ回答は")[1] in counts
+    body = texts["まとめ本文"].splitlines()
+    assert body[0] == "出雲市が進んでいる項目" and "出雲市が遅れている項目" in body
+    expected = {f"・{g.item.number} {g.item.label}：{g.reference_label}では{g.share * 100:.0f}%（n={g.n:,}）"
+                for g in [*summary.ahead, *summary.behind]}
+    gap_lines = [x for x in body if x.startswith("・") and "では" in x]
+    assert gap_lines and set(gap_lines) <= expected
+    learn = texts["参考になる市町村"].splitlines()
+    assert learn[0] == "参考になる市町村"
+    names = {e.name for lf in summary.learn_from for e in lf.exemplars}
+    assert len(learn) > 1 and all(any(n in line for n in names) for line in learn[1:] if line.startswith("・"))
 
 
 def test_summary_shows_standing_and_whom_to_learn_from(data, monkeypatch):
@@ -332,9 +320,7 @@ def test_summary_shows_standing_and_whom_to_learn_from(data, monkeypatch):
         learn_from=[types.SimpleNamespace(item=item, exemplars=(
             types.SimpleNamespace(name="松江市", pref_name="島根県", same_prefecture=True),
             types.SimpleNamespace(name="鳥取市", pref_name="鳥取県", same_prefecture=False)))])
-    fake = types.ModuleType("zaitaku.analysis.standing")
-    fake.summary_for = lambda d, f, national: summary
-    monkeypatch.setitem(sys.modules, "zaitaku.analysis.standing", fake)
+    monkeypatch.setattr("zaitaku.report.deck.summary.summary_for", lambda d, f, national: summary)
     prs, built = build_deck(data, focus_of(data, IZUMO, "島根県"), "computed")
     texts, slide = _summary_texts(prs, built)
     assert texts["まとめ本文"].splitlines() == [

@@ -25,7 +25,7 @@ from zaitaku.files import atomic
 from zaitaku.report.blocks import Block, deck_blocks, subset_section
 from zaitaku.report.deck import slides
 from zaitaku.report.deck.style import SLIDE_HEIGHT, SLIDE_WIDTH
-from zaitaku.report.deck.summary import municipality_summary, prefecture_summary, standing_summary
+from zaitaku.report.deck.summary import standing_summary
 from zaitaku.report.format import SMALL_N
 from zaitaku.report.section import Section, build_section
 
@@ -125,16 +125,8 @@ def build_deck(data: ProcessedData, focus: Focus, national: str = "auto", *,
     for block, sections in blocks:
         slides.block_slide(prs, ctx, block, sections)
         built.append(BuiltBlock(block, tuple(sections), len(prs.slides) - 1))
-    standing = standing_summary(data, focus, national)
-    if standing is not None:
-        left, right = standing
-        slides.summary_slide(prs, ctx, left, ["作成元：zaitaku.analysis.standing.summary_for"], right=right)
-    else:
-        if focus.code:
-            lines, source = municipality_summary(data, focus, national, blocks)
-        else:
-            lines, source = prefecture_summary(focus.pref_name, blocks), "全国との差（資料の各ブロック）"
-        slides.summary_slide(prs, ctx, lines, [f"作成元：{source}"])
+    left, right = standing_summary(data, focus, national)
+    slides.summary_slide(prs, ctx, left, ["作成元：zaitaku.analysis.standing.summary_for"], right=right)
     title, body = closing_text(focus, survey, year, closing_template, contact)
     slides.closing_slide(prs, ctx, title, body)
     if timing:
