@@ -216,3 +216,19 @@ def test_free_text_is_returned_as_delivered(shimane5):
     assert t[["name", "option_label", "text"]].values.tolist() == [
         ["浜田市", "その他", "<script>alert(1)</script> &amp; 課"]]
     assert free_text_for(shimane5, "dept", code="322016").empty
+
+
+def test_prefecture_report_counts_the_municipalities_with_problems():
+    """Hand-made counts: 19 responded, 2 with 3 problems, 1 excluded; another prefecture clean."""
+    import pandas as pd
+
+    from zaitaku.report.html_summary import prefecture_problem_lines
+
+    counts = pd.DataFrame([
+        {"pref_code": "31", "prefecture": "鳥取県", "responded": 19, "with_problems": 0, "problems": 0, "excluded": 0},
+        {"pref_code": "32", "prefecture": "島根県", "responded": 19, "with_problems": 2, "problems": 3, "excluded": 1},
+    ])
+    assert prefecture_problem_lines(counts, "31") == []
+    assert prefecture_problem_lines(counts, "32") == [
+        "回答した19市町村のうち2市町村のデータに、取り込み時の問題が計3件ありました、うち1市町村は回答を除外。"
+        "内容は各市町村のレポートの冒頭にあります。"]

@@ -112,3 +112,16 @@ def test_formats_pptx_writes_a_deck_per_scope_and_links_it(tmp_path, processed_d
     again = render_batch([MATSUE], notebooks={"toy_report": toy}, out=tmp_path, data_dir=processed_dir,
                          workers=1, progress=False, formats=("html", "pptx"))
     assert again.decks == []  # inputs unchanged: not rewritten
+
+
+def test_index_pages_count_each_municipalitys_ingest_problems(tmp_path):
+    out_year, m = _batch(tmp_path)
+    build_indexes(out_year, m, "R3")
+    assert "データの問題" not in (out_year / "index.html").read_text(encoding="utf-8")  # clean data: no column
+    build_indexes(out_year, m, "R3", problems={"322016": 2})
+    top = (out_year / "index.html").read_text(encoding="utf-8")
+    pref = (out_year / "32_島根県" / "index.html").read_text(encoding="utf-8")
+    assert "データの問題" in top and "データの問題" in pref
+    matsue_row = next(r for r in re.findall(r"<tr data-search=.*?</tr>", top) if "松江市" in r)
+    pref_row = next(r for r in re.findall(r"<tr data-search=.*?</tr>", top) if "県全体" in r)
+    assert ">2件<" in matsue_row and ">1市町村<" in pref_row

@@ -98,3 +98,9 @@ def problem_counts(data: ProcessedData) -> pd.DataFrame:
                      "with_problems": int(mine["code"].nunique()), "problems": len(mine),
                      "excluded": int(mine.loc[mine["kind"] == "excluded", "code"].nunique())})
     return pd.DataFrame(rows)
+
+
+def problems_by_code(data: ProcessedData) -> dict[str, int]:
+    """How many ingest problems concern each municipality (municipalities without problems left out)."""
+    p = load_problems(data)
+    return {str(k): int(v) for k, v in p.loc[p["code"] != "", "code"].value_counts().items()}

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku.paths import PROCESSED_DATA_DIR, REPORTS_DIR
-from zaitaku.render.data import check_data, data_lock, is_synthetic
+from zaitaku.render.data import check_data, data_lock, is_synthetic, problem_counts
 from zaitaku.render.executors import run_dask, run_local, run_pool
 from zaitaku.render.fingerprint import InputHasher, data_fingerprint
 from zaitaku.render.manifest import Manifest
@@ -194,7 +194,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
             from zaitaku.render.decks import write_decks
 
             decks = write_decks(planned, out_year, data_dir, national, force=force, stream=stream)
-        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir))
+        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
+                              problems=problem_counts(data_dir))
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
                         time.perf_counter() - t0, reasons, timing, decks)

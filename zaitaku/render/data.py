@@ -102,3 +102,27 @@ def is_synthetic(data_dir: Path) -> bool:
         return bool(_meta(data_dir).get("synthetic"))
     except DataError:
         return False
+
+
+def problem_counts(data_dir: Path) -> dict[str, int]:
+    """Municipality code → number of ingest problems, for the index pages ({} when there are none).
+
+    The processed data is loaded only when ``problems.csv`` lists any problem (to attribute each
+    problem to its municipality, as the reports do).
+    """
+    from zaitaku.analysis.processed import ProcessedDataError, member_paths
+
+    try:
+        path = member_paths(data_dir, _meta(data_dir)).get("problems")
+        if path is None or not path.is_file():
+            return {}
+        with path.open(encoding="utf-8-sig") as fh:
+            fh.readline()  # the header
+            if not fh.readline().strip():  # no problem row
+                return {}
+        from zaitaku.analysis.problems import problems_by_code
+        from zaitaku.analysis.processed import load_processed
+
+        return problems_by_code(load_processed(data_dir))
+    except (DataError, ProcessedDataError, OSError, ValueError):
+        return {}  # the reports themselves say what is wrong with the data

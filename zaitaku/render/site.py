@@ -53,6 +53,7 @@ class Row:
     href: str | None = None  # the row's own index page
     by_group: dict[str, ReportLink] = field(default_factory=dict)
     decks: list[DeckLink] = field(default_factory=list)
+    problems: int = 0  # ingest problems of the municipality (prefecture rows: of its municipalities)
 
     def __getattr__(self, name: str):  # code, name, prefecture, pref_code, kana of the scope
         return getattr(self.scope, name)
@@ -108,8 +109,14 @@ def render_page(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
 
-def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synthetic: bool = False) -> Path:
-    """Top, prefecture and municipality index pages from the manifest (all reports of the year)."""
+def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synthetic: bool = False,
+                  problems: Mapping[str, int] | None = None) -> Path:
+    """Top, prefecture and municipality index pages from the manifest (all reports of the year).
+
+    ``problems`` (municipality code → number of ingest problems) adds a column that says which
+    municipalities' data had problems; a prefecture's row counts its municipalities with problems.
+    """
+    problems = dict(problems or {})
     labels = group_labels(survey_year)
     entries: dict[Scope, dict[str, tuple[str, Mapping]]] = {}
     seen: list[str] = []
@@ -121,7 +128,7 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
             seen.append(e["group"])
     names = [g for g in DEFAULT_GROUPS if g in seen] + sorted(g for g in seen if g not in DEFAULT_GROUPS)
     groups = [Group(g, labels.get(g, g)) for g in names]
-    common = {"year": survey_year, "groups": groups, "synthetic": synthetic}
+    common = {"year": survey_year, "groups": groups, "synthetic": synthetic, "has_problems": bool(problems)}
 
     def row(scope: Scope, page_dir: Path, href: str | None) -> Row:
         r = Row(scope, href)
@@ -132,6 +139,8 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
             r.by_group[g] = ReportLink(g, link, status, e.get("title", ""))
         sdir = out_year / scope.pref_dir / scope.dir
         r.decks = [DeckLink(p.name, relative_href(p, page_dir)) for p in sorted(sdir.glob("*.pptx"))]
+        r.problems = (problems.get(scope.code, 0) if scope.code
+                      else sum(1 for c in problems if c[:2] == scope.pref_code))
         return r
 
     top_rows: list[Row] = []

@@ -76,6 +76,17 @@ def problem_lines(problems: pd.DataFrame) -> list[str]:
     return lines
 
 
+def prefecture_problem_lines(counts: pd.DataFrame, pref_code: str) -> list[str]:
+    """Prefecture report: how many of its municipalities' data had ingest problems (none: no line)."""
+    row = counts[counts["pref_code"] == pref_code]
+    if row.empty or not int(row["with_problems"].iloc[0]):
+        return []
+    r = row.iloc[0]
+    excluded = f"、うち{int(r['excluded'])}市町村は回答を除外" if int(r["excluded"]) else ""
+    return [f"回答した{int(r['responded'])}市町村のうち{int(r['with_problems'])}市町村のデータに、取り込み時の問題が"
+            f"計{int(r['problems'])}件ありました{excluded}。内容は各市町村のレポートの冒頭にあります。"]
+
+
 def free_text_lines(texts: pd.DataFrame, rows: tuple[str, ...] | None, options: tuple[str, ...] | None,
                     with_names: bool) -> list[str]:
     """「その他」 text of one question (limited to a part's rows or options), names first in prefecture mode."""

@@ -33,7 +33,7 @@ from zaitaku.analysis.aggregate import (
     load_processed,
 )
 from zaitaku.analysis.free_text import free_text_for
-from zaitaku.analysis.problems import problems_for
+from zaitaku.analysis.problems import problem_counts, problems_for
 from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
@@ -48,7 +48,12 @@ from zaitaku.report.blocks import (
     subset_section,
 )
 from zaitaku.report.format import SMALL_N
-from zaitaku.report.html_summary import free_text_lines, problem_lines, summary_view
+from zaitaku.report.html_summary import (
+    free_text_lines,
+    prefecture_problem_lines,
+    problem_lines,
+    summary_view,
+)
 from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
 
 NOTE_CLASS = rh.NOTE_CLASS  # kept for the explorer
@@ -141,7 +146,10 @@ class Report:
 
     def problems(self) -> list[str]:
         """Notes near the top: the municipality's ingest problems, and what the data covers."""
-        lines = problem_lines(problems_for(self.data, self.focus.code)) if self.focus.code else []
+        if self.focus.code:
+            lines = problem_lines(problems_for(self.data, self.focus.code))
+        else:
+            lines = prefecture_problem_lines(problem_counts(self.data), self.focus.pref_code)
         note = coverage_note(self.data, self.focus)
         return [*lines, note] if note else lines
 
