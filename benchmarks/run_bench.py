@@ -309,12 +309,13 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     out = work / mode.replace(":", "_")
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "benchmarks.run_bench", "--run", mode, "--spec", str(spec_path), "--out", str(out)]
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     what = MODES.get(mode) or ("zaitaku render, 2 workers, every report" if mode == "national"
                                else f"zaitaku render, 2 workers, all of {mode[2:]}")
-    res = {"mode": mode, "what": what, "seconds": round(wall, 2), "ok": proc.returncode == 0}
+    res = {"mode": mode, "what": what, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+           "ok": proc.returncode == 0}
     if proc.returncode != 0:
         res["error"] = (proc.stderr or proc.stdout)[-2000:]
     sizes = html_sizes(out)
@@ -322,6 +323,26 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
         res.update(reports=len(sizes), median_bytes=int(statistics.median(sizes)), max_bytes=max(sizes))
     res.update(worker_stats(out))
     return res
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes and their waited-for descendants
+    (workers, kernels): the core-seconds a mode used, whatever else the machine was doing."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def chart_costs(data_dir: str, timeout: float) -> dict | None:
+    """Median ms per chart kind and 島根県's chart reuse, from :mod:`benchmarks.bench_charts` (no legacy run)."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_charts", "--data", data_dir, "--legacy", ""]
+    try:
+        proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout, check=True)
+        return json.loads(proc.stdout)
+    except (subprocess.SubprocessError, ValueError) as exc:
+        print(f"chart costs not measured: {exc}", file=sys.stderr)
+        return None
 
 
 def sample_extrapolation(samples: list[dict]) -> dict | None:
@@ -334,7 +355,13 @@ def sample_extrapolation(samples: list[dict]) -> dict | None:
     per = sum((n - n_mean) * (t - t_mean) for n, t in pts) / sum((n - n_mean) ** 2 for n, _ in pts)
     fixed = t_mean - per * n_mean
     national = fixed + per * NATIONAL_REPORTS
+    cpu = [(r["reports"], r["cpu_seconds"]) for r in samples if r["ok"] and r.get("reports") and r.get("cpu_seconds")]
+    cpu_per = None
+    if len(cpu) == len(pts):
+        c_mean = statistics.fmean(c for _, c in cpu)
+        cpu_per = sum((n - n_mean) * (c - c_mean) for n, c in cpu) / sum((n - n_mean) ** 2 for n, _ in cpu)
     return {"prefectures": [r["mode"][2:] for r in samples], "points": pts, "fixed_seconds": round(fixed, 1),
+            "cpu_points": cpu, "cpu_seconds_per_report": round(cpu_per, 3) if cpu_per is not None else None,
             "seconds_per_report": round(per, 3), "core_seconds_per_report": round(2 * per, 3),
             "national_seconds_estimate": round(national), "national_estimate": _fmt_dur(national)}
 
@@ -362,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                          "'' to skip")
     ap.add_argument("--national", action="store_true",
                     help="render all 7,152 reports with 2 workers and write the measured time (not in CI)")
+    ap.add_argument("--no-chart-costs", action="store_true", help="skip the chart cost per kind (bench_charts)")
     ap.add_argument("--cell-timeout", type=float, default=600)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per mode")
     ap.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder for <date>.json")
@@ -394,26 +422,29 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes + samples:
             r = measure_and_print(mode, spec_path, work, args.timeout)
             (sample_results if mode in samples else results).append(r)
+    charts = None if (args.quick or args.notebook or args.no_chart_costs) else chart_costs(spec["data_dir"], args.timeout)
 
     by = {r["mode"]: r for r in results if r["ok"]}
     base, floor = by.get("a"), by.get("e")
     print()
-    print(f"{'mode':<6} {'seconds':>8} {'s/report':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
+    print(f"{'mode':<6} {'seconds':>8} {'s/report':>9} {'cpu s/rep':>9} {'vs a':>7} {'vs e':>7} {'median':>8} {'largest':>8}  national batch ({NATIONAL_REPORTS} reports)")
     for r in results:
         if not r["ok"]:
             print(f"{r['mode']:<6} failed")
             continue
         per = r["seconds"] / n
         r["seconds_per_report"] = round(per, 3)
+        r["cpu_seconds_per_report"] = round(r["cpu_seconds"] / n, 3)
         r["speedup_vs_a"] = round(base["seconds"] / r["seconds"], 2) if base else None
         r["times_floor"] = round(r["seconds"] / floor["seconds"], 2) if floor else None
         r["national_seconds_estimate"] = round(per * NATIONAL_REPORTS)
         vs_a = "" if r["speedup_vs_a"] is None else f"{r['speedup_vs_a']:.1f}×"
         vs_e = "" if r["times_floor"] is None else f"{r['times_floor']:.1f}×"
-        print(f"{r['mode']:<6} {r['seconds']:>8.1f} {per:>9.2f} {vs_a:>7} {vs_e:>7} "
+        print(f"{r['mode']:<6} {r['seconds']:>8.1f} {per:>9.2f} {r['cpu_seconds_per_report']:>9.2f} {vs_a:>7} {vs_e:>7} "
               f"{_fmt_bytes(r.get('median_bytes')):>8} {_fmt_bytes(r.get('max_bytes')):>8}  "
               f"≈ {_fmt_dur(r['national_seconds_estimate'])}")
     print("(vs a: how many times faster than the naive CLI loop; vs e: how many times the floor. "
+          "cpu s/rep: CPU seconds of the mode's processes (all cores) per report, startup included. "
           "National = linear extrapolation of this run on this machine.)")
     for r in results:
         if r.get("peak_memory_mb_per_worker"):
@@ -425,13 +456,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['mode']}: charts drawn {c['drawn']}, reused {c['reused']} ({c['reused_share']:.0%})")
     extrapolation = sample_extrapolation(sample_results)
     for r in sample_results:
-        print(f"sample {r['mode'][2:]}: {r.get('reports', '?')} reports in {r['seconds']:.1f} s"
+        print(f"sample {r['mode'][2:]}: {r.get('reports', '?')} reports in {r['seconds']:.1f} s ({r['cpu_seconds']:.0f} CPU s)"
               + (f", charts reused {r['charts']['reused_share']:.0%}" if r.get("charts") else ""))
     if extrapolation:
         print(f"national batch from the samples ({', '.join(extrapolation['prefectures'])}): "
               f"{extrapolation['fixed_seconds']:.0f} s + {extrapolation['seconds_per_report']:.2f} s × "
               f"{NATIONAL_REPORTS} ≈ {extrapolation['national_estimate']} on 2 workers "
-              f"({extrapolation['core_seconds_per_report']:.2f} core-s/report)")
+              f"({extrapolation['core_seconds_per_report']:.2f} core-s/report of wall time; "
+              f"{extrapolation['cpu_seconds_per_report']} CPU s/report)")
+    if charts:
+        kinds = ", ".join(f"{k} {v['after']:.0f} ms (n={v['n']})" for k, v in charts["median_ms_per_kind"].items())
+        reuse = charts["prefecture_reuse"]
+        print(f"charts: median per kind {kinds}; all {charts['median_ms_all']['after']:.0f} ms; "
+              f"{reuse['municipalities']} municipalities of {charts['prefecture']} reuse {reuse['reuse_rate']:.0%}")
 
     record = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -443,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "samples": sample_results,
         "national_extrapolation": extrapolation,
+        "charts": charts,
     }
     args.results.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if (args.quick or args.notebook) else ""

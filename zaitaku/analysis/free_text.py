@@ -32,6 +32,15 @@ def _all_texts(data: ProcessedData) -> pd.DataFrame:
     return data_index(data).memo("free-text", build)
 
 
+def _texts_by_question(data: ProcessedData) -> dict[str, pd.DataFrame]:
+    """The free texts split by question once per data set (a report asks for every section)."""
+    def build() -> dict[str, pd.DataFrame]:
+        t = _all_texts(data)
+        return {str(k): t.iloc[v] for k, v in t.groupby("question_id", sort=False).indices.items()}
+
+    return data_index(data).memo("free-text-by-question", build)
+
+
 def free_text_for(data: ProcessedData, question_id: str, code: str | None = None,
                   pref_code: str | None = None) -> pd.DataFrame:
     """Free-text answers of one question: of a municipality (``code``) or of a prefecture (``pref_code``).
@@ -39,8 +48,9 @@ def free_text_for(data: ProcessedData, question_id: str, code: str | None = None
     Ordered by municipality code, matrix row and option; columns :data:`COLUMNS`.
     """
     q = data.codebook[question_id]
-    t = _all_texts(data)
-    t = t[t["question_id"] == q.id]
+    t = _texts_by_question(data).get(q.id)
+    if t is None:
+        t = _all_texts(data).iloc[0:0]
     if code:
         t = t[t["code"] == code]
     if pref_code:

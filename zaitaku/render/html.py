@@ -20,7 +20,7 @@ from zaitaku.report import html as report_html
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 TEMPLATE_NAME = "zaitaku_report"
 # bump when the HTML produced from the same notebook outputs changes (part of the input hash)
-HTML_FORMAT = "zaitaku-html-1"
+HTML_FORMAT = "zaitaku-html-2"  # 2: HTML outputs as the kernel wrote them (see render.exporter)
 
 FONT_STACK = (
     '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Yu Gothic", "Meiryo", '
@@ -82,9 +82,9 @@ table.index th { vertical-align: bottom; }
 
 def make_exporter():
     """One HTMLExporter per worker: the zaitaku template, code and prompts excluded."""
-    from nbconvert import HTMLExporter
+    from zaitaku.render.exporter import ReportExporter
 
-    return HTMLExporter(
+    return ReportExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
@@ -278,9 +278,13 @@ def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[s
 
     ``path`` is the notebook's folder: images a markdown cell links to are inlined from there.
     """
+    from zaitaku.render.exporter import restore_html, stash_html
+
     nb = prepare_for_report(nb)
+    stashed, markup = stash_html(nb)  # zaitaku's markup skips nbconvert's BeautifulSoup pass
     page, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
+        stashed, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
     )
+    page = restore_html(page, markup)
     headings = notebook_headings(nb)
     return finish_report(page, footer, headings if any(h.level > 1 for h in headings) else None)

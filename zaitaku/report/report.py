@@ -215,7 +215,7 @@ class Report:
             notes=[{"css": rh.NOTE_CLASS[n.kind], "text": n.text} for n in s.notes],
             chart=rh.markup(s.chart_html()), sentences=s.sentences, free_texts=free_texts(s, self.data),
             open_table=not q.is_matrix,
-            table=rh.markup(s.table().to_html(classes="figures", border=0, escape=True)),
+            table=rh.markup(s.table_html()),
             municipalities=municipalities)
 
     def side_by_side(self, number: str) -> pd.DataFrame:
@@ -237,7 +237,7 @@ class Report:
     @staticmethod
     def _table_html(q: Question, s: Section) -> str:
         """The figures table under a chart (collapsed for matrices); the explorer shows it too."""
-        table = rh.markup(s.table().to_html(classes="figures", border=0, escape=True))
+        table = rh.markup(s.table_html())
         return rh.render("figures_table.html.j2", table=table, open_table=not q.is_matrix)
 
     def footer(self) -> None:

@@ -15,6 +15,7 @@ Nothing here writes HTML: :mod:`zaitaku.report.html` turns a Section into markup
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -35,6 +36,7 @@ from zaitaku.analysis.index import data_index
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
 from zaitaku.report.charts import chart_kind, chart_markup, draw
+from zaitaku.report.charts.cache import frame_digest
 from zaitaku.report.narrative import (
     matrix_sentence,
     multi_sentence,
@@ -132,6 +134,25 @@ def figures_table(q: Question, df: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
+_TABLE_HTML: OrderedDict[bytes, str] = OrderedDict()  # digest of the figures -> the table's HTML
+TABLE_HTML_ENTRIES = 2048
+
+
+def figures_table_html(q: Question, df: pd.DataFrame) -> str:
+    """:func:`figures_table` as HTML, made once per distinct content (it leaves out the municipality's
+    own rows, so a prefecture's municipalities share it; the digest covers every column it shows)."""
+    key = frame_digest(df) + (b"matrix" if q.is_matrix else b"")
+    html = _TABLE_HTML.get(key)
+    if html is None:
+        html = figures_table(q, df).to_html(classes="figures", border=0, escape=True)
+        _TABLE_HTML[key] = html
+        if len(_TABLE_HTML) > TABLE_HTML_ENTRIES:
+            _TABLE_HTML.popitem(last=False)
+    else:
+        _TABLE_HTML.move_to_end(key)
+    return html
+
+
 def municipality_answers(data: ProcessedData, q: Question, pref_code: str) -> pd.DataFrame:
     """Prefecture mode: each responding municipality's answer (option ids; 対象外, 未回答)."""
     m = data.municipalities
@@ -174,7 +195,7 @@ class Section:
     def alt(self) -> str:
         """Alt text of the chart."""
         q = self.question
-        scopes = "、".join(self.figures.drop_duplicates("scope_label")["scope_label"])
+        scopes = "、".join(dict.fromkeys(self.figures["scope_label"].tolist()))
         return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。数値は下の表にあります。"
 
     @property
@@ -207,6 +228,10 @@ class Section:
 
     def table(self) -> pd.DataFrame:
         return figures_table(self.question, self.figures)
+
+    def table_html(self) -> str:
+        """:meth:`table` as the report shows it (``<table class="figures">``)."""
+        return figures_table_html(self.question, self.figures)
 
 
 def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
