@@ -154,7 +154,7 @@ def test_failures_csv_neutralises_formulas(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig", newline="")))
     assert sorted(r["name"] for r in rows) == sorted("'" + n for n in evil)
-    assert sorted(r["evalue"] for r in rows) == sorted(["'@SUM(A1:A9)", "'-2+3", "\ny"])  # CR kept as a line break
+    assert sorted(r["evalue"] for r in rows) == sorted(["'@SUM(A1:A9)", "'-2+3", "'\ry"])  # a CR cell stays one cell
     assert all(not r[c].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for c in r)
 
 

@@ -76,7 +76,10 @@ def write_csv(df: pd.DataFrame, target: Path | str, *, excel: bool = False) -> N
     """CSV; ``excel=True`` writes UTF-8 with BOM (Excel opens Japanese text) and neutralises formulas."""
     frame = excel_safe(df) if excel else df
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig" if excel else "utf-8")
+        if excel:  # CRLF as Excel writes it; then a CR inside a cell is quoted too and cannot split the row
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        else:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
 
 
 def md5_file(path: Path | str, chunk: int = 1 << 20) -> str:

@@ -101,8 +101,5 @@ def write_failures(out_year: Path, manifest: Manifest) -> Path | None:
     if not rows:
         path.unlink(missing_ok=True)
         return None
-    # a bare CR inside a cell is not quoted by the csv writer and would split the row: line breaks as LF
-    rows = [{k: v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v for k, v in r.items()}
-            for r in rows]
     write_csv(pd.DataFrame(rows, columns=list(FAILURE_COLUMNS), dtype=object), path, excel=True)
     return path
