@@ -42,7 +42,7 @@ from zaitaku.reference.timing import (
     load_timing,
     shares_by_snapshot,
 )
-from zaitaku.report.charts import img_tag, use_house_style
+from zaitaku.report.charts import svg_tag
 from zaitaku.report.timing_charts import (
     change_chart,
     deadline_chart,
@@ -125,7 +125,6 @@ class TimingReport:
     """The implementation-timing report (not per municipality: the same for every run)."""
 
     def __init__(self, data_dir: str | Path = "", figures_csv: str | Path = "") -> None:
-        use_house_style()
         self.params = {"data_dir": str(data_dir), "figures_csv": str(figures_csv)}
         self.dir = timing_dir(data_dir)
         self.tables: TimingTables = load_timing(self.dir)
@@ -137,7 +136,7 @@ class TimingReport:
     # ------------------------------------------------------------------ helpers
     def _img(self, fig: Figure, alt: str) -> Markup:
         self.charts += 1
-        return Markup(img_tag(fig, alt))  # built by charts.img_tag (base64 PNG, alt escaped)
+        return Markup(svg_tag(fig, alt))  # inline SVG built by charts.svg_tag (alt escaped)
 
     def _label(self, kana: str) -> str:
         return self.items[kana].label

@@ -28,7 +28,6 @@ from zaitaku.report.charts.style import (
     PINK,
     WIDTH_PX,
     house_style,
-    use_house_style,
 )
 from zaitaku.report.charts.svg import figure_png, figure_svg, svg_markup
 from zaitaku.report.charts.yesno import yes_no_bars, yes_no_options
@@ -37,7 +36,7 @@ __all__ = [
     "FONT_STACK", "GREY", "HATCHES", "NA_COLOUR", "OKABE_ITO", "PINK", "WIDTH_PX",
     "chart_cache_stats", "chart_kind", "chart_markup", "clear_chart_cache", "draw", "figure_png",
     "figure_svg", "house_style", "img_tag", "matrix_grid", "option_bars", "single_bars", "svg_tag",
-    "use_house_style", "yes_no_bars",
+    "yes_no_bars",
 ]
 
 Selected = dict[str, list[str] | None]  # row id ("" outside matrices) -> options chosen; None = not asked
@@ -78,4 +77,4 @@ def svg_tag(fig: Figure, alt: str) -> str:
 
 
 img_tag = svg_tag
-"""Former name (charts were ``<img>`` PNGs): now the inline SVG."""
+"""Former name (charts were ``<img>`` PNGs), kept for benchmarks/bench_charts.py, which times old and new."""

@@ -99,8 +99,6 @@ def house_style() -> Iterator[None]:
         yield
 
 
-use_house_style = house_style
-"""Former name. It is a context now: ``with use_house_style(): ...``; a bare call changes nothing."""
 
 
 def text_colour(fill: str) -> str:
