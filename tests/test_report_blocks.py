@@ -221,3 +221,15 @@ def test_priority_beside_expected_support():
     knowhow = CB["q6_2"].option_label("1")
     assert table.loc[knowhow].tolist() == ["", "52.6%", "○", "31.6%"]
     assert table[(first, "松江市")].tolist() == ["", "○", ""]
+
+
+def test_a_section_shows_itself_in_jupyterlab_with_escaped_sentences(processed_dir):
+    from zaitaku.analysis.aggregate import focus_of, load_processed
+    from zaitaku.report.section import build_section
+
+    data = load_processed(processed_dir)
+    s = build_section(data, "q1", focus_of(data, "322016"))
+    s.sentences = ["<script>alert(1)</script> & 『協議会』"]
+    shown = s._repr_html_()
+    assert shown.startswith("<svg") and 'role="img"' in shown
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 『協議会』" in shown

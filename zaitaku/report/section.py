@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from zaitaku.analysis.aggregate import (
@@ -232,6 +233,11 @@ class Section:
     def table_html(self) -> str:
         """:meth:`table` as the report shows it (``<table class="figures">``)."""
         return figures_table_html(self.question, self.figures)
+
+    def _repr_html_(self) -> str:
+        """In JupyterLab a Section shows its chart and sentences (the report adds heading, notes, table)."""
+        sentences = Markup("").join(Markup('<p class="narrative">{}</p>').format(s) for s in self.sentences)
+        return Markup(self.chart_html()) + sentences
 
 
 def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
