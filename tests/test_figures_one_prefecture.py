@@ -13,7 +13,13 @@ import re
 
 import pytest
 
-from zaitaku.analysis.aggregate import covers_nation, focus_of, load_processed, national_coverage
+from zaitaku.analysis.aggregate import (
+    NATIONAL_CHOICES,
+    covers_nation,
+    focus_of,
+    load_processed,
+    national_coverage,
+)
 from zaitaku.analysis.standing import summary_for
 from zaitaku.ingest.pipeline import ingest, write_outputs
 from zaitaku.reference.published import published_comparison
@@ -90,3 +96,13 @@ def test_computed_is_relabelled_not_called_the_nation(shimane):
     nat = s.figures[s.figures["scope"] == "nation"]
     assert set(nat["scope_label"]) == {"手元データ全体（全国ではありません）"}
     assert any("全国の値ではありません" in n.text for n in s.notes)
+
+
+def test_the_overview_names_what_the_national_bars_are(shimane, processed_dir):
+    from zaitaku.report.report import Report
+
+    one = {n: Report("partnerships", "322016", "", "R3", shimane.data_dir, n).nation_words() for n in NATIONAL_CHOICES}
+    assert one == {"auto": "全国の公表値（公表値のある設問）", "published": "全国の公表値（公表値のある設問）",
+                   "computed": "手元データ全体（全国ではありません）"}
+    whole = {n: Report("partnerships", "322016", "", "R3", processed_dir, n).nation_words() for n in NATIONAL_CHOICES}
+    assert whole == {"auto": "全国", "computed": "全国", "published": "全国の公表値（公表値のある設問）"}

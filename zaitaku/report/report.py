@@ -121,11 +121,12 @@ class Report:
             respondents = f"このデータには {len(answered):,} 市区町村の回答があります（うち{f.pref_name} {in_pref} 市町村）。"
         if f.code:
             kind = f"{f.peer_label}、" if f.peer and covers_nation(self.data) else ""
-            subject = (f"{f.name}（{f.type}）の回答を、{f.pref_name}の市町村、{kind}全国と比べます。"
+            subject = (f"{f.name}（{f.peer}）の回答を、{f.pref_name}の市町村、{kind}{self.nation_words()}と比べます。"
                        f"見出しの番号は県の説明資料（スライド）の番号です。")
             focus_line = f"ピンク色（棒・枠）が{f.name}の回答です。ほかの棒は、比べる相手（県内の市町村、全国など）の回答割合です。"
         else:
-            subject = f"{f.pref_name}の市町村の回答を全国と比べます。見出しの番号は県の説明資料（スライド）の番号です。"
+            subject = (f"{f.pref_name}の市町村の回答を{self.nation_words()}と比べます。"
+                       "見出しの番号は県の説明資料（スライド）の番号です。")
             focus_line = f"ピンク色が{f.pref_name}の市町村の割合です。各設問の後に県内市町村の回答一覧があります。"
         how = [focus_line,
                "割合の分母（n）は設問の対象となった市町村数です。未回答も一つの選択肢として数えます。",
@@ -143,6 +144,14 @@ class Report:
             "header.html.j2", css=rh.markup(rh.CSS), title=self.title, nav=self.navigation(),
             synthetic=self.data.synthetic, overview=self.overview(), problems=self.problems(),
             page_header=f"{who}　{rh.short_group_label(self.group_label)}")))
+
+    def nation_words(self) -> str:
+        """What the national bars are, in the overview's words (the notes under each chart say more)."""
+        if self.national != "published" and covers_nation(self.data):
+            return "全国"
+        if self.national == "computed":
+            return "手元データ全体（全国ではありません）"
+        return "全国の公表値（公表値のある設問）"
 
     def problems(self) -> list[str]:
         """Notes near the top: the municipality's ingest problems, and what the data covers."""
