@@ -38,6 +38,17 @@ PAD = 8.0
 VALUE_W = 56.0  # room right of a full bar for 「100.0%」
 
 
+
+def scope_bar(c: Canvas, x0: float, x1: float, yb: float, scope: fr.Scope, focus_scope: str,
+              share: float, text: str, present: bool) -> None:
+    """One scope's bar with its value; 「–」 where the scope has no figure (e.g. not published): not a zero."""
+    if not present:
+        c.text(x0 + 4, yb + BAR / 2, "–", size=FS_SMALL, colour=MUTED)
+        return
+    w = (x1 - x0) * share
+    c.rect(x0, yb, w, BAR, fill=scope.colour(focus_scope))
+    c.text(x0 + w + 4, yb + BAR / 2, text, size=FS_SMALL, colour=PINK if scope.kind == focus_scope else TEXT)
+
 def option_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str, width: float = WIDTH_PX) -> Figure:
     """Multi-select: horizontal bars per option, one per scope; options the focus chose in pink."""
     p = fr.parse(df)
@@ -70,13 +81,6 @@ def option_bars(df: pd.DataFrame, selected: list[str] | None, focus_scope: str, 
             c.text(PAD, y + gh / 2 - 5, lab, colour=PINK if mine else TEXT, bold=mine)
             for k, scope in enumerate(scopes):
                 yb = y + k * PITCH + (gh - 10 - nsc * PITCH) / 2 + (PITCH - BAR) / 2
-                share, text, present = p.get(scope.label, "", oid)
-                if not present:  # no figure for this option in this scope (e.g. not published): not a zero
-                    c.text(x0 + 4, yb + BAR / 2, "–", size=FS_SMALL, colour=MUTED)
-                    continue
-                w = (x1 - x0) * share
-                c.rect(x0, yb, w, BAR, fill=scope.colour(focus_scope))
-                c.text(x0 + w + 4, yb + BAR / 2, text, size=FS_SMALL,
-                       colour=PINK if scope.kind == focus_scope else TEXT)
+                scope_bar(c, x0, x1, yb, scope, focus_scope, *p.get(scope.label, "", oid))
             y += gh
     return c.fig

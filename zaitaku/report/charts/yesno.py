@@ -19,7 +19,7 @@ from zaitaku.report.charts.canvas import (
     legend_rows,
     lines_height,
 )
-from zaitaku.report.charts.options import BAR, PITCH, VALUE_W
+from zaitaku.report.charts.options import BAR, PITCH, VALUE_W, scope_bar
 from zaitaku.report.charts.stacked import percent_axis
 from zaitaku.report.charts.style import FS, FS_SMALL, MUTED, PINK, TEXT, WHO, WIDTH_PX, house_style
 from zaitaku.report.charts.text import block_width, text_width, wrap
@@ -88,13 +88,6 @@ def yes_no_bars(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
                 c.text(PAD + label_w, y + rh / 2 - 6, answers[rid], colour=PINK, bold=answers[rid].startswith("●"))
             for k, scope in enumerate(scopes):
                 yb = y + k * PITCH + (rh - 12 - nsc * PITCH) / 2 + (PITCH - BAR) / 2
-                share, text, present = p.get(scope.label, rid, yes)
-                if not present:
-                    c.text(x0 + 4, yb + BAR / 2, "–", size=FS_SMALL, colour=MUTED)
-                    continue
-                w = (x1 - x0) * share
-                c.rect(x0, yb, w, BAR, fill=scope.colour(focus_scope))
-                c.text(x0 + w + 4, yb + BAR / 2, text, size=FS_SMALL,
-                       colour=PINK if scope.kind == focus_scope else TEXT)
+                scope_bar(c, x0, x1, yb, scope, focus_scope, *p.get(scope.label, rid, yes))
             y += rh
     return c.fig
