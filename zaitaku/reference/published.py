@@ -22,6 +22,7 @@ from typing import SupportsInt, cast
 
 import pandas as pd
 
+from zaitaku.files.reference_csv import read_reference_csv
 from zaitaku.paths import REFERENCE_DIR
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, load_codebook
 
@@ -52,14 +53,7 @@ def _fail(path: Path, lines: object, message: str) -> PublishedDataError:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise PublishedDataError(f"{path}: file not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if tuple(df.columns) != COLUMNS:
-        raise PublishedDataError(f"{path.name}: columns {list(df.columns)}, expected {list(COLUMNS)}")
-    df = df.apply(lambda s: s.str.strip())
-    df.index = df.index + 2  # CSV line numbers (line 1 is the header)
-    return df
+    return read_reference_csv(path, COLUMNS, PublishedDataError)
 
 
 def _check_row(path: Path, line: int, r: pd.Series, codebook: Codebook, survey_year: str) -> None:

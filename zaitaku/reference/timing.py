@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from zaitaku.files.reference_csv import read_reference_csv
 from zaitaku.paths import PACKAGE_DIR, REFERENCE_DIR
 
 TOTAL_INSURERS = 156
@@ -97,14 +98,7 @@ _CHECK_COLUMNS = ("table", "check", "item", "label", "value", "rows")
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    if not path.is_file():
-        raise TimingDataError(f"{path}: file not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if tuple(df.columns) != columns:
-        raise TimingDataError(f"{path.name}: columns {list(df.columns)}, expected {list(columns)}")
-    df = df.apply(lambda s: s.str.strip())
-    df.index = df.index + 2  # CSV line numbers (line 1 is the header)
-    return df
+    return read_reference_csv(path, columns, TimingDataError)
 
 
 def _to_int(df: pd.DataFrame, column: str, name: str, *, negative_ok: bool = False) -> pd.Series:
