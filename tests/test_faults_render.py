@@ -110,11 +110,14 @@ def _printed(worker, job) -> str:
 
 
 @pytest.mark.slow
-def test_mutating_notebook_does_not_change_the_next_report_on_a_warm_kernel(tmp_path):
+@pytest.mark.parametrize("preloaded", [False, True], ids=["loaded-by-first-report", "loaded-at-kernel-setup"])
+def test_mutating_notebook_does_not_change_the_next_report_on_a_warm_kernel(tmp_path, preloaded):
     from zaitaku.render.worker import Worker, WorkerSettings, notebook_imports
 
     data = tiny_processed(tmp_path / "processed")
-    settings = WorkerSettings(preload=tuple(notebook_imports(MUTATING)), cell_timeout=60)
+    # preloaded: as render_batch starts its kernels, the data loaded during the kernel's setup
+    settings = WorkerSettings(preload=tuple(notebook_imports(MUTATING)), cell_timeout=60,
+                              data_dir=str(data) if preloaded else "")
     fresh = Worker(settings)
     try:
         truth = _printed(fresh, _mutating_job("322024", data, False))
@@ -124,6 +127,10 @@ def test_mutating_notebook_does_not_change_the_next_report_on_a_warm_kernel(tmp_
 
     warm = Worker(settings)
     try:
+        warm.warm_up()
+        warm.kernel.prepare()  # waits for the setup
+        loaded = "__import__('zaitaku.analysis.processed', fromlist=['x']).loaded_count()"
+        warm.kernel.run(f"assert {loaded} == {int(preloaded)}, {loaded}")  # raises if not
         assert _printed(warm, _mutating_job("322016", data, True)) == "XXX 0.0 0"
         after_first = _printed(warm, _mutating_job("322024", data, False))  # data first loaded, then changed
         assert _printed(warm, _mutating_job("322016", data, True)) == "XXX 0.0 0"

@@ -155,7 +155,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
     data_dir = Path(data_dir)
     imports = list(dict.fromkeys(m for p in notebooks.values() for m in notebook_imports(p)))
     with batch_lock(out_year), data_lock(data_dir, stream=stream):
-        if any(m == "zaitaku" or m.startswith("zaitaku.") for m in imports):
+        uses_zaitaku = any(m == "zaitaku" or m.startswith("zaitaku.") for m in imports)
+        if uses_zaitaku:
             check_data(data_dir)  # before the first report: one message, not one failure per report
         hasher = InputHasher(notebooks, data_dir, survey_year)
         manifest = Manifest(out_year / "manifest.json", survey_year)
@@ -179,6 +180,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
             cell_timeout=cell_timeout if cell_timeout and cell_timeout > 0 else None,
             kernel_cwd=str(kernel_cwd(notebooks)),
             preload=tuple(imports),
+            data_dir=str(data_dir.resolve()) if uses_zaitaku else "",
         )
         failed: list[tuple[Job, Result]] = []
         rendered = _execute(todo, settings, manifest, out_year, failed, workers=workers, scheduler=scheduler,

@@ -12,6 +12,9 @@ neither ``<img>`` nor notebook ``div``\\ s. So:
 - a markdown cell's HTML is computed once per worker (a notebook's markdown does not depend on the
   parameters; cells with attachments are not cached).
 
+- the notebook is not validated again after each of nbconvert's preprocessors (papermill and
+  nbclient made it; a dozen full validations cost more than the rest of a small report's export).
+
 Everything else goes through nbconvert unchanged.
 """
 
@@ -35,6 +38,9 @@ class ReportExporter(HTMLExporter):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self._markdown: dict[tuple[str, str], str] = {}
+
+    def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
+        """No validation between preprocessors (see the module docstring)."""
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:

@@ -60,6 +60,7 @@ class WorkerSettings:
     start_timeout: float = 60.0
     kernel_cwd: str = ""  # "" = the worker's cwd
     preload: tuple[str, ...] = ()  # modules imported before the reference snapshot
+    data_dir: str = ""  # processed data the kernel loads during its setup ("" = none)
     env: tuple[tuple[str, str], ...] = ()
 
 

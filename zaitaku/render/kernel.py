@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 ENGINE_NAME = "zaitaku_warm"
 
 
-def setup_code(preload: tuple[str, ...]) -> str:
-    return f"from zaitaku.render import kernel_reset as __zk\n__zk.setup({list(preload)!r})\ndel __zk\n"
+def setup_code(preload: tuple[str, ...], data_dir: str = "") -> str:
+    return (f"from zaitaku.render import kernel_reset as __zk\n__zk.setup({list(preload)!r}, {data_dir!r})\n"
+            "del __zk\n")
 
 
 def stats_code(path: str) -> str:
@@ -57,11 +58,9 @@ def register_engine() -> None:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None,
-                                     km=None, kc=None, holder=None, source_path=None, **kwargs):
+                                     km=None, kc=None, holder=None, **kwargs):
             if holder is not None:
                 holder["nb"] = nb_man.nb
-            if source_path is not None:  # papermill recorded the in-memory notebook itself here
-                nb_man.nb.metadata.papermill["input_path"] = source_path
             client = PapermillNotebookClient(
                 nb_man,
                 km=km,
@@ -79,6 +78,33 @@ def register_engine() -> None:
 
     papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
     _engine_registered = True
+
+
+def run_notebook(nb: Any, source_path: str, parameters: dict[str, Any], settings: Any, *, km: Any, kc: Any,
+                 holder: dict[str, Any]) -> Any:
+    """What ``papermill.execute_notebook`` does for an in-memory notebook, on the warm kernel:
+    parameters injected, metadata prepared, error markers removed, executed, and
+    ``PapermillExecutionError`` raised for a failed cell (its banner cells added). Papermill's
+    copy of the notebook through JSON on the way in and its serialisation for the (absent)
+    output file on the way out are left out: ``nb`` is the worker's fresh copy already."""
+    from papermill.engines import papermill_engines
+    from papermill.execute import (
+        prepare_notebook_metadata,
+        raise_for_execution_errors,
+        remove_error_markers,
+    )
+    from papermill.parameterize import parameterize_notebook
+
+    nb = parameterize_notebook(nb, parameters, kernel_name=settings.kernel_name, language="python",
+                               engine_name=ENGINE_NAME)
+    nb = remove_error_markers(prepare_notebook_metadata(nb, source_path, None))
+    nb = papermill_engines.execute_notebook_with_engine(
+        ENGINE_NAME, nb, input_path=source_path, output_path=None, kernel_name=settings.kernel_name,
+        progress_bar=False, log_output=False, start_timeout=settings.start_timeout, stdout_file=None,
+        stderr_file=None, execution_timeout=settings.cell_timeout, km=km, kc=kc, holder=holder,
+    )
+    raise_for_execution_errors(nb, None)
+    return nb
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,7 +151,7 @@ class WarmKernel:
                 await km.start_kernel(
                     cwd=s.kernel_cwd or str(Path.cwd()),
                     env=env,
-                    extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                    extra_arguments=["--HistoryManager.hist_file=:memory:", "--IPythonKernel._execute_sleep=0"],
                 )
                 kc = km.client()
                 kc.start_channels()
@@ -140,7 +166,7 @@ class WarmKernel:
         else:
             raise KernelStartError(f"kernel {s.kernel_name!r} did not start: {last}") from last
         # the preload runs in the kernel while the worker goes on (imports papermill, nbconvert)
-        self._setup_id = self.kc.execute(setup_code(s.preload), silent=True, store_history=False,
+        self._setup_id = self.kc.execute(setup_code(s.preload, s.data_dir), silent=True, store_history=False,
                                          allow_stdin=False)
         self.broken = False
         self.used = False

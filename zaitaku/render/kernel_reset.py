@@ -1,7 +1,8 @@
 """Run inside a warm kernel: snapshot the global state after the preload, restore it between reports.
 
-The worker runs ``from zaitaku.render.kernel_reset import setup; setup([...])`` once per kernel and
-``reset(data_dir)`` before every later report. ``reset`` clears the namespace (``%reset -f``),
+The worker runs ``from zaitaku.render.kernel_reset import setup; setup([...], data_dir)`` once per
+kernel (imports, the processed data loaded before any notebook runs, ipykernel's empty stream flushes
+made free) and ``reset(data_dir)`` before every later report. ``reset`` clears the namespace (``%reset -f``),
 closes figures and restores matplotlib rcParams, the inline backend's settings, pandas and numpy
 options, warnings filters, ``sys.path``, the environment and the cwd, then checks that the
 processed data cached by :mod:`zaitaku.analysis.processed` was not changed by the last notebook
@@ -50,10 +51,13 @@ def _preload(modules: list[str]) -> None:
             continue
 
 
-def setup(preload: list[str]) -> None:
-    """Import the notebooks' modules, then take the reference snapshot."""
+def setup(preload: list[str], data_dir: str = "") -> None:
+    """Import the notebooks' modules, load the processed data in ``data_dir`` (if any) so the
+    first report finds it loaded, then take the reference snapshot."""
     global _state
     _preload(preload)
+    data = _preload_data(data_dir)
+    _skip_empty_flushes()
     st = Snapshot(str(Path.cwd()), list(sys.path), dict(os.environ), list(warnings.filters))
     if "matplotlib" in sys.modules:
         import matplotlib
@@ -76,9 +80,40 @@ def setup(preload: list[str]) -> None:
         import numpy
 
         st.numpy = numpy.get_printoptions()
+    if data is not None:
+        st.data = {id(data): (data, data_fingerprint(data))}
     _state = st
     gc.collect()
     gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
+
+
+def _skip_empty_flushes() -> None:
+    """Make ipykernel's stdout/stderr ``flush()`` return at once when nothing was written since the
+    last one. ipykernel flushes both streams before every display and twice around every cell,
+    and each flush is a round trip to its IO thread even when there is nothing to send: about a
+    hundred per report. A stream with text pending still flushes as before (same order)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        flush = getattr(type(stream), "flush", None)
+        if flush is None or not all(hasattr(stream, a) for a in ("_buffers", "_flush_pending", "echo")):
+            continue  # not ipykernel's OutStream (or a version without these): left as it is
+
+        def quick(stream: Any = stream, flush: Any = flush) -> None:
+            if stream._flush_pending or stream._buffers or stream.echo is not None:
+                flush(stream)
+
+        stream.flush = quick
+
+
+def _preload_data(data_dir: str) -> Any:
+    """The processed data loaded once, before any notebook could change it (None if it cannot be)."""
+    if not data_dir:
+        return None
+    try:
+        processed = importlib.import_module("zaitaku.analysis.processed")
+        return processed.load_processed(data_dir)
+    except Exception:  # the first report loads it (and reports the problem) itself
+        return None
 
 
 def _pandas_options(pandas_config: Any) -> dict:

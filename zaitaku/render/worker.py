@@ -19,7 +19,6 @@ travel back to the parent process in a :class:`Result`, and the parent writes th
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import os
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku.render.jobs import Job, Result, WorkerSettings, notebook_imports
-from zaitaku.render.kernel import ENGINE_NAME, WarmKernel, register_engine, stats_code
+from zaitaku.render.kernel import WarmKernel, register_engine, run_notebook, stats_code
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ class Worker:
         self.tmpdir = Path(tempfile.mkdtemp(prefix="zaitaku-w-"))
         self.kernel = WarmKernel(settings, self.tmpdir)
         self._exporter = None
-        self._notebooks: dict[str, Any] = {}
+        self._notebooks: dict[str, str] = {}
         self.name = f"{os.uname().nodename}:{os.getpid()}"
         for name in ("papermill", "traitlets", "nbclient"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -122,13 +121,17 @@ class Worker:
         return self._exporter
 
     def _notebook(self, path: str):
+        """A fresh copy of the notebook as papermill loads it (read and prepared once per worker)."""
+        import json
+
         import nbformat
 
-        nb = self._notebooks.get(path)
-        if nb is None:
-            nb = nbformat.read(path, as_version=4)
-            self._notebooks[path] = nb
-        return copy.deepcopy(nb)
+        text = self._notebooks.get(path)
+        if text is None:
+            from papermill.iorw import load_notebook_node
+
+            text = self._notebooks[path] = json.dumps(load_notebook_node(path))
+        return nbformat.from_dict(json.loads(text))
 
     def warm_up(self) -> None:
         """Start the kernel, and while it imports the notebooks' modules, import papermill and
@@ -174,7 +177,6 @@ class Worker:
     def execute(self, job: Job, parameters: dict[str, Any]):
         """Run the notebook; returns (executed notebook, error tuple or None)."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
-        from papermill import execute_notebook
         from papermill.exceptions import PapermillExecutionError
 
         holder: dict[str, Any] = {}
@@ -182,23 +184,8 @@ class Worker:
             register_engine()
             self.kernel.prepare()
             self.kernel.data_dir = str(parameters.get("data_dir") or "") or None
-            nb = execute_notebook(
-                self._notebook(job.notebook),
-                None,
-                parameters=parameters,
-                engine_name=ENGINE_NAME,
-                kernel_name=self.settings.kernel_name,
-                language="python",
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                start_timeout=self.settings.start_timeout,
-                execution_timeout=self.settings.cell_timeout,
-                km=self.kernel.km,
-                kc=self.kernel.kc,
-                holder=holder,
-                source_path=job.notebook,
-            )
+            nb = run_notebook(self._notebook(job.notebook), job.notebook, parameters, self.settings,
+                              km=self.kernel.km, kc=self.kernel.kc, holder=holder)
             return nb, None
         except PapermillExecutionError as exc:
             # papermill has marked the failing cell and added its banner cells to the notebook
