@@ -60,8 +60,9 @@ def legacy_chart(mod: ModuleType, s: Section) -> str:
     return mod.img_tag(fig, s.alt)
 
 
-def median_ms(xs: list[float]) -> float:
-    return round(statistics.median(xs) * 1000, 1) if xs else float("nan")
+def median_ms(xs: list[float]) -> float | None:
+    """Median in ms; None (JSON null) when nothing was measured, e.g. no ``--legacy`` run."""
+    return round(statistics.median(xs) * 1000, 1) if xs else None
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -176,6 +176,22 @@ def _scopes(spec: dict, prefecture: str = "") -> list:
     return scopes or [Scope(code[:2], code[:2], code, code) for code in spec["codes"]]
 
 
+def prefecture_reports(spec: dict, prefecture: str, work: Path) -> list[dict]:
+    """Every report ``zaitaku render --prefecture`` makes (municipalities and the prefecture), with the
+    parameters its plan gives them, for the floor to run the same work."""
+    from zaitaku.render.fingerprint import InputHasher
+    from zaitaku.render.manifest import Manifest
+    from zaitaku.render.plan import plan
+
+    notebooks = {Path(p).stem: Path(p) for p in spec["notebooks"]}
+    data_dir = Path(spec["data_dir"])
+    planned = plan(_scopes(spec, prefecture), notebooks, survey_year="R3", data_dir=data_dir, national="auto",
+                   manifest=Manifest(work / "plan-manifest.json", "R3"), out_year=work, force=True,
+                   hasher=InputHasher(notebooks, data_dir, "R3"))
+    return [{"notebook": p.job.notebook, "group": p.job.group, "code": p.job.code, "name": p.job.name,
+             "parameters": dict(p.job.parameters)} for p in planned]
+
+
 def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefecture: str = "",
           scopes: list | None = None) -> None:
     """``zaitaku render`` (``render_batch``), its workers writing their statistics to ``out/stats``."""
@@ -262,6 +278,7 @@ def run_e(spec: dict, out: Path) -> None:
         gc.collect()
         gc.freeze()
     (out / "charts.txt").write_text(str(len(charts)), encoding="utf-8")
+    (out / "reports.txt").write_text(str(len(spec["reports"])), encoding="utf-8")
 
 
 def child(mode: str, spec_path: Path, out: Path) -> None:
@@ -269,6 +286,9 @@ def child(mode: str, spec_path: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if mode.startswith("n:"):  # a whole sample prefecture, 2 workers
         run_d(spec, out, 2, prefecture=mode[2:])
+        return
+    if mode.startswith("e:"):  # the floor over the same prefecture, the same parameters as render gives
+        run_e(dict(spec, reports=prefecture_reports(spec, mode[2:], out)), out)
         return
     if mode == "national":
         from zaitaku.render.scope import scopes_from_registry
@@ -313,7 +333,8 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     what = MODES.get(mode) or ("zaitaku render, 2 workers, every report" if mode == "national"
-                               else f"zaitaku render, 2 workers, all of {mode[2:]}")
+                               else f"floor (code cells exec'd in one process), all of {mode[2:]}"
+                               if mode.startswith("e:") else f"zaitaku render, 2 workers, all of {mode[2:]}")
     res = {"mode": mode, "what": what, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
            "ok": proc.returncode == 0}
     if proc.returncode != 0:
@@ -321,6 +342,8 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     sizes = html_sizes(out)
     if sizes:
         res.update(reports=len(sizes), median_bytes=int(statistics.median(sizes)), max_bytes=max(sizes))
+    elif mode.startswith("e") and (out / "reports.txt").is_file():  # the floor writes no HTML
+        res["reports"] = int((out / "reports.txt").read_text(encoding="utf-8"))
     res.update(worker_stats(out))
     return res
 
@@ -345,8 +368,9 @@ def chart_costs(data_dir: str, timeout: float) -> dict | None:
         return None
 
 
-def sample_extrapolation(samples: list[dict]) -> dict | None:
-    """Fit seconds = fixed + per_report × reports through the sample prefectures; the national estimate."""
+def sample_extrapolation(samples: list[dict], workers: int = 2) -> dict | None:
+    """Fit seconds = fixed + per_report × reports through the sample prefectures (and the same for CPU
+    seconds); the national estimate. ``workers``: processes working side by side (core-seconds)."""
     pts = [(r["reports"], r["seconds"]) for r in samples if r["ok"] and r.get("reports")]
     if len({n for n, _ in pts}) < 2:
         return None
@@ -362,7 +386,7 @@ def sample_extrapolation(samples: list[dict]) -> dict | None:
         cpu_per = sum((n - n_mean) * (c - c_mean) for n, c in cpu) / sum((n - n_mean) ** 2 for n, _ in cpu)
     return {"prefectures": [r["mode"][2:] for r in samples], "points": pts, "fixed_seconds": round(fixed, 1),
             "cpu_points": cpu, "cpu_seconds_per_report": round(cpu_per, 3) if cpu_per is not None else None,
-            "seconds_per_report": round(per, 3), "core_seconds_per_report": round(2 * per, 3),
+            "seconds_per_report": round(per, 3), "core_seconds_per_report": round(workers * per, 3),
             "national_seconds_estimate": round(national), "national_estimate": _fmt_dur(national)}
 
 
@@ -417,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         spec_path = work / "spec.json"
         spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-        samples = [f"n:{p.strip()}" for p in args.sample_prefectures.split(",") if p.strip()]
+        prefs = [p.strip() for p in args.sample_prefectures.split(",") if p.strip()]
+        samples = [f"{m}:{p}" for p in prefs for m in ("e", "n")]  # floor and render, one after the other
         sample_results = []
         for mode in modes + samples:
             r = measure_and_print(mode, spec_path, work, args.timeout)
@@ -454,10 +479,23 @@ def main(argv: list[str] | None = None) -> int:
         if r.get("charts"):
             c = r["charts"]
             print(f"{r['mode']}: charts drawn {c['drawn']}, reused {c['reused']} ({c['reused_share']:.0%})")
-    extrapolation = sample_extrapolation(sample_results)
+    render_samples = [r for r in sample_results if r["mode"].startswith("n:")]
+    floor_samples = [r for r in sample_results if r["mode"].startswith("e:")]
+    extrapolation = sample_extrapolation(render_samples)
+    floor_extrapolation = sample_extrapolation(floor_samples, workers=1)
     for r in sample_results:
-        print(f"sample {r['mode'][2:]}: {r.get('reports', '?')} reports in {r['seconds']:.1f} s ({r['cpu_seconds']:.0f} CPU s)"
+        who = "render, 2 workers" if r["mode"].startswith("n:") else "floor, 1 process"
+        print(f"sample {r['mode'][2:]} ({who}): {r.get('reports', '?')} reports in {r['seconds']:.1f} s "
+              f"({r['cpu_seconds']:.0f} CPU s)"
               + (f", charts reused {r['charts']['reused_share']:.0%}" if r.get("charts") else ""))
+    per_report_vs_floor = None
+    if extrapolation and floor_extrapolation and extrapolation["cpu_seconds_per_report"] \
+            and floor_extrapolation["cpu_seconds_per_report"]:
+        per_report_vs_floor = round(extrapolation["cpu_seconds_per_report"]
+                                    / floor_extrapolation["cpu_seconds_per_report"], 2)
+        print(f"per report, start-up fitted out (CPU s per extra report over {', '.join(prefs)}): "
+              f"render {extrapolation['cpu_seconds_per_report']} vs floor "
+              f"{floor_extrapolation['cpu_seconds_per_report']} = {per_report_vs_floor}× the floor")
     if extrapolation:
         print(f"national batch from the samples ({', '.join(extrapolation['prefectures'])}): "
               f"{extrapolation['fixed_seconds']:.0f} s + {extrapolation['seconds_per_report']:.2f} s × "
@@ -480,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "samples": sample_results,
         "national_extrapolation": extrapolation,
+        "floor_extrapolation": floor_extrapolation,
+        "per_report_cpu_vs_floor": per_report_vs_floor,
         "charts": charts,
     }
     args.results.mkdir(parents=True, exist_ok=True)
