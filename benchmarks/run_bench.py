@@ -319,7 +319,8 @@ def worker_stats(out: Path) -> dict:
     caches = [w["kernel"]["chart_cache"] for w in workers if "chart_cache" in w.get("kernel", {})]
     if (out / "chart_cache.json").is_file():
         caches.append(json.loads((out / "chart_cache.json").read_text(encoding="utf-8")))
-    hits, misses = sum(c["hits"] for c in caches), sum(c["misses"] for c in caches)
+    hits = sum(c["hits"] + c.get("shared", 0) for c in caches)  # reused: own drawings and other kernels'
+    misses = sum(c["misses"] for c in caches)
     if hits + misses:
         res["charts"] = {"drawn": misses, "reused": hits, "reused_share": round(hits / (hits + misses), 3)}
     return res

@@ -256,15 +256,40 @@ def test_cache_draws_each_distinct_chart_once():
     first = charts.chart_markup("single", a, {"": ["1"]}, "municipality", "松江市のグラフ")
     again = charts.chart_markup("single", a, {"": ["1"]}, "municipality", "松江市のグラフ")
     assert first == again
-    assert charts.chart_cache_stats() == {"hits": 1, "misses": 1, "entries": 1}
+    assert charts.chart_cache_stats() == {"hits": 1, "shared": 0, "misses": 1, "entries": 1}
     other = charts.chart_markup("single", b, {"": ["1"]}, "municipality", "浜田市のグラフ")  # same answer
     assert charts.chart_cache_stats()["hits"] == 2 and "<title>浜田市のグラフ</title>" in other
     assert other.replace("浜田市", "松江市") == first
     charts.chart_markup("single", b, {"": ["2"]}, "municipality", "浜田市のグラフ")  # another answer
-    assert charts.chart_cache_stats() == {"hits": 2, "misses": 2, "entries": 2}
+    assert charts.chart_cache_stats() == {"hits": 2, "shared": 0, "misses": 2, "entries": 2}
     changed = a.assign(n_selected=a["n_selected"].where(a["scope"] != "nation", a["n_selected"] + 1))
     charts.chart_markup("single", changed, {"": ["1"]}, "municipality", "松江市のグラフ")
     assert charts.chart_cache_stats()["misses"] == 3
+
+
+def test_kernels_of_one_batch_share_their_drawings_through_a_folder(tmp_path, monkeypatch):
+    from zaitaku.report.charts.cache import SHARED_ENV
+
+    a = pd.DataFrame(frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS, municipality="松江市"))
+    b = pd.DataFrame(frame(SINGLE_COUNTS, [("", "")], SINGLE_OPTS, municipality="浜田市"))
+    charts.clear_chart_cache()
+    alone = charts.chart_markup("single", a, {"": ["1"]}, "municipality", "松江市のグラフ")  # no folder set
+    monkeypatch.setenv(SHARED_ENV, str(tmp_path))
+    charts.clear_chart_cache()  # kernel 1 of the batch
+    first = charts.chart_markup("single", a, {"": ["1"]}, "municipality", "松江市のグラフ")
+    assert first == alone and charts.chart_cache_stats()["misses"] == 1
+    assert [p.suffix for p in tmp_path.iterdir()] == [".svg"]  # written whole, under its key
+    charts.clear_chart_cache()  # kernel 2: never drew it, reads it
+    other = charts.chart_markup("single", b, {"": ["1"]}, "municipality", "浜田市のグラフ")
+    assert charts.chart_cache_stats() == {"hits": 0, "shared": 1, "misses": 0, "entries": 1}
+    assert other.replace("浜田市", "松江市") == first
+    charts.chart_markup("single", b, {"": ["2"]}, "municipality", "浜田市のグラフ")  # another answer: drawn
+    assert charts.chart_cache_stats()["misses"] == 1 and len(list(tmp_path.iterdir())) == 2
+    monkeypatch.setenv(SHARED_ENV, str(tmp_path / "gone"))  # the batch's folder removed: drawn again
+    charts.clear_chart_cache()
+    assert charts.chart_markup("single", a, {"": ["1"]}, "municipality", "松江市のグラフ") == first
+    assert charts.chart_cache_stats()["misses"] == 1
+    charts.clear_chart_cache()
 
 
 def test_png_for_files_is_twice_the_drawn_size():

@@ -17,3 +17,4 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REFERENCE_PACKAGE_DIR = PACKAGE_DIR / "reference"
 CODEBOOK_DIR = REFERENCE_PACKAGE_DIR / "codebooks"
 PACKAGE_DATA_DIR = REFERENCE_PACKAGE_DIR / "data"
+SHARED_CHARTS_ENV = "ZAITAKU_CHART_CACHE"  # names the folder where one render batch's kernels share charts

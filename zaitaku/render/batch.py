@@ -23,6 +23,10 @@ mid-batch loses only the report it was rendering; re-running completes the batch
 inputs did not change since its last successful render is skipped unless ``force``. While it
 runs, the batch holds ``reports/<year>/.render.lock`` (one batch per folder) and a shared lock on
 ``<data_dir>/.zaitaku.lock`` (``zaitaku ingest`` cannot replace the data underneath it).
+
+The workers' kernels share the charts they draw through a temporary folder the batch creates and
+removes (:mod:`zaitaku.report.charts.cache`): a distinct chart is drawn once per batch, not once per
+worker. Dask workers on other machines do not see the folder and draw their own.
 """
 
 from __future__ import annotations
@@ -30,14 +34,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zaitaku.paths import PROCESSED_DATA_DIR, REPORTS_DIR
+from zaitaku.paths import PROCESSED_DATA_DIR, REPORTS_DIR, SHARED_CHARTS_ENV
 from zaitaku.render.data import check_data, data_lock, is_synthetic, problem_counts
 from zaitaku.render.executors import run_dask, run_local, run_pool
 from zaitaku.render.fingerprint import InputHasher, data_fingerprint
@@ -175,17 +181,22 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                 print(f"  {p.job.key}: {p.reason}", file=stream)
             return BatchSummary(out_year, None, len(planned), 0, len(planned) - len(todo), [], 0.0, reasons)
         sweep_temp_files(out_year)
+        chart_dir = tempfile.mkdtemp(prefix="zaitaku-charts-")  # the kernels share their drawings here
         settings = WorkerSettings(
             kernel_name=kernel_name,
             cell_timeout=cell_timeout if cell_timeout and cell_timeout > 0 else None,
             kernel_cwd=str(kernel_cwd(notebooks)),
             preload=tuple(imports),
             data_dir=str(data_dir.resolve()) if uses_zaitaku else "",
+            env=((SHARED_CHARTS_ENV, chart_dir),),
         )
         failed: list[tuple[Job, Result]] = []
-        rendered = _execute(todo, settings, manifest, out_year, failed, workers=workers, scheduler=scheduler,
-                            chunk_size=chunk_size, progress=progress, stream=stream,
-                            executor=executor) if todo else 0
+        try:
+            rendered = _execute(todo, settings, manifest, out_year, failed, workers=workers, scheduler=scheduler,
+                                chunk_size=chunk_size, progress=progress, stream=stream,
+                                executor=executor) if todo else 0
+        finally:
+            shutil.rmtree(chart_dir, ignore_errors=True)
         write_failures(out_year, manifest)
         timing = None
         if timing_notebooks is not None:
