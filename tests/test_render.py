@@ -442,3 +442,63 @@ def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_pa
     meta["synthetic"] = not meta["synthetic"]
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     assert data_fingerprint(copy) != before
+
+
+# --------------------------------------------------------------------------------------------
+# one request per report (zaitaku.render.cells) against papermill's request per cell
+
+
+OUTPUT_KINDS = [  # every kind of output nbclient files under a cell, and an error that stops the run
+    "municipality_code = ''\nfail = False",
+    "print('out 1'); import sys; print('err 1', file=sys.stderr); print('out 2')",
+    "from IPython.display import HTML, Markdown, clear_output, display, update_display\n"
+    "display(HTML('<b>shown then cleared</b>')); clear_output(wait=True); display(Markdown('**after clear**'))",
+    "h = display(HTML('<i>first</i>'), display_id='d1')",
+    "update_display(HTML('<i>updated</i>'), display_id='d1'); 6 * 7",
+    "%%capture cap\nprint('captured, not shown')",
+    "print(cap.stdout.strip()); {'a': 1}",
+    "if fail:\n    raise ValueError(f'failed in {municipality_code}')\nprint('not failed')",
+    "print('after the failing cell')",
+]
+
+
+def _kinds_notebook(tmp_path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 出力の種類")]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in OUTPUT_KINDS]
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "kinds.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fail", [False, True])
+def test_one_request_per_report_files_outputs_as_papermill_does(tmp_path, fail):
+    path = _kinds_notebook(tmp_path)
+    job = Job(key="k.html", group="kinds", notebook=str(path), parameters={"municipality_code": "322016", "fail": fail},
+              code="322016", name="x", pref_code="32", prefecture="島根県")
+    results = {}
+    for execution in ("papermill", "cells"):  # papermill's engine is the truth here
+        w = Worker(WorkerSettings(cell_timeout=60, execution=execution))
+        try:
+            nb, err = w.execute(job, dict(job.parameters))
+            res = w.run(job)
+        finally:
+            w.close()
+        stderr = [o.get("text") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if o.get("name") == "stderr"]
+        results[execution] = (_normalized_outputs(nb), stderr, err and err[:2], res.status, res.cell_index,
+                              res.execution_count, res.html)
+    assert results["cells"] == results["papermill"]
+    outputs, stderr, err, status, cell_index, _, html = results["cells"]
+    assert stderr == ["err 1\n"]
+    assert ("after clear" in "".join(outputs)) and ("shown then cleared" not in "".join(outputs))
+    assert "updated" in "".join(outputs) and "first" not in "".join(outputs)
+    if fail:
+        assert status == "failed" and err[0] == "ValueError"
+        assert "raise ValueError" in OUTPUT_KINDS[cell_index - 1]  # index in the source notebook (1 markdown cell)
+        assert not any("after the failing cell" in o for o in outputs)
+    else:
+        assert status == "ok" and "after the failing cell" in html and "42" in html

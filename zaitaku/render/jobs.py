@@ -62,6 +62,7 @@ class WorkerSettings:
     preload: tuple[str, ...] = ()  # modules imported before the reference snapshot
     data_dir: str = ""  # processed data the kernel loads during its setup ("" = none)
     env: tuple[tuple[str, str], ...] = ()
+    execution: str = "cells"  # "cells": one request per report (zaitaku.render.cells); "papermill": a request per cell
 
 
 def notebook_imports(nb) -> list[str]:

@@ -81,12 +81,15 @@ def register_engine() -> None:
 
 
 def run_notebook(nb: Any, source_path: str, parameters: dict[str, Any], settings: Any, *, km: Any, kc: Any,
-                 holder: dict[str, Any]) -> Any:
+                 holder: dict[str, Any], cells_file: Path) -> Any:
     """What ``papermill.execute_notebook`` does for an in-memory notebook, on the warm kernel:
     parameters injected, metadata prepared, error markers removed, executed, and
     ``PapermillExecutionError`` raised for a failed cell (its banner cells added). Papermill's
     copy of the notebook through JSON on the way in and its serialisation for the (absent)
-    output file on the way out are left out: ``nb`` is the worker's fresh copy already."""
+    output file on the way out are left out: ``nb`` is the worker's fresh copy already.
+
+    The cells run in one request (:mod:`zaitaku.render.cells`) unless ``settings.execution`` is
+    ``papermill`` or the notebook needs papermill's cell-by-cell engine (top-level ``await``)."""
     from papermill.engines import papermill_engines
     from papermill.execute import (
         prepare_notebook_metadata,
@@ -95,14 +98,20 @@ def run_notebook(nb: Any, source_path: str, parameters: dict[str, Any], settings
     )
     from papermill.parameterize import parameterize_notebook
 
+    from zaitaku.render.cells import can_run, execute_cells
+
     nb = parameterize_notebook(nb, parameters, kernel_name=settings.kernel_name, language="python",
                                engine_name=ENGINE_NAME)
     nb = remove_error_markers(prepare_notebook_metadata(nb, source_path, None))
-    nb = papermill_engines.execute_notebook_with_engine(
-        ENGINE_NAME, nb, input_path=source_path, output_path=None, kernel_name=settings.kernel_name,
-        progress_bar=False, log_output=False, start_timeout=settings.start_timeout, stdout_file=None,
-        stderr_file=None, execution_timeout=settings.cell_timeout, km=km, kc=kc, holder=holder,
-    )
+    if settings.execution == "cells" and can_run(nb):
+        holder["nb"] = nb
+        nb = execute_cells(nb, km=km, kc=kc, cells_file=cells_file, timeout=settings.cell_timeout)
+    else:
+        nb = papermill_engines.execute_notebook_with_engine(
+            ENGINE_NAME, nb, input_path=source_path, output_path=None, kernel_name=settings.kernel_name,
+            progress_bar=False, log_output=False, start_timeout=settings.start_timeout, stdout_file=None,
+            stderr_file=None, execution_timeout=settings.cell_timeout, km=km, kc=kc, holder=holder,
+        )
     raise_for_execution_errors(nb, None)
     return nb
 

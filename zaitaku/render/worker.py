@@ -185,7 +185,8 @@ class Worker:
             self.kernel.prepare()
             self.kernel.data_dir = str(parameters.get("data_dir") or "") or None
             nb = run_notebook(self._notebook(job.notebook), job.notebook, parameters, self.settings,
-                              km=self.kernel.km, kc=self.kernel.kc, holder=holder)
+                              km=self.kernel.km, kc=self.kernel.kc, holder=holder,
+                              cells_file=self.tmpdir / "cells.json")
             return nb, None
         except PapermillExecutionError as exc:
             # papermill has marked the failing cell and added its banner cells to the notebook
