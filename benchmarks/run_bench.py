@@ -18,10 +18,13 @@ e  floor: the notebooks' code cells exec'd in one Python process, parameters set
 
 Prints wall times, ratios against (a) and against (e), median and largest report size, peak memory
 per worker (worker process + its kernel, from ``ru_maxrss``), the share of charts drawn from the
-chart cache (the kernels' hit/miss counters, when the charts keep them), and two extrapolations to
-the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4): linear from this run, and
-from whole sample prefectures of different size rendered with 2 workers (``--sample-prefectures``,
-default 鳥取県 19 and 高知県 34 municipalities; time = fixed + per report, fitted through them).
+chart cache (the kernels' counters: their own drawings and the batch's shared folder), and two
+extrapolations to the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4): linear
+from this run, and from whole sample prefectures of different size rendered with 2 workers
+(``--sample-prefectures``, default 鳥取県 19, 高知県 34 and 長野県 77 municipalities; time = fixed +
+per report, fitted through them). The floor (e) runs the same sample prefectures with the parameters
+the renderer gives them and is fitted the same way, so the CPU seconds one more report costs can be
+compared with start-up fitted out of both (``per_report_cpu_vs_floor``).
 Writes ``benchmarks/results/<date>.json``. Timings only: nothing here asserts on them.
 
 ``--national`` (``make bench-national``, not in CI) renders all 7,152 reports with 2 workers and
@@ -409,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=None, help="processed data (default data/processed)")
     ap.add_argument("--modes", default="a,b,c,d1,d2,e",
                     help="comma-separated subset of a,b,c,d1,d2,d2pool,d2dask,e")
-    ap.add_argument("--sample-prefectures", default="鳥取県,高知県",
+    ap.add_argument("--sample-prefectures", default="鳥取県,高知県,長野県",
                     help="whole prefectures (at least two, of different size) for the national extrapolation; "
                          "'' to skip")
     ap.add_argument("--national", action="store_true",

@@ -502,3 +502,15 @@ def test_one_request_per_report_files_outputs_as_papermill_does(tmp_path, fail):
         assert not any("after the failing cell" in o for o in outputs)
     else:
         assert status == "ok" and "after the failing cell" in html and "42" in html
+
+
+def test_shared_charts_are_pruned_to_the_newest(tmp_path):
+    from zaitaku.render.batch import prune_charts
+
+    for i in range(10):
+        p = tmp_path / f"{i:02d}.svg"
+        p.write_text("<svg/>", encoding="utf-8")
+        os.utime(p, ns=(i * 10**9, i * 10**9))
+    (tmp_path / "other.txt").write_text("x", encoding="utf-8")
+    assert prune_charts(tmp_path, 3) == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["07.svg", "08.svg", "09.svg", "other.txt"]

@@ -194,7 +194,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         try:
             rendered = _execute(todo, settings, manifest, out_year, failed, workers=workers, scheduler=scheduler,
                                 chunk_size=chunk_size, progress=progress, stream=stream,
-                                executor=executor) if todo else 0
+                                executor=executor, chart_dir=Path(chart_dir)) if todo else 0
         finally:
             shutil.rmtree(chart_dir, ignore_errors=True)
         write_failures(out_year, manifest)
@@ -216,8 +216,11 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
 
 def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, out_year: Path,
              failed: list[tuple[Job, Result]], *, workers: int, scheduler: Any, chunk_size: int | None,
-             progress: bool | None, stream, executor: str = "local") -> int:
-    """Render ``todo``; each result is written and recorded as it arrives. Returns how many succeeded."""
+             progress: bool | None, stream, executor: str = "local", chart_dir: Path | None = None) -> int:
+    """Render ``todo``; each result is written and recorded as it arrives. Returns how many succeeded.
+
+    ``chart_dir``: the kernels' shared charts, kept to the newest :data:`SHARED_CHARTS_KEPT` as the
+    batch goes (charts are not shared across prefectures: each carries its prefecture's bar)."""
     from tqdm import tqdm
 
     by_key = {p.job.key: p for p in todo}
@@ -231,6 +234,8 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
         nonlocal rendered
         apply_result(out_year, manifest, by_key[job.key], res)
         manifest.save(every=1.0)
+        if chart_dir is not None and (rendered + len(failed)) % 256 == 255:
+            prune_charts(chart_dir, SHARED_CHARTS_KEPT)
         if res.status == "ok":
             rendered += 1
         else:
@@ -250,6 +255,25 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
         manifest.save()
         write_failures(out_year, manifest)
     return rendered
+
+
+SHARED_CHARTS_KEPT = 4096  # ~27 MB of SVG: more than one prefecture's distinct charts
+
+
+def prune_charts(folder: Path, keep: int) -> int:
+    """Delete all but the ``keep`` newest ``*.svg`` in ``folder``; how many were deleted."""
+    files = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".svg"):
+            with contextlib.suppress(OSError):
+                files.append((entry.stat().st_mtime_ns, entry.path))
+    files.sort(reverse=True)
+    n = 0
+    for _, path in files[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            n += 1
+    return n
 
 
 def print_summary(summary: BatchSummary, stream=None, errors=None) -> None:
