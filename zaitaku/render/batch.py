@@ -271,7 +271,7 @@ def prune_charts(folder: Path, keep: int) -> int:
     n = 0
     for _, path in files[keep:]:
         with contextlib.suppress(OSError):
-            os.unlink(path)
+            Path(path).unlink()
             n += 1
     return n
 
