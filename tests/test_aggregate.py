@@ -132,3 +132,25 @@ def test_compute_shares_on_demo_passes_the_sanity_checks(demo_result):
     assert check_single_sums(shares, CB) == []
     nation = shares[(shares.scope == "nation") & (shares.question_id == "q1")]
     assert nation.n_base.unique().tolist() == [1741]
+
+
+def test_index_keeps_a_bounded_number_of_municipalities_and_prefecture_contexts(tiny, monkeypatch):
+    """A national batch renders 1,741 municipalities of 47 prefectures on one kernel: the per-municipality
+    answer frames and the per-prefecture comparison contexts are kept for the most recent ones only,
+    and what is rebuilt after being dropped equals what was there."""
+    from zaitaku.analysis import index as index_module
+    from zaitaku.analysis.index import data_index
+
+    monkeypatch.setattr(index_module, "ANSWERS_KEPT", 2)
+    monkeypatch.setattr(index_module, "RECENT_KEPT", 1)
+    data = load_processed(tiny)
+    idx = data_index(data)
+    first = {c: comparison(data, "q1", focus_of(data, c, "")) for c in SHIMANE + TOTTORI}
+    chosen = {c: idx.selected(c, "q1") for c in SHIMANE + TOTTORI}
+    assert chosen == {"322016": ["1"], "322024": ["2"], "322032": ["na"], "312011": ["1"]}  # by hand (fixture)
+    assert list(idx._answers) == [*SHIMANE, *TOTTORI][-2:]  # the two most recent municipalities
+    assert len(idx._recent) == 1 and "q1:31" in next(iter(idx._recent))  # 鳥取県's context, the last used
+    for c in SHIMANE + TOTTORI:  # rebuilt after being dropped: the same figures
+        pd.testing.assert_frame_equal(comparison(data, "q1", focus_of(data, c, "")), first[c])
+    assert {c: idx.selected(c, "q1") for c in SHIMANE + TOTTORI} == chosen
+    assert len(idx._answers) == 2

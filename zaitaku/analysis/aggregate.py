@@ -262,7 +262,7 @@ def comparison(data: ProcessedData, question_id: str, focus: Focus, national: st
     q = data.codebook[question_id]
     idx = data_index(data)
     key = f"comparison-context:{q.id}:{focus.pref_code}:{focus.peer}:{national}"
-    context = idx.memo(key, lambda: _context(data, q, focus, national))  # shared by a prefecture's municipalities
+    context = idx.recent(key, lambda: _context(data, q, focus, national))  # shared by a prefecture's municipalities
     if not focus.code:
         return context.copy()  # the cached frame is shared: callers may change theirs
     own = _labelled(q, [("municipality", focus.code, focus.name, idx.shares(q.id, "municipality", focus.code))])

@@ -9,6 +9,7 @@ and option groups are recomputed once.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from zaitaku.analysis.processed import ProcessedData
 from zaitaku.reference.codebook import GROUP_PREFIX, NO_ANSWER
 
 _ATTR = "_zaitaku_index"
+ANSWERS_KEPT = 256  # municipalities whose answer frames stay indexed: more than the largest prefecture (179)
+RECENT_KEPT = 2048  # per-prefecture results kept by recent(): 37 questions × 6 peer groups for ~9 prefectures
 
 
 class DataIndex:
@@ -30,8 +33,9 @@ class DataIndex:
         self._by_question = {str(k): v for k, v in
                              self._shares.groupby("question_id", sort=False, observed=True).indices.items()}
         self._scoped: dict[str, tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]] = {}
-        self._answers: dict[str, dict[str, pd.DataFrame]] = {}
+        self._answers: OrderedDict[str, dict[str, pd.DataFrame]] = OrderedDict()  # most recent last
         self._memo: dict[str, Any] = {}
+        self._recent: OrderedDict[str, Any] = OrderedDict()
 
     @staticmethod
     def _current_shares(data: ProcessedData) -> pd.DataFrame:
@@ -76,6 +80,10 @@ class DataIndex:
             r = self.data.municipality_responses(code)
             per = {str(k): r.iloc[v] for k, v in r.groupby("question_id", sort=False, observed=True).indices.items()}
             self._answers[code] = per
+            if len(self._answers) > ANSWERS_KEPT:  # a national batch would otherwise keep 1,741 × 37 frames
+                self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(code)
         return per.get(question_id, self.data.responses.iloc[0:0])
 
     def selected(self, code: str, question_id: str, row_id: str = "") -> list[str] | None:
@@ -100,6 +108,18 @@ class DataIndex:
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+
+    def recent(self, key: str, build: Callable[[], Any]) -> Any:
+        """Like :meth:`memo` for results of one prefecture (shared by its municipalities): only the
+        :data:`RECENT_KEPT` most recently used are kept, so a national batch does not keep all 47."""
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key]
+        value = self._recent[key] = build()
+        if len(self._recent) > RECENT_KEPT:
+            self._recent.popitem(last=False)
+        return value
 
 
 def data_index(data: ProcessedData) -> DataIndex:
