@@ -535,7 +535,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure_and_print(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
-    print(f"  {mode:>6}  {MODES.get(mode, 'whole prefecture, 2 workers')} ...", end=" ", flush=True)
+    what = MODES.get(mode) or ("floor, whole prefecture, 1 process" if mode.startswith("e:")
+                               else "zaitaku render, whole prefecture, 2 workers")
+    print(f"  {mode:>6}  {what} ...", end=" ", flush=True)
     r = measure(mode, spec_path, work, timeout)
     print(f"{r['seconds']:.1f} s" + ("" if r["ok"] else "  FAILED"), flush=True)
     if not r["ok"]:

@@ -1,8 +1,8 @@
 """Render the reports: notebooks × municipalities to self-contained HTML, with index pages.
 
 ``zaitaku render`` executes each question-group notebook once per municipality (and once per
-prefecture in prefecture mode) with papermill on warm kernels, converts it to HTML without code,
-and writes::
+prefecture in prefecture mode) on warm kernels (parameters injected by papermill, the cells sent in
+one request: :mod:`.cells`), converts it to HTML without code, and writes::
 
     reports/<year>/index.html                                   searchable list of municipalities
     reports/<year>/implementation_timing.html                   the ministry's roll-out tables
@@ -15,8 +15,8 @@ and writes::
 
 This module is the orchestration; the parts are :mod:`.scope` (what to render), :mod:`.fingerprint`
 (input hashes), :mod:`.plan`, :mod:`.manifest`, :mod:`.results`, :mod:`.site` (index pages),
-:mod:`.executors` (local processes, Dask), :mod:`.worker` / :mod:`.kernel` / :mod:`.kernel_reset`
-(warm kernels), :mod:`.timing`, :mod:`.decks` and :mod:`.command` (the command line).
+:mod:`.executors` (local processes, Dask), :mod:`.worker` / :mod:`.kernel` / :mod:`.kernel_reset` /
+:mod:`.cells` (warm kernels), :mod:`.timing`, :mod:`.decks` and :mod:`.command` (the command line).
 
 Only this process writes into the reports folder (each file atomically), so a worker killed
 mid-batch loses only the report it was rendering; re-running completes the batch. A report whose

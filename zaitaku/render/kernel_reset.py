@@ -173,19 +173,22 @@ def _restore_options(st: Snapshot) -> None:
 
 def _column_print(series: Any) -> tuple:
     """What a column holds, cheaply: Arrow-backed columns by the identity of their (immutable)
-    Arrow data; NumPy-backed and masked columns by a CRC of their buffers."""
+    Arrow data; masked (Int8, Int64, boolean) and NumPy-backed columns by a CRC of their buffers."""
+    import numpy as np
+
     arr = series.array
     arrow = getattr(arr, "__arrow_array__", None)
     if arrow is not None and type(arr).__name__.startswith("Arrow"):
         chunked = arrow()
         return ("arrow", str(series.dtype), chunked)  # pyarrow arrays cannot change in place
-    if arrow is not None:  # masked (Int8, Int64, boolean) and others: their Arrow form's buffers
+    values, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
+    if isinstance(values, np.ndarray) and isinstance(mask, np.ndarray):  # masked: values and mask as they are
+        buffers = [np.ascontiguousarray(values).data, np.ascontiguousarray(mask).data]
+    elif arrow is not None:  # other extension arrays: their Arrow form's buffers
         buffers = [b for chunk in _chunks(arrow()) for b in chunk.buffers() if b is not None]
+    elif series.dtype == object:
+        return ("object", hash(tuple(series.tolist())))
     else:
-        import numpy as np
-
-        if series.dtype == object:
-            return ("object", hash(tuple(series.tolist())))
         buffers = [np.ascontiguousarray(series.to_numpy()).data]
     crc = 0
     for b in buffers:
@@ -216,6 +219,16 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
     return parts
 
 
+def _unchanged(ref: Any, now: Any) -> bool:
+    """``ref`` and ``now`` are the same fingerprint. Tuple equality checks identity first, in C: an
+    unchanged data set compares without calling any array's ``__eq__``; a part that compares
+    element-wise (a replaced pandas Index) is compared with :func:`_same`."""
+    try:
+        return bool(ref == now)
+    except (TypeError, ValueError):
+        return _same(ref, now)
+
+
 def _same(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
@@ -243,7 +256,7 @@ def check_data(data_dir: str | None) -> bool:
         ref = st.data.get(id(data))
         if ref is not None and ref[0] is data:
             now = data_fingerprint(data)
-            if all(_same(ref[1][k], now[k]) for k in ref[1]):
+            if all(_unchanged(ref[1][k], now[k]) for k in ref[1]):
                 ref[1].update(now)  # indexes built since are part of the reference from now on
                 return True
         processed.forget_loaded()
