@@ -319,6 +319,9 @@ def worker_stats(out: Path) -> dict:
         mb = [((w["maxrss_kb"]) / 1024, (w.get("kernel", {}).get("maxrss_kb", 0)) / 1024) for w in workers]
         res["peak_memory_mb_per_worker"] = [{"worker": round(a), "kernel": round(b), "total": round(a + b)}
                                             for a, b in mb]
+        res["cpu_seconds_by_process"] = {  # where a mode's CPU went (the rest of cpu_seconds: the parent)
+            "workers": round(sum(w.get("cpu_seconds", 0) for w in workers), 2),
+            "kernels": round(sum(w.get("kernel", {}).get("cpu_seconds", 0) for w in workers), 2)}
     caches = [w["kernel"]["chart_cache"] for w in workers if "chart_cache" in w.get("kernel", {})]
     if (out / "chart_cache.json").is_file():
         caches.append(json.loads((out / "chart_cache.json").read_text(encoding="utf-8")))

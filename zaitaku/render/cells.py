@@ -4,14 +4,15 @@ nbclient sends each code cell as its own ``execute_request`` and waits for its r
 status: on a report of twenty short cells that round trip (messages, status, reply, the kernel's
 dispatch, nbclient's bookkeeping) costs more CPU than the cells' own figures and sentences. Here the
 worker sends one request; inside the kernel :func:`run` executes the cells one after another with
-IPython's ``run_cell`` (magics, display hooks and the inline backend as usual, history on), and
-before each cell publishes a marker (a ``display_data`` of :data:`MARKER_MIME`) naming the cell and
-its execution count. Streams are flushed before every display, so every output the kernel publishes
-after a marker belongs to that cell. The worker (:func:`execute_cells`) files the outputs under
+IPython's ``run_cell`` (magics, display hooks and the inline backend as usual, history on), each
+under a parent header of its own (``<request id>:<cell index>:<execution count>``), so every output
+the kernel publishes names its cell. The worker (:func:`execute_cells`) files the outputs under
 their cells as nbclient would (``clear_output``, display ids, execution counts, papermill's cell
-metadata) and stops at the first error, as papermill does.
+metadata; cells without output from the list of cells the kernel started) and the run stops at
+the first error, as papermill's does.
 
-Timeouts are per cell (from one marker to the next); a kernel that dies or exceeds the timeout
+Timeouts are per cell (from its first output, or from when the worker sees it in the list of started
+cells, to the next cell); a kernel that dies or exceeds the timeout
 raises nbclient's ``DeadKernelError`` / ``CellTimeoutError``, and the worker replaces the kernel.
 Notebooks with top-level ``await`` cannot be run from inside a cell; :func:`can_run` sends them to
 papermill's cell-by-cell engine instead.
@@ -28,9 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-MARKER_MIME = "application/vnd.zaitaku.cell+json"
-
-
 # --------------------------------------------------------------------------------------------
 # in the kernel
 
@@ -38,28 +36,37 @@ MARKER_MIME = "application/vnd.zaitaku.cell+json"
 def run(path: str) -> None:
     """Run the cells listed in the JSON file ``path`` (``[[index, source], ...]``); stop at the first error.
 
-    Before each cell its index is also written to ``<path>.running`` (a write to the page cache,
-    which outlives the kernel): a marker still in the kernel's send queue dies with a crashing
-    kernel, the file tells the worker which cell it was."""
+    Each cell's outputs go out under a parent header of their own, ``<request id>:<index>:<count>``
+    (streams flushed at every boundary), so the worker can tell the cells apart without a message
+    of its own per cell. Before each cell, ``<index> <count>`` is appended to ``<path>.running``
+    (a write to the page cache, which outlives the kernel): the worker learns from it which cells
+    ran, including those without output, and in which cell a dying kernel stopped."""
     import os
+    import sys
 
     ip = get_ipython()  # type: ignore[name-defined] # noqa: F821 - run inside an IPython kernel
+    outer = ip.get_parent()
     cells = json.loads(Path(path).read_text(encoding="utf-8"))
-    fd = os.open(running_file(path), os.O_WRONLY | os.O_CREAT, 0o600)
+    fd = os.open(running_file(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         for index, source in cells:
-            os.pwrite(fd, f"{index:<12d}".encode(), 0)
-            ip.display_pub.publish({MARKER_MIME: {"cell": index, "execution_count": ip.execution_count}},
-                                   metadata={})
+            count = ip.execution_count
+            os.write(fd, f"{index} {count}\n".encode())
+            sys.stdout.flush()
+            sys.stderr.flush()  # the previous cell's text goes out under its own header
+            ip.set_parent(dict(outer, header=dict(outer["header"], msg_id=f"{outer['header']['msg_id']}:{index}:{count}")))
             result = ip.run_cell(source, store_history=True)
             if not result.success:
                 break
     finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        ip.set_parent(outer)
         os.close(fd)
 
 
 def running_file(path: str | Path) -> Path:
-    """Where :func:`run` notes the index of the cell it is running."""
+    """Where :func:`run` notes the cells it starts (``<index> <count>`` per line)."""
     return Path(f"{path}.running")
 
 
@@ -108,7 +115,7 @@ def _now() -> str:
 
 
 class _Filing:
-    """Outputs filed under the cell the last marker named (nbclient's rules for clear and display ids)."""
+    """Outputs filed under the cell their parent header names (nbclient's rules for clear and display ids)."""
 
     def __init__(self, nb: Any):
         self.nb = nb
@@ -117,9 +124,14 @@ class _Filing:
         self.clear_next = False
         self.display_ids: dict[str, list[Any]] = {}
         self.started = 0.0
+        self.seen: set[int] = set()
 
     def start(self, index: int, count: int) -> None:
+        if index in self.seen:  # already filed (caught up before its output came): back to it, outputs kept
+            self.index, self.cell = index, self.nb.cells[index]
+            return
         self.finish("completed")
+        self.seen.add(index)
         self.index, self.cell = index, self.nb.cells[index]
         self.cell.execution_count = count
         self.cell.outputs = []
@@ -127,11 +139,12 @@ class _Filing:
         self.started = time.monotonic()
         self.cell.metadata.setdefault("papermill", {}).update(start_time=_now(), status="running")
 
-    def stopped_in(self, index: int | None) -> None:
-        """The kernel stopped (died, timed out) in cell ``index``: mark it started if its marker never came."""
-        if index is not None and index != self.index and 0 <= index < len(self.nb.cells):
-            self.start(index, self.nb.cells[index].execution_count or 0)
-            self.cell.execution_count = None
+    def catch_up(self, started: list[tuple[int, int]]) -> None:
+        """Mark the cells the kernel started that sent no output (yet): execution count, papermill
+        timing; the last of them becomes the current cell (the one a timeout or a crash is in)."""
+        for index, count in started:
+            if index not in self.seen and 0 <= index < len(self.nb.cells):
+                self.start(index, count)
 
     def finish(self, status: str) -> None:
         if self.cell is None:
@@ -173,11 +186,18 @@ class _Filing:
             self.finish("failed")
 
 
-def _running_index(cells_file: Path) -> int | None:
+def _started(cells_file: Path) -> list[tuple[int, int]]:
+    """The cells the kernel started, in order, with their execution counts."""
     try:
-        return int(running_file(cells_file).read_bytes().strip() or b"x")
-    except (OSError, ValueError):
-        return None
+        lines = running_file(cells_file).read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return []
+    started = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            started.append((int(parts[0]), int(parts[1])))
+    return started
 
 
 async def _execute(nb: Any, km: Any, kc: Any, cells_file: Path, timeout: float | None) -> None:
@@ -190,35 +210,39 @@ async def _execute(nb: Any, km: Any, kc: Any, cells_file: Path, timeout: float |
                                       "duration": None, "status": "pending"}
     todo = [[i, c.source] for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     cells_file.write_text(json.dumps(todo, ensure_ascii=False), encoding="utf-8")
-    running_file(cells_file).write_bytes(b"")  # no index from an earlier report
+    running_file(cells_file).write_bytes(b"")  # no cells from an earlier report
     filing = _Filing(nb)
     msg_id = kc.execute(runner_code(str(cells_file)), silent=True, store_history=False, allow_stdin=False)
+    prefix = f"{msg_id}:"
     began = time.monotonic()
     idle = False
     while not idle:
         since = filing.started if filing.cell is not None else began
         if timeout is not None and time.monotonic() - since > timeout:
-            filing.stopped_in(_running_index(cells_file))
+            filing.catch_up(_started(cells_file))
             raise CellTimeoutError(f"A cell timed out while it was being executed, after {timeout} seconds.")
         try:
             msg = await kc.get_iopub_msg(timeout=1.0)
         except Exception:  # queue.Empty: a second without output
             if not await km.is_alive():
-                filing.stopped_in(_running_index(cells_file))
+                filing.catch_up(_started(cells_file))
                 raise DeadKernelError("Kernel died") from None
+            filing.catch_up(_started(cells_file))  # a cell without output is running: its timeout starts now
             continue
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
+        parent = msg.get("parent_header", {}).get("msg_id", "")
         kind, content = msg["msg_type"], msg["content"]
-        if kind == "status":
-            idle = content.get("execution_state") == "idle"
-        elif kind == "display_data" and MARKER_MIME in content.get("data", {}):
-            marker = content["data"][MARKER_MIME]
-            filing.start(int(marker["cell"]), int(marker["execution_count"]))
-        elif kind == "error" and filing.cell is None:  # the runner itself failed (zaitaku missing in the kernel?)
-            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
-        else:
+        if parent == msg_id:
+            if kind == "status":
+                idle = content.get("execution_state") == "idle"
+            elif kind == "error":  # the runner itself failed (zaitaku missing in the kernel?)
+                raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+        elif parent.startswith(prefix):
+            index, count = (int(x) for x in parent[len(prefix):].split(":"))
+            if index != filing.index:
+                filing.catch_up([(i, c) for i, c in _started(cells_file) if i < index])
+                filing.start(index, count)
             filing.add(msg)
+    filing.catch_up(_started(cells_file))
     while True:  # the request's reply (sent before the idle status): read it, so no stale reply is left
         reply = await kc.get_shell_msg(timeout=max(30.0, timeout or 0))
         if reply.get("parent_header", {}).get("msg_id") == msg_id:

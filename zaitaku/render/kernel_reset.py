@@ -284,11 +284,12 @@ def reset(data_dir: str | None = None) -> None:
 
 
 def dump_stats(path: str) -> None:
-    """Write the kernel's peak memory and chart-cache counters (if the charts keep any) as JSON."""
+    """Write the kernel's peak memory, CPU seconds and chart-cache counters (if the charts keep any) as JSON."""
     import json
     import resource
 
-    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime}
     cache = sys.modules.get("zaitaku.report.charts.cache")
     if cache is not None and hasattr(cache, "chart_cache_stats"):
         stats["chart_cache"] = cache.chart_cache_stats()

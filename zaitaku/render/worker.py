@@ -158,7 +158,7 @@ class Worker:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def _write_stats(self, folder: Path) -> None:
-        """Peak memory of this worker and of its kernel, and the kernel's chart-cache counters."""
+        """Peak memory and CPU seconds of this worker and of its kernel, and the kernel's chart-cache counters."""
         import json
         import resource
 
@@ -170,8 +170,9 @@ class Worker:
             except Exception as exc:
                 log.warning("kernel statistics not collected: %s", exc)
         kernel = json.loads(kernel_file.read_text(encoding="utf-8")) if kernel_file.is_file() else {}
+        ru = resource.getrusage(resource.RUSAGE_SELF)
         (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({
-            "pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "kernel": kernel,
+            "pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime, "kernel": kernel,
         }), encoding="utf-8")
 
     def execute(self, job: Job, parameters: dict[str, Any]):
