@@ -539,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_and_print(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     what = MODES.get(mode) or ("floor, whole prefecture, 1 process" if mode.startswith("e:")
+                               else "zaitaku render, every report, 2 workers" if mode == "national"
                                else "zaitaku render, whole prefecture, 2 workers")
     print(f"  {mode:>6}  {what} ...", end=" ", flush=True)
     r = measure(mode, spec_path, work, timeout)

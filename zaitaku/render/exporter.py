@@ -12,8 +12,9 @@ neither ``<img>`` nor notebook ``div``\\ s. So:
 - a markdown cell's HTML is computed once per worker (a notebook's markdown does not depend on the
   parameters; cells with attachments are not cached).
 
-- the notebook is not validated again after each of nbconvert's preprocessors (papermill and
-  nbclient made it; a dozen full validations cost more than the rest of a small report's export).
+- the notebook is not validated again after each of nbconvert's preprocessors (papermill
+  parameterised it, the worker filed its outputs; a dozen full validations cost more than the
+  rest of a small report's export).
 
 Everything else goes through nbconvert unchanged.
 """

@@ -1,4 +1,5 @@
-"""Worker side of ``zaitaku render``: one warm Jupyter kernel (:mod:`.kernel`), papermill, one HTML exporter.
+"""Worker side of ``zaitaku render``: one warm Jupyter kernel (:mod:`.kernel`), papermill's parameters, a
+report's cells in one request (:mod:`.cells`), one HTML exporter.
 
 A worker (a local process, or a Dask worker thread) keeps its kernel across reports. Between
 reports the kernel's namespace and global state are reset by :mod:`.kernel_reset` (``%reset -f``,
