@@ -243,6 +243,7 @@ def run_e(spec: dict, out: Path) -> None:
     plt.show = show
     import importlib
 
+    from zaitaku.render.jobs import python_lines
     from zaitaku.render.worker import notebook_imports
 
     for p in spec["notebooks"]:  # imports first, then a reference state to restore after each report
@@ -258,7 +259,7 @@ def run_e(spec: dict, out: Path) -> None:
     for p in spec["notebooks"]:
         nb = nbformat.read(p, as_version=4)
         cells = [c for c in nb.cells if c.cell_type == "code"]
-        sources[p] = [compile("\n".join(ln for ln in c.source.splitlines() if not ln.lstrip().startswith(("%", "!"))),
+        sources[p] = [compile(python_lines(c.source),
                               f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
     cwd = Path.cwd()
     for i, r in enumerate(spec["reports"]):

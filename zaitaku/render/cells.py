@@ -80,10 +80,12 @@ def runner_code(path: str) -> str:
 
 def can_run(nb: Any) -> bool:
     """False when a code cell needs the kernel's own event loop (top-level ``await``)."""
+    from zaitaku.render.jobs import python_lines
+
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        src = "\n".join(ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+        src = python_lines(cell.source)
         try:
             ast.parse(src)
         except SyntaxError:

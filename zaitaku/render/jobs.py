@@ -65,6 +65,11 @@ class WorkerSettings:
     execution: str = "cells"  # "cells": one request per report (zaitaku.render.cells); "papermill": a request per cell
 
 
+def python_lines(source: str) -> str:
+    """A cell's source without its IPython magic (``%``) and shell (``!``) lines, for ``ast``."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
 def notebook_imports(nb) -> list[str]:
     """Modules a notebook imports (in order), for preloading before the reset snapshot.
 
@@ -79,11 +84,8 @@ def notebook_imports(nb) -> list[str]:
         if cell["cell_type"] != "code":
             continue
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        src = "\n".join(
-            line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-        )
         try:
-            tree = ast.parse(src)
+            tree = ast.parse(python_lines(source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):
