@@ -210,6 +210,7 @@ def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefectu
 
         cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None)
         kw["scheduler"] = cluster.scheduler_address
+    cpu0 = time.process_time()
     try:
         summary = render_batch(scopes if scopes is not None else _scopes(spec, prefecture), notebooks=notebooks,
                                out=out / "reports", data_dir=Path(spec["data_dir"]), workers=workers, force=True,
@@ -219,12 +220,17 @@ def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefectu
         if cluster is not None:
             cluster.close()
     (out / "reports.txt").write_text(str(summary.total), encoding="utf-8")
+    (out / "parent_cpu.json").write_text(json.dumps({"cpu_seconds_during_batch": time.process_time() - cpu0}),
+                                         encoding="utf-8")
     if summary.failed:
         raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
 
 
-def run_e(spec: dict, out: Path) -> None:
-    """No kernel, no papermill, no nbconvert: the code cells exec'd with the parameters set."""
+def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
+    """No kernel, no papermill, no nbconvert: the code cells exec'd with the parameters set.
+
+    With ``queue``: the reports whose indexes it hands out (``None`` ends), as one of several floor
+    processes (:func:`run_e2`); ``tag`` names this process's files."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -253,6 +259,13 @@ def run_e(spec: dict, out: Path) -> None:
     rc0 = matplotlib.rcParams.copy()
     import gc
 
+    from zaitaku.analysis import processed
+
+    data_dirs = {Path(r["notebook"]).parent / r["parameters"]["data_dir"]  # relative to the notebook's folder
+                 for r in spec["reports"] if r["parameters"].get("data_dir")}
+    for d in data_dirs:  # as zaitaku render's kernels load it at setup
+        processed.load_processed(str(d.resolve()))
+    loaded = processed.loaded_count()
     gc.collect()
     gc.freeze()  # as zaitaku render's kernels do after their imports: the floor gets the same GC
     sources = {}
@@ -261,8 +274,19 @@ def run_e(spec: dict, out: Path) -> None:
         cells = [c for c in nb.cells if c.cell_type == "code"]
         sources[p] = [compile(python_lines(c.source),
                               f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
+    ready = time.process_time()  # start-up done: imports, data, notebooks compiled
     cwd = Path.cwd()
-    for i, r in enumerate(spec["reports"]):
+
+    def reports():
+        if queue is None:
+            yield from enumerate(spec["reports"])
+            return
+        while (i := queue.get()) is not None:
+            yield i, spec["reports"][i]
+
+    done = 0
+    for i, r in reports():
+        done += 1
         ns = {"__name__": "__main__"}
         os.chdir(Path(r["notebook"]).parent)
         codes = sources[r["notebook"]]
@@ -275,13 +299,46 @@ def run_e(spec: dict, out: Path) -> None:
         os.chdir(cwd)
         if "zaitaku.report.charts.cache" in sys.modules:
             stats = sys.modules["zaitaku.report.charts.cache"].chart_cache_stats()
-            (out / "chart_cache.json").write_text(json.dumps(stats), encoding="utf-8")
+            (out / f"chart_cache{tag}.json").write_text(json.dumps(stats), encoding="utf-8")
         plt.close("all")
         matplotlib.rcParams.update(rc0)
         del ns
         gc.collect()
         gc.freeze()
-    (out / "charts.txt").write_text(str(len(charts)), encoding="utf-8")
+    (out / f"charts{tag}.txt").write_text(str(len(charts)), encoding="utf-8")
+    if queue is None:
+        (out / "reports.txt").write_text(str(done), encoding="utf-8")
+    if processed.loaded_count() != loaded:  # the preload missed: the floor's reports loaded the data again
+        raise SystemExit(f"floor: the reports loaded the processed data again ({processed.loaded_count()} loads)")
+    (out / f"floor_cpu{tag}.json").write_text(json.dumps({"cpu_seconds": time.process_time(), "reports": done,
+                                                          "cpu_seconds_at_ready": ready}), encoding="utf-8")
+
+
+def run_e2(spec: dict, out: Path, processes: int = 2) -> None:
+    """The floor in ``processes`` processes taking the reports one at a time from a shared queue, and
+    sharing their drawn charts through a folder: split the way ``zaitaku render`` splits them."""
+    import multiprocessing
+
+    from zaitaku.paths import SHARED_CHARTS_ENV
+
+    chart_dir = tempfile.mkdtemp(prefix="zaitaku-floor-charts-")
+    os.environ[SHARED_CHARTS_ENV] = chart_dir
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    for i in range(len(spec["reports"])):
+        queue.put(i)
+    for _ in range(processes):
+        queue.put(None)
+    procs = [ctx.Process(target=run_e, args=(spec, out, queue, f"-{k}")) for k in range(processes)]
+    try:
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+    finally:
+        shutil.rmtree(chart_dir, ignore_errors=True)
+    if any(proc.exitcode != 0 for proc in procs):
+        raise SystemExit(f"floor process(es) failed: exit codes {[proc.exitcode for proc in procs]}")
     (out / "reports.txt").write_text(str(len(spec["reports"])), encoding="utf-8")
 
 
@@ -293,6 +350,9 @@ def child(mode: str, spec_path: Path, out: Path) -> None:
         return
     if mode.startswith("e:"):  # the floor over the same prefecture, the same parameters as render gives
         run_e(dict(spec, reports=prefecture_reports(spec, mode[2:], out)), out)
+        return
+    if mode.startswith("e2:"):  # the same, in 2 processes splitting the reports as render's 2 workers do
+        run_e2(dict(spec, reports=prefecture_reports(spec, mode[3:], out)), out)
         return
     if mode == "national":
         from zaitaku.render.scope import scopes_from_registry
@@ -323,14 +383,50 @@ def worker_stats(out: Path) -> dict:
         res["cpu_seconds_by_process"] = {  # where a mode's CPU went (the rest of cpu_seconds: the parent)
             "workers": round(sum(w.get("cpu_seconds", 0) for w in workers), 2),
             "kernels": round(sum(w.get("kernel", {}).get("cpu_seconds", 0) for w in workers), 2)}
+    res.update(after_startup_cpu(out, workers))
     caches = [w["kernel"]["chart_cache"] for w in workers if "chart_cache" in w.get("kernel", {})]
-    if (out / "chart_cache.json").is_file():
-        caches.append(json.loads((out / "chart_cache.json").read_text(encoding="utf-8")))
+    caches += [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("chart_cache*.json"))]
     hits = sum(c["hits"] + c.get("shared", 0) for c in caches)  # reused: own drawings and other kernels'
     misses = sum(c["misses"] for c in caches)
     if hits + misses:
         res["charts"] = {"drawn": misses, "reused": hits, "reused_share": round(hits / (hits + misses), 3)}
     return res
+
+
+def after_startup_cpu(out: Path, workers: list[dict]) -> dict:
+    """CPU seconds a mode spent on its reports, start-up left out, measured inside its processes.
+
+    Render: the parent's CPU during the batch (planning, dispatch, index pages: all counted), each
+    worker's CPU after its warm-up and each kernel's after its setup (imports, data loaded). Floor:
+    its CPU after the same imports, data load and compiling. Same reports, same way: comparable
+    without a fit across prefectures (whose noise moves a fitted slope by ±30 %)."""
+    floors = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("floor_cpu*.json"))]
+    if floors:
+        return {"after_startup_cpu_seconds": round(sum(f["cpu_seconds"] - f["cpu_seconds_at_ready"]
+                                                       for f in floors), 2),
+                "floor_processes": len(floors), "reports_per_process": [f["reports"] for f in floors]}
+    parent = out / "parent_cpu.json"
+    if not workers or not parent.is_file():
+        return {}
+    parts = {"parent": json.loads(parent.read_text(encoding="utf-8"))["cpu_seconds_during_batch"],
+             "workers": 0.0, "kernels": 0.0}
+    for w in workers:
+        k = w.get("kernel", {})
+        if w.get("cpu_seconds_at_ready") is None or k.get("cpu_seconds_at_setup") is None:
+            return {}  # an older worker or a kernel without stats: not measurable
+        parts["workers"] += w["cpu_seconds"] - w["cpu_seconds_at_ready"]
+        parts["kernels"] += k["cpu_seconds"] - k["cpu_seconds_at_setup"]
+    return {"after_startup_cpu_seconds": round(sum(parts.values()), 2),
+            "after_startup_cpu_by_process": {k: round(v, 2) for k, v in parts.items()}}
+
+
+def sample_what(mode: str) -> str:
+    """What a sample mode (``e:``, ``e2:``, ``n:`` + prefecture, or ``national``) runs."""
+    kind, _, pref = mode.partition(":")
+    return {"national": "zaitaku render, 2 workers, every report",
+            "e": f"floor (code cells exec'd in one process), all of {pref}",
+            "e2": f"floor in 2 processes sharing the reports and charts, all of {pref}",
+            }.get(kind, f"zaitaku render, 2 workers, all of {pref}")
 
 
 def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
@@ -340,9 +436,7 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=timeout)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
-    what = MODES.get(mode) or ("zaitaku render, 2 workers, every report" if mode == "national"
-                               else f"floor (code cells exec'd in one process), all of {mode[2:]}"
-                               if mode.startswith("e:") else f"zaitaku render, 2 workers, all of {mode[2:]}")
+    what = MODES.get(mode) or sample_what(mode)
     res = {"mode": mode, "what": what, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
            "ok": proc.returncode == 0}
     if proc.returncode != 0:
@@ -398,6 +492,31 @@ def sample_extrapolation(samples: list[dict], workers: int = 2) -> dict | None:
             "national_seconds_estimate": round(national), "national_estimate": _fmt_dur(national)}
 
 
+def after_startup_comparison(samples: list[dict], floor_kind: str = "e") -> dict | None:
+    """Render (2 workers) against the floor (``e``: one process; ``e2``: two, as render's workers)
+    per sample prefecture, CPU seconds per report with each side's start-up left out
+    (:func:`after_startup_cpu`), and over all samples together."""
+    by = {r["mode"]: r for r in samples if r["ok"]}
+    rows = []
+    for mode, render in by.items():
+        floor = by.get(f"{floor_kind}:{mode[2:]}")
+        if not mode.startswith("n:") or floor is None or not render.get("reports") \
+                or render.get("reports") != floor.get("reports") \
+                or "after_startup_cpu_seconds" not in render or "after_startup_cpu_seconds" not in floor:
+            continue
+        n, r_cpu, f_cpu = render["reports"], render["after_startup_cpu_seconds"], floor["after_startup_cpu_seconds"]
+        rows.append({"prefecture": mode[2:], "reports": n, "render_cpu_seconds": r_cpu, "floor_cpu_seconds": f_cpu,
+                     "render_by_process": render["after_startup_cpu_by_process"],
+                     "render_cpu_per_report": round(r_cpu / n, 4), "floor_cpu_per_report": round(f_cpu / n, 4),
+                     "times_floor": round(r_cpu / f_cpu, 2)})
+    if not rows:
+        return None
+    n = sum(r["reports"] for r in rows)
+    r_cpu, f_cpu = sum(r["render_cpu_seconds"] for r in rows), sum(r["floor_cpu_seconds"] for r in rows)
+    return {"prefectures": rows, "reports": n, "render_cpu_per_report": round(r_cpu / n, 4),
+            "floor_cpu_per_report": round(f_cpu / n, 4), "times_floor": round(r_cpu / f_cpu, 2)}
+
+
 def _fmt_bytes(n: int | None) -> str:
     return "–" if n is None else f"{n / 1000:.0f} kB"
 
@@ -450,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         spec_path = work / "spec.json"
         spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
         prefs = [p.strip() for p in args.sample_prefectures.split(",") if p.strip()]
-        samples = [f"{m}:{p}" for p in prefs for m in ("e", "n")]  # floor and render, one after the other
+        samples = [f"{m}:{p}" for p in prefs for m in ("e", "e2", "n")]  # floors and render, one after another
         sample_results = []
         for mode in modes + samples:
             r = measure_and_print(mode, spec_path, work, args.timeout)
@@ -492,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     extrapolation = sample_extrapolation(render_samples)
     floor_extrapolation = sample_extrapolation(floor_samples, workers=1)
     for r in sample_results:
-        who = "render, 2 workers" if r["mode"].startswith("n:") else "floor, 1 process"
+        who = {"n": "render, 2 workers", "e": "floor, 1 process", "e2": "floor, 2 processes"}[r["mode"].split(":")[0]]
         print(f"sample {r['mode'][2:]} ({who}): {r.get('reports', '?')} reports in {r['seconds']:.1f} s "
               f"({r['cpu_seconds']:.0f} CPU s)"
               + (f", charts reused {r['charts']['reused_share']:.0%}" if r.get("charts") else ""))
@@ -504,6 +623,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"per report, start-up fitted out (CPU s per extra report over {', '.join(prefs)}): "
               f"render {extrapolation['cpu_seconds_per_report']} vs floor "
               f"{floor_extrapolation['cpu_seconds_per_report']} = {per_report_vs_floor}× the floor")
+    after_startup = {kind: after_startup_comparison(sample_results, kind) for kind in ("e", "e2")}
+    for kind, comparison in after_startup.items():
+        who = "floor in 1 process" if kind == "e" else "floor in 2 processes"
+        for row in comparison["prefectures"] if comparison else []:
+            print(f"per report after start-up, {row['prefecture']} ({row['reports']} reports): render "
+                  f"{row['render_cpu_per_report']:.3f} CPU s (kernels {row['render_by_process']['kernels']:.1f}, "
+                  f"workers {row['render_by_process']['workers']:.1f}, parent "
+                  f"{row['render_by_process']['parent']:.1f} s) vs {who} {row['floor_cpu_per_report']:.3f}"
+                  f" = {row['times_floor']}×")
+        if comparison:
+            print(f"per report after start-up, all samples: render {comparison['render_cpu_per_report']:.3f} vs "
+                  f"{who} {comparison['floor_cpu_per_report']:.3f} CPU s = {comparison['times_floor']}×")
     if extrapolation:
         print(f"national batch from the samples ({', '.join(extrapolation['prefectures'])}): "
               f"{extrapolation['fixed_seconds']:.0f} s + {extrapolation['seconds_per_report']:.2f} s × "
@@ -528,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
         "national_extrapolation": extrapolation,
         "floor_extrapolation": floor_extrapolation,
         "per_report_cpu_vs_floor": per_report_vs_floor,
+        "after_startup_vs_floor": after_startup,
         "charts": charts,
     }
     args.results.mkdir(parents=True, exist_ok=True)
@@ -539,9 +671,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure_and_print(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
-    what = MODES.get(mode) or ("floor, whole prefecture, 1 process" if mode.startswith("e:")
-                               else "zaitaku render, every report, 2 workers" if mode == "national"
-                               else "zaitaku render, whole prefecture, 2 workers")
+    what = MODES.get(mode) or sample_what(mode)
     print(f"  {mode:>6}  {what} ...", end=" ", flush=True)
     r = measure(mode, spec_path, work, timeout)
     print(f"{r['seconds']:.1f} s" + ("" if r["ok"] else "  FAILED"), flush=True)

@@ -36,6 +36,7 @@ class Snapshot:
     pandas: Any = None
     numpy: Any = None
     data: dict[int, tuple] = field(default_factory=dict)  # id(ProcessedData) -> (it, fingerprint)
+    setup_cpu_seconds: float = 0.0  # this process's CPU when the setup ended (the start-up, for the bench)
 
 
 _state: Snapshot | None = None
@@ -85,6 +86,14 @@ def setup(preload: list[str], data_dir: str = "") -> None:
     _state = st
     gc.collect()
     gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
+    st.setup_cpu_seconds = _cpu_seconds()
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _skip_empty_flushes() -> None:
@@ -172,8 +181,8 @@ def _restore_options(st: Snapshot) -> None:
 
 
 def _column_print(series: Any) -> tuple:
-    """What a column holds, cheaply: Arrow-backed columns by the identity of their (immutable)
-    Arrow data; masked (Int8, Int64, boolean) and NumPy-backed columns by a CRC of their buffers."""
+    """What a column holds, by content: a CRC of its buffers (the fallback of :func:`frame_print`
+    for a frame holding an array kind it does not know)."""
     import numpy as np
 
     arr = series.array
@@ -200,9 +209,86 @@ def _chunks(arrow_obj: Any) -> list:
     return list(getattr(arrow_obj, "chunks", [arrow_obj]))
 
 
+# id(frame) -> (the frame, a shallow copy of it). While the copy lives, pandas' copy-on-write
+# (always on from pandas 3) gives the frame a new block before any write through pandas, so a
+# changed block shows as a new object; the copy also keeps the original objects (and their ids) alive.
+_KEPT: dict[int, tuple[Any, Any]] = {}
+
+
+def _writable_arrays(values: Any) -> list | None:
+    """The NumPy arrays a block's values are written into; ``None`` for a kind not known here."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        return [values]
+    data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):  # Int8, Int64, boolean
+        return [data, mask]
+    ndarray = getattr(values, "_ndarray", None)  # NumPy-backed extension arrays, categorical codes
+    return [ndarray] if isinstance(ndarray, np.ndarray) else None
+
+
+def _blocks_print(df: Any) -> tuple | None:
+    """Each block of ``df`` by identity: Arrow data (immutable) by its object, NumPy buffers by their
+    object and read-only flag. ``None`` if a block holds a kind :func:`_writable_arrays` does not know."""
+    out = []
+    for block in df._mgr.blocks:  # pandas' block manager: no public way to reach the blocks
+        values = block.values
+        arrow = getattr(values, "_pa_array", None)
+        if arrow is not None:
+            out.append(("arrow", id(values), id(arrow)))
+            continue
+        arrays = _writable_arrays(values)
+        if arrays is None:
+            return None
+        out.append(("numpy", id(values), tuple((id(a), a.flags.writeable) for a in arrays)))
+    return tuple(out)
+
+
+def _protect(df: Any) -> None:
+    """Make ``df``'s NumPy buffers read-only and keep a shallow copy of it (see ``_KEPT``): a write
+    through pandas then lands in a new block, and a write into the buffers themselves
+    (``Series.array[i] = v``) raises instead of changing the cached data."""
+    for block in df._mgr.blocks:
+        for array in _writable_arrays(block.values) or []:
+            if array.flags.writeable:
+                array.flags.writeable = False
+    _KEPT[id(df)] = (df, df.copy(deep=False))
+
+
 def frame_print(df: Any) -> tuple:
-    return (id(df), tuple(map(str, df.columns)), df.shape, df.index,
-            tuple(_column_print(df[c]) for c in df.columns))
+    """``df`` as a comparable value. Protected frames (pandas with copy-on-write, known array kinds)
+    by the identity of their parts, in microseconds; any other frame by a CRC of its columns."""
+    import pandas as pd
+
+    kept = _KEPT.get(id(df))
+    if (kept is None or kept[0] is not df) and _copy_on_write(pd) and _blocks_print(df) is not None:
+        _protect(df)
+    blocks = _blocks_print(df) if id(df) in _KEPT and _KEPT[id(df)][0] is df else None
+    if blocks is None:
+        return (id(df), tuple(map(str, df.columns)), df.shape, df.index,
+                tuple(_column_print(df[c]) for c in df.columns))
+    return (id(df), id(df._mgr), id(df.columns), tuple(map(str, df.columns)), id(df.index),
+            tuple(map(str, df.index.names)), df.shape, blocks)
+
+
+def _copy_on_write(pd: Any) -> bool:
+    """pandas copies a shared block before writing to it (always from pandas 3; opt-in before)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return pd.get_option("mode.copy_on_write") is True
+
+
+def _array_print(values: Any) -> tuple:
+    """A derived NumPy index (row positions): read-only from its first print, then by identity."""
+    if values.flags.writeable:
+        values.flags.writeable = False
+    return (id(values), values.flags.writeable)
+
+
+def forget_kept() -> None:
+    """Drop the shallow copies (the data they protect was dropped)."""
+    _KEPT.clear()
 
 
 def data_fingerprint(data: Any) -> dict[str, Any]:
@@ -214,7 +300,7 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
     for name in ("_shares_by_question", "_responses_by_code"):  # cached_property indexes, once built
         value = derived.get(name)
         if isinstance(value, dict):
-            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else zlib.crc32(v.data))
+            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else _array_print(v))
                                 for k, v in value.items())
     return parts
 
@@ -261,11 +347,13 @@ def check_data(data_dir: str | None) -> bool:
                 return True
         processed.forget_loaded()
         st.data = {}
+        forget_kept()
         fresh = processed.load_processed(data_dir)
         st.data = {id(fresh): (fresh, data_fingerprint(fresh))}
     except Exception:
         processed.forget_loaded()
         st.data = {}
+        forget_kept()
     return False
 
 
@@ -289,7 +377,8 @@ def dump_stats(path: str) -> None:
     import resource
 
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime}
+    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime,
+                             "cpu_seconds_at_setup": _state.setup_cpu_seconds if _state is not None else None}
     cache = sys.modules.get("zaitaku.report.charts.cache")
     if cache is not None and hasattr(cache, "chart_cache_stats"):
         stats["chart_cache"] = cache.chart_cache_stats()

@@ -110,6 +110,7 @@ class Worker:
         self._exporter = None
         self._notebooks: dict[str, str] = {}
         self.name = f"{os.uname().nodename}:{os.getpid()}"
+        self.ready_cpu_seconds: float | None = None  # CPU when warm_up ended (the start-up, for the bench)
         for name in ("papermill", "traitlets", "nbclient"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
@@ -148,6 +149,7 @@ class Worker:
 
         gc.collect()
         gc.freeze()  # papermill, nbconvert, jinja templates: out of every later collection
+        self.ready_cpu_seconds = time.process_time()
 
     def close(self) -> None:
         stats_dir = os.environ.get(STATS_ENV)
@@ -174,6 +176,7 @@ class Worker:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({
             "pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime, "kernel": kernel,
+            "cpu_seconds_at_ready": self.ready_cpu_seconds,
         }), encoding="utf-8")
 
     def execute(self, job: Job, parameters: dict[str, Any]):
