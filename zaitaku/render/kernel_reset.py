@@ -231,7 +231,7 @@ def _writable_arrays(values: Any) -> list | None:
 def _blocks_print(df: Any) -> tuple | None:
     """Each block of ``df`` by identity: Arrow data (immutable) by its object, NumPy buffers by their
     object and read-only flag. ``None`` if a block holds a kind :func:`_writable_arrays` does not know."""
-    out = []
+    out: list[tuple] = []
     for block in df._mgr.blocks:  # pandas' block manager: no public way to reach the blocks
         values = block.values
         arrow = getattr(values, "_pa_array", None)
