@@ -96,3 +96,21 @@ def test_same_type_comparison_and_conditional_questions(executed, processed_dir)
     asked = r[(r.municipality_code == "203041") & (r.question_id == "q4_1_7_2")]["value"].notna().any()
     section = html.split('id="q4_1_7_2"')[1].split("<h2")[0]
     assert ("対象外" in section) != bool(asked)
+
+
+def test_kept_page_skeletons_give_the_same_html_as_a_fresh_export(executed):
+    """The worker's exporter reuses nbconvert's page for reports of the same notebook (only the
+    outputs differ): every report it writes so equals the one a fresh exporter writes."""
+    from zaitaku.render.html import export_report, make_exporter
+
+    kept = make_exporter()
+    for group in GROUPS:
+        hits_before = kept.skeleton_hits
+        for case in CASES:  # 松江市, a 町 and a 村 of other prefectures, then 島根県: parameters differ
+            nb = executed[(case, group)][0]
+            footer = [("ノートブック", f"{group}.ipynb"), ("市区町村", case)]
+            ours = export_report(kept, nb, fallback_title=case, footer=footer, path=str(NOTEBOOKS))
+            fresh = export_report(make_exporter(), nb, fallback_title=case, footer=footer, path=str(NOTEBOOKS))
+            assert ours == fresh, (case, group)
+            assert EXPECT_TITLE[case] in ours[1]
+        assert kept.skeleton_hits - hits_before >= 2, group  # the municipalities' pages came from the kept one

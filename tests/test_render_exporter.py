@@ -58,3 +58,22 @@ def test_page_equals_nbconverts_up_to_reserialisation():
         assert SVG in ours and 'viewBox="0 0 10 10"' in ours  # the chart as the kernel wrote it
         assert "問1 協議会の設置" in ours and "zaitaku-html-" not in ours
         assert 'alt="No description has been provided for this image"' in ours  # nbconvert still adds alt
+
+
+def test_kept_page_takes_the_next_reports_title_and_markup():
+    """A second report of the same notebook reuses the kept page: its own title (escaped as
+    nbconvert escapes it) and its own outputs, never the first report's."""
+    exporter = zh.make_exporter()
+    first = _notebook()
+    second = _notebook()
+    second.cells[1].outputs[0]["data"]["text/html"] = SECTION.replace("42.1%（8/19）", "10.0%（1/10）")
+    second.cells.pop(0)  # no h2 before the chart: the ToC falls back to the page's headings
+    second.cells.pop()  # and no markdown at all, so no h1 either: the fallback title stays
+    for nb, title in ((first, "松江市 & <partnerships>"), (first, "浜田市 'x'"), (second, "出雲市 & co"),
+                      (second, "益田市 <b>")):
+        ours = zh.export_report(exporter, nb, fallback_title=title)
+        fresh = zh.export_report(zh.make_exporter(), nb, fallback_title=title)
+        assert ours == fresh, title
+    assert exporter.skeleton_hits == 2
+    page = zh.export_report(exporter, second, fallback_title="益田市 <b>")[0]
+    assert "10.0%（1/10）" in page and "42.1%" not in page and "<title>益田市 &lt;b&gt;</title>" in page

@@ -14,7 +14,11 @@ neither ``<img>`` nor notebook ``div``\\ s. So:
 
 - the notebook is not validated again after each of nbconvert's preprocessors (papermill
   parameterised it, the worker filed its outputs; a dozen full validations cost more than the
-  rest of a small report's export).
+  rest of a small report's export);
+- once the HTML outputs are set aside, most reports of a notebook are the same page around them:
+  nbconvert's page for a notebook is kept under that notebook's :func:`skeleton_key` (everything
+  nbconvert reads, without papermill's timings and parameters, which its templates never show) and
+  reused with the next report's markup in place of the comments.
 
 Everything else goes through nbconvert unchanged.
 """
@@ -22,8 +26,10 @@ Everything else goes through nbconvert unchanged.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import secrets
+from collections import OrderedDict
 from typing import Any
 
 from jinja2 import pass_context
@@ -31,6 +37,8 @@ from nbconvert import HTMLExporter
 
 _SVG_RE = re.compile(r"<svg\b.*?</svg\s*>", re.S | re.I)
 MARKDOWN_ENTRIES = 4096
+SKELETON_ENTRIES = 64  # pages kept per worker: a few per notebook (municipality, prefecture, failed)
+_TOKEN_PREFIX = "zaitaku-html-"
 
 
 class ReportExporter(HTMLExporter):
@@ -39,6 +47,21 @@ class ReportExporter(HTMLExporter):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self._markdown: dict[tuple[str, str], str] = {}
+        self.skeletons: OrderedDict[str, tuple[str, str, Any]] = OrderedDict()  # key -> (page, nonce, extra)
+        self.skeleton_hits = 0
+
+    def skeleton(self, key: str) -> tuple[str, str, Any] | None:
+        """The page kept under ``key`` (with the nonce of its comments and what the caller kept with it)."""
+        hit = self.skeletons.get(key)
+        if hit is not None:
+            self.skeletons.move_to_end(key)
+            self.skeleton_hits += 1
+        return hit
+
+    def keep_skeleton(self, key: str, page: str, nonce: str, extra: Any = None) -> None:
+        self.skeletons[key] = (page, nonce, extra)
+        while len(self.skeletons) > SKELETON_ENTRIES:
+            self.skeletons.popitem(last=False)
 
     def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
         """No validation between preprocessors (see the module docstring)."""
@@ -60,14 +83,15 @@ def _html_text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def stash_html(nb: Any) -> tuple[Any, dict[str, str]]:
+def stash_html(nb: Any, nonce: str = "") -> tuple[Any, dict[str, str]]:
     """A copy of ``nb`` whose HTML outputs are ``<!--token-->`` (or hold it where their ``<svg>``
-    were, if they have an ``<img>``), and the token -> markup map. ``nb`` is not changed."""
-    nonce = secrets.token_hex(6)
+    were, if they have an ``<img>``), and the token -> markup map. ``nb`` is not changed.
+    ``nonce`` (random if not given) makes the tokens unguessable by the notebook's own content."""
+    nonce = nonce or secrets.token_hex(6)
     stash: dict[str, str] = {}
 
     def put(markup: str) -> str:
-        token = f"zaitaku-html-{nonce}-{len(stash)}"
+        token = f"{_TOKEN_PREFIX}{nonce}-{len(stash)}"
         stash[token] = markup
         return f"<!--{token}-->"
 
@@ -99,8 +123,34 @@ def stash_html(nb: Any) -> tuple[Any, dict[str, str]]:
     return nb, stash
 
 
+_VOLATILE_CELL_METADATA = {"execution"}  # timestamps; the templates never show them
+_VOLATILE_PAPERMILL = {"start_time", "end_time", "duration"}
+
+
+def skeleton_key(stashed: Any, nonce: str, resources: dict[str, Any]) -> str:
+    """What nbconvert reads of a stashed notebook, as a string: cells, outputs (with their tokens
+    under a fixed nonce) and metadata, without the timings of each cell and papermill's notebook
+    metadata (parameters, paths, times), which differ from report to report and are never shown."""
+    cells = []
+    for cell in stashed.cells:
+        meta = {k: v for k, v in cell.get("metadata", {}).items() if k not in _VOLATILE_CELL_METADATA}
+        if isinstance(meta.get("papermill"), dict):
+            meta["papermill"] = {k: v for k, v in meta["papermill"].items() if k not in _VOLATILE_PAPERMILL}
+        cells.append({**{k: v for k, v in cell.items() if k != "metadata"}, "metadata": meta})
+    doc = {"cells": cells, "metadata": {k: v for k, v in stashed.get("metadata", {}).items() if k != "papermill"},
+           "nbformat": [stashed.get("nbformat"), stashed.get("nbformat_minor")], "resources": resources}
+    return (json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
+            .replace(f"{_TOKEN_PREFIX}{nonce}-", "").replace(f"zaitaku-title-{nonce}", ""))
+
+
 def restore_html(page: str, stash: dict[str, str]) -> str:
     """Put the stashed markup back in place of its comments."""
     if not stash:
         return page
     return re.sub(r"<!--(zaitaku-html-[0-9a-f]+-\d+)-->", lambda m: stash.get(m.group(1), m.group(0)), page)
+
+
+def renonce(stash: dict[str, str], nonce: str, kept_nonce: str) -> dict[str, str]:
+    """``stash`` with its tokens under ``kept_nonce`` (those of a kept page)."""
+    old, new = f"{_TOKEN_PREFIX}{nonce}-", f"{_TOKEN_PREFIX}{kept_nonce}-"
+    return {new + token[len(old):]: markup for token, markup in stash.items()}

@@ -278,13 +278,36 @@ def export_report(exporter, nb, *, fallback_title: str, footer: Iterable[tuple[s
 
     ``path`` is the notebook's folder: images a markdown cell links to are inlined from there.
     """
-    from zaitaku.render.exporter import restore_html, stash_html
+    import secrets
+
+    from zaitaku.render.exporter import renonce, restore_html, skeleton_key, stash_html
 
     nb = prepare_for_report(nb)
-    stashed, markup = stash_html(nb)  # zaitaku's markup skips nbconvert's BeautifulSoup pass
-    page, _ = exporter.from_notebook_node(
-        stashed, resources={"metadata": {"name": fallback_title, "path": path}, "zaitaku_css": CSS}
-    )
+    nonce = secrets.token_hex(6)
+    stashed, markup = stash_html(nb, nonce)  # zaitaku's markup skips nbconvert's BeautifulSoup pass
+    keep = getattr(exporter, "skeleton", None)  # a ReportExporter: pages kept by what nbconvert reads
+    name = f"zaitaku-title-{nonce}" if keep is not None else fallback_title  # the title: filled in below
+    resources = {"metadata": {"name": name, "path": path}, "zaitaku_css": CSS}
+    key = skeleton_key(stashed, nonce, resources) if keep is not None else ""
+    kept = keep(key) if keep is not None else None
+    if kept is not None:
+        page, kept_nonce, headings = kept
+        markup = renonce(markup, nonce, kept_nonce)
+        name = f"zaitaku-title-{kept_nonce}"
+    else:
+        page, _ = exporter.from_notebook_node(stashed, resources=resources)
+        headings = notebook_headings(nb)  # from the markdown cells: part of the key
+        if keep is not None:
+            exporter.keep_skeleton(key, page, nonce, headings)
+    if keep is not None:
+        page = page.replace(name, _as_exported(fallback_title))
     page = restore_html(page, markup)
-    headings = notebook_headings(nb)
     return finish_report(page, footer, headings if any(h.level > 1 for h in headings) else None)
+
+
+def _as_exported(title: str) -> str:
+    """``title`` as nbconvert's page holds it: escaped by its template, re-serialised by BeautifulSoup."""
+    from bs4 import BeautifulSoup
+
+    tag = BeautifulSoup(f"<title>{html.escape(title)}</title>", "html.parser").title
+    return tag.decode_contents() if tag is not None else html.escape(title)
