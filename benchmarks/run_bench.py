@@ -22,9 +22,13 @@ chart cache (the kernels' counters: their own drawings and the batch's shared fo
 extrapolations to the national batch (1,741 municipalities × 4 groups + 47 prefectures × 4): linear
 from this run, and from whole sample prefectures of different size rendered with 2 workers
 (``--sample-prefectures``, default 鳥取県 19, 高知県 34 and 長野県 77 municipalities; time = fixed +
-per report, fitted through them). The floor (e) runs the same sample prefectures with the parameters
-the renderer gives them and is fitted the same way, so the CPU seconds one more report costs can be
-compared with start-up fitted out of both (``per_report_cpu_vs_floor``).
+per report, fitted through them). The floor runs the same sample prefectures with the parameters
+the renderer gives them, in one process (``e:``) and in two processes taking the reports one at a
+time from a shared queue and sharing their charts through a folder, as render's two workers do
+(``e2:``). Render and floor are compared per report with each side's start-up left out, measured
+inside the processes (``after_startup_vs_floor``: CPU after the imports and the data load, plus
+the render parent's whole CPU), and, as before, with start-up fitted out across the samples
+(``per_report_cpu_vs_floor``).
 Writes ``benchmarks/results/<date>.json``. Timings only: nothing here asserts on them.
 
 ``--national`` (``make bench-national``, not in CI) renders all 7,152 reports with 2 workers and
@@ -612,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_extrapolation = sample_extrapolation(floor_samples, workers=1)
     for r in sample_results:
         who = {"n": "render, 2 workers", "e": "floor, 1 process", "e2": "floor, 2 processes"}[r["mode"].split(":")[0]]
-        print(f"sample {r['mode'][2:]} ({who}): {r.get('reports', '?')} reports in {r['seconds']:.1f} s "
+        print(f"sample {r['mode'].partition(':')[2]} ({who}): {r.get('reports', '?')} reports in {r['seconds']:.1f} s "
               f"({r['cpu_seconds']:.0f} CPU s)"
               + (f", charts reused {r['charts']['reused_share']:.0%}" if r.get("charts") else ""))
     per_report_vs_floor = None
