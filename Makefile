@@ -41,8 +41,10 @@ mypy: venv
 tutorials: venv
 	$(BIN)/python -m zaitaku.explore.tutorials --out notebooks/workshop
 
+## bench: the ways of rendering side by side, sample prefectures against the floor, chart costs (benchmarks/results/<date>.json); then one warm worker report by report against the floor (steady-<date>.json)
 bench: venv
 	$(BIN)/python -m benchmarks.run_bench
+	$(BIN)/python -m benchmarks.bench_steady
 
 ## lab: JupyterLab on notebooks/ (explorer.ipynb, workshop/ made by `make tutorials`); --allow-root only where we run as root (containers)
 lab: tutorials
@@ -54,6 +56,6 @@ strip: venv
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports
 
-## bench-national: all 7,152 reports with 2 workers, the measured time in benchmarks/results/<date>-national.json (hours; not in CI)
+## bench-national: all 7,152 reports with 2 workers, the measured time in benchmarks/results/<date>-national.json (about 20 min on 2 cores; not in CI)
 bench-national: venv
 	$(BIN)/python -m benchmarks.run_bench --national

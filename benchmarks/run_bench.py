@@ -289,8 +289,10 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
             yield i, spec["reports"][i]
 
     done = 0
+    per_report = []  # [group, code, CPU seconds] in the order run
     for i, r in reports():
         done += 1
+        cpu0 = time.process_time()
         ns = {"__name__": "__main__"}
         os.chdir(Path(r["notebook"]).parent)
         codes = sources[r["notebook"]]
@@ -309,6 +311,7 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         del ns
         gc.collect()
         gc.freeze()
+        per_report.append([r["group"], r["code"], time.process_time() - cpu0])
     (out / f"charts{tag}.txt").write_text(str(len(charts)), encoding="utf-8")
     if queue is None:
         (out / "reports.txt").write_text(str(done), encoding="utf-8")
@@ -316,6 +319,7 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         raise SystemExit(f"floor: the reports loaded the processed data again ({processed.loaded_count()} loads)")
     (out / f"floor_cpu{tag}.json").write_text(json.dumps({"cpu_seconds": time.process_time(), "reports": done,
                                                           "cpu_seconds_at_ready": ready}), encoding="utf-8")
+    (out / f"floor_reports{tag}.json").write_text(json.dumps(per_report, ensure_ascii=False), encoding="utf-8")
 
 
 def run_e2(spec: dict, out: Path, processes: int = 2) -> None:
