@@ -209,10 +209,11 @@ def _chunks(arrow_obj: Any) -> list:
     return list(getattr(arrow_obj, "chunks", [arrow_obj]))
 
 
-# id(frame) -> (the frame, a shallow copy of it). While the copy lives, pandas' copy-on-write
-# (always on from pandas 3) gives the frame a new block before any write through pandas, so a
-# changed block shows as a new object; the copy also keeps the original objects (and their ids) alive.
-_KEPT: dict[int, tuple[Any, Any]] = {}
+# id(frame) -> (the frame, a shallow copy of it, the objects its print names). While the copy
+# lives, pandas' copy-on-write (always on from pandas 3) gives the frame a new block before any
+# write through pandas, so a changed block shows as a new object; holding the original objects
+# keeps their ids from being given to a later one. Derived NumPy indexes: id -> (the array, None, ()).
+_KEPT: dict[int, tuple[Any, Any, tuple]] = {}
 
 
 def _writable_arrays(values: Any) -> list | None:
@@ -249,11 +250,14 @@ def _protect(df: Any) -> None:
     """Make ``df``'s NumPy buffers read-only and keep a shallow copy of it (see ``_KEPT``): a write
     through pandas then lands in a new block, and a write into the buffers themselves
     (``Series.array[i] = v``) raises instead of changing the cached data."""
+    named: list[Any] = []
     for block in df._mgr.blocks:
-        for array in _writable_arrays(block.values) or []:
+        arrays = _writable_arrays(block.values) or []
+        for array in arrays:
             if array.flags.writeable:
                 array.flags.writeable = False
-    _KEPT[id(df)] = (df, df.copy(deep=False))
+        named += [block.values, getattr(block.values, "_pa_array", None), *arrays]
+    _KEPT[id(df)] = (df, df.copy(deep=False), (df._mgr, df.columns, df.index, *named))
 
 
 def frame_print(df: Any) -> tuple:
@@ -283,6 +287,7 @@ def _array_print(values: Any) -> tuple:
     """A derived NumPy index (row positions): read-only from its first print, then by identity."""
     if values.flags.writeable:
         values.flags.writeable = False
+    _KEPT.setdefault(id(values), (values, None, ()))
     return (id(values), values.flags.writeable)
 
 
