@@ -265,10 +265,14 @@ def frame_print(df: Any) -> tuple:
     by the identity of their parts, in microseconds; any other frame by a CRC of its columns."""
     import pandas as pd
 
+    blocks = _blocks_print(df)
     kept = _KEPT.get(id(df))
-    if (kept is None or kept[0] is not df) and _copy_on_write(pd) and _blocks_print(df) is not None:
-        _protect(df)
-    blocks = _blocks_print(df) if id(df) in _KEPT and _KEPT[id(df)][0] is df else None
+    if blocks is not None and (kept is None or kept[0] is not df):
+        if _copy_on_write(pd):
+            _protect(df)
+            blocks = _blocks_print(df)  # the buffers are read-only now
+        else:
+            blocks = None
     if blocks is None:
         return (id(df), tuple(map(str, df.columns)), df.shape, df.index,
                 tuple(_column_print(df[c]) for c in df.columns))
@@ -381,8 +385,8 @@ def dump_stats(path: str) -> None:
     import json
     import resource
 
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime,
+    stats: dict[str, Any] = {"pid": os.getpid(), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                             "cpu_seconds": _cpu_seconds(),
                              "cpu_seconds_at_setup": _state.setup_cpu_seconds if _state is not None else None}
     cache = sys.modules.get("zaitaku.report.charts.cache")
     if cache is not None and hasattr(cache, "chart_cache_stats"):
