@@ -193,11 +193,16 @@ class Section:
         return bool((self.figures["scope"] != "municipality").any())
 
     @property
-    def alt(self) -> str:
-        """Alt text of the chart."""
+    def chart_description(self) -> str:
+        """What the chart is, in one sentence (the start of the report's alt text and the deck's)."""
         q = self.question
         scopes = "、".join(dict.fromkeys(self.figures["scope_label"].tolist()))
-        return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。数値は下の表にあります。"
+        return f"{q.number} {q.title}の回答割合のグラフ（{scopes}）。"
+
+    @property
+    def alt(self) -> str:
+        """Alt text of the chart in a report (the table of figures follows it)."""
+        return f"{self.chart_description}数値は下の表にあります。"
 
     @property
     def has_data(self) -> bool:

@@ -24,6 +24,7 @@ from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation
 from zaitaku.files import atomic
 from zaitaku.report.blocks import Block, deck_blocks, subset_section
 from zaitaku.report.deck import slides
+from zaitaku.report.deck.accessibility import finish_deck
 from zaitaku.report.deck.style import SLIDE_HEIGHT, SLIDE_WIDTH
 from zaitaku.report.deck.summary import standing_summary
 from zaitaku.report.format import SMALL_N
@@ -133,6 +134,7 @@ def build_deck(data: ProcessedData, focus: Focus, national: str = "auto", *,
         from zaitaku.report.deck.timing_slides import add_timing_slides
 
         add_timing_slides(prs, ctx)
+    finish_deck(prs)
     return prs, built
 
 

@@ -19,6 +19,7 @@ from pptx.util import Emu, Inches
 from zaitaku.analysis.aggregate import Focus
 from zaitaku.report import format as fmt
 from zaitaku.report.blocks import Block
+from zaitaku.report.deck.accessibility import chart_alt_text
 from zaitaku.report.deck.charts import add_chart, chart_spec
 from zaitaku.report.deck.style import (
     CONTENT_WIDTH,
@@ -31,6 +32,7 @@ from zaitaku.report.deck.style import (
     synthetic_banner,
     synthetic_footer,
 )
+from zaitaku.report.deck.xml import set_alt_text
 from zaitaku.report.section import Section
 
 LAYOUT_TITLE = 0  # default template: Title Slide
@@ -171,7 +173,8 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
             add_text(slide, left, chart_top, width, Inches(0.35), f"{s.question.number} {s.question.title}", 12,
                      bold=True, name=f"グラフ見出し{i + 1}")
             top, height = Emu(chart_top + Inches(0.35)), Emu(chart_height - Inches(0.35))
-        add_chart(slide, chart_spec(s), left, top, width, height, name=f"グラフ {s.question.id}")
+        frame = add_chart(slide, chart_spec(s), left, top, width, height, name=f"グラフ {s.question.id}")
+        set_alt_text(frame, chart_alt_text(s), title=f"{s.question.number} {s.question.title}")
     if not shown:
         add_text(slide, MARGIN, chart_top, CONTENT_WIDTH, Inches(1), "この設問には表示できる数値がありません。", 14,
                  name="数値なし")

@@ -20,6 +20,7 @@ from pptx.text.text import Font, _Paragraph
 from pptx.util import Emu, Inches, Pt
 
 from zaitaku.report.charts import GREY, NA_COLOUR, OKABE_ITO, PINK
+from zaitaku.report.deck.xml import set_alt_text, set_decorative
 
 SLIDE_WIDTH = Emu(12_192_000)  # 13.333 in: PowerPoint's own 16:9 size
 SLIDE_HEIGHT = Emu(6_858_000)  # 7.5 in
@@ -42,6 +43,8 @@ CONTENT_WIDTH = Emu(SLIDE_WIDTH - 2 * MARGIN)
 SYNTHETIC_TEXT = ("⚠ デモ用の架空データ（synthetic）です。実在の市区町村の回答ではありません。"
                   "数値を業務に用いないでください。")
 SYNTHETIC_FOOTER = "デモ用の架空データ（synthetic）"
+SYNTHETIC_FOOTER_NAME = "架空データの表示"
+"""Name of the footer box (read last on a slide; see :mod:`zaitaku.report.deck.accessibility`)."""
 
 
 def set_font(font: Font, size: float | None = None, *, bold: bool | None = None,
@@ -137,6 +140,7 @@ def accent_bar(slide: Slide, top: int, height: int, left: int = Inches(0.25)) ->
     bar.fill.fore_color.rgb = PINK_RGB
     bar.line.fill.background()
     bar.name = "アクセント"
+    set_decorative(bar)
     return bar
 
 
@@ -152,11 +156,12 @@ def synthetic_banner(slide: Slide, top: int, height: int = Inches(0.7)) -> Shape
     box.line.width = Pt(3)
     write_paragraphs(box, [SYNTHETIC_TEXT], 16, bold=True, colour=TEXT_RGB)
     box.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+    set_alt_text(box, SYNTHETIC_TEXT)
     return box
 
 
 def synthetic_footer(slide: Slide) -> Shape:
     """A small pink note at the foot of every slide of a synthetic deck."""
     box = add_text(slide, Inches(8.8), Inches(7.1), Inches(4.3), Inches(0.32), SYNTHETIC_FOOTER, 10,
-                   bold=True, colour=PINK_RGB, name="架空データの表示", align=PP_ALIGN.RIGHT)
+                   bold=True, colour=PINK_RGB, name=SYNTHETIC_FOOTER_NAME, align=PP_ALIGN.RIGHT)
     return box

@@ -28,9 +28,12 @@ from zaitaku.reference.timing import (
     load_timing,
     shares_by_snapshot,
 )
+from zaitaku.report import format as fmt
+from zaitaku.report.deck.accessibility import table_alt_text
 from zaitaku.report.deck.charts import ChartSpec, SeriesSpec, add_chart
 from zaitaku.report.deck.slides import DeckContext, new_slide, notes
 from zaitaku.report.deck.style import CONTENT_WIDTH, MARGIN, MUTED_RGB, TEXT_RGB, add_text, set_font
+from zaitaku.report.deck.xml import set_alt_text
 from zaitaku.report.timing_charts import PERIOD_COLOURS, fmt_change, item_labels
 
 SOURCE = ("出典：「在宅医療介護連携推進事業の実施状況調査結果」（ある1県の保険者156、平成27年4月・平成28年1月・"
@@ -43,10 +46,12 @@ def _rgb(hex_colour: str) -> RGBColor:
 
 
 def add_table(slide: Slide, header: Sequence[str], rows: Sequence[Sequence[object]], left: int, top: int,
-              width: int, height: int, *, size: float = 11, first_width: float = 0.22, name: str = "表") -> None:
-    """A native table: header row shaded, numbers right-aligned, house font."""
+              width: int, height: int, *, size: float = 11, first_width: float = 0.22, name: str = "表",
+              what: str = "") -> None:
+    """A native table: header row shaded, numbers right-aligned, house font; ``what`` it shows is its alt text."""
     frame = slide.shapes.add_table(len(rows) + 1, len(header), Emu(left), Emu(top), Emu(width), Emu(height))
     frame.name = name
+    set_alt_text(frame, table_alt_text(what or name, header, len(rows)))
     table = frame.table
     first = int(width * first_width)
     table.columns[0].width = first
@@ -64,6 +69,15 @@ def add_table(slide: Slide, header: Sequence[str], rows: Sequence[Sequence[objec
             if i == 0:
                 cell.fill.solid()
                 cell.fill.fore_color.rgb = HEADER_FILL
+
+
+def timing_alt_text(what: str, spec: ChartSpec) -> str:
+    """A timing chart's alternative text: what it shows, then each bar's shares by period."""
+    bars = []
+    for i, label in enumerate(spec.labels):
+        values = "、".join(f"{s.name} {fmt.pct((s.values[i] or 0) / 100)}" for s in spec.series)
+        bars.append(f"{label}：{values}")
+    return f"{what}の帯グラフ（保険者数 n={TOTAL_INSURERS}、合計100%）。" + "。".join(bars) + "。"
 
 
 def _stacked(counts: pd.DataFrame, labels: Sequence[str]) -> ChartSpec:
@@ -87,9 +101,11 @@ def _programme_slide(prs: Presentation, ctx: DeckContext, t: TimingTables) -> Sl
     rows = [[str(p), *[int(v) for v in r]] for p, r in wide.iterrows()]
     rows.append(["合計", *[int(v) for v in wide.sum()]])
     add_table(slide, ["実施予定年度", *[f"{s}現在" for s in PROGRAMME_SNAPSHOTS]], rows, MARGIN, Inches(1.3),
-              Inches(5.4), Inches(3.2), size=12, first_width=0.28, name="表 事業全体")
+              Inches(5.4), Inches(3.2), size=12, first_width=0.28, name="表 事業全体",
+              what="事業全体の実施（予定）時期別の保険者数")
     spec = _stacked(wide.T, [f"{s}現在（n={TOTAL_INSURERS}）" for s in PROGRAMME_SNAPSHOTS])
-    add_chart(slide, spec, Inches(6.1), Inches(1.2), Inches(6.8), Inches(4.6), name="グラフ 事業全体")
+    chart = add_chart(slide, spec, Inches(6.1), Inches(1.2), Inches(6.8), Inches(4.6), name="グラフ 事業全体")
+    set_alt_text(chart, timing_alt_text("事業全体の実施（予定）時期の割合", spec))
     add_text(slide, MARGIN, Inches(6.2), CONTENT_WIDTH, Inches(0.8), [SOURCE], 9, colour=MUTED_RGB, name="出典")
     notes(slide, [SOURCE, *[", ".join(str(x) for x in r) for r in rows]])
     return slide
@@ -103,7 +119,8 @@ def _snapshot_slide(prs: Presentation, ctx: DeckContext, t: TimingTables, snapsh
     rows = [[str(p), *[int(v) for v in r]] for p, r in wide.iterrows()]
     rows.append(["合計", *[int(v) for v in wide.sum()]])
     add_table(slide, ["年度", *list(ITEMS)], rows, MARGIN, Inches(1.25), Inches(5.6),
-              Inches(2.6), size=11, first_width=0.24, name=f"表 {snapshot}")
+              Inches(2.6), size=11, first_width=0.24, name=f"表 {snapshot}",
+              what=f"事業項目別・実施（予定）時期別の保険者数（{snapshot}現在）")
     labels = item_labels(short=True)
     legend = [f"{labels[k]}" for k in ITEMS]
     add_text(slide, MARGIN, Inches(4.0), Inches(5.6), Inches(2.1), legend, 9, colour=MUTED_RGB,
@@ -113,7 +130,8 @@ def _snapshot_slide(prs: Presentation, ctx: DeckContext, t: TimingTables, snapsh
     counts = shares.pivot_table(index="item", columns="period", values="insurers", observed=True).astype(int)
     counts = counts.loc[list(ITEMS)]
     spec = _stacked(counts, [labels[k] for k in ITEMS])
-    add_chart(slide, spec, Inches(6.2), Inches(1.15), Inches(6.7), Inches(5.0), name=f"グラフ {snapshot}")
+    chart = add_chart(slide, spec, Inches(6.2), Inches(1.15), Inches(6.7), Inches(5.0), name=f"グラフ {snapshot}")
+    set_alt_text(chart, timing_alt_text(f"事業項目別の実施（予定）時期の割合（{snapshot}現在）", spec))
     add_text(slide, MARGIN, Inches(6.3), CONTENT_WIDTH, Inches(0.7), [SOURCE, "※端数整理のため、合計が100%にならない場合がある。"],
              9, colour=MUTED_RGB, name="出典", space_after=0)
     notes(slide, [SOURCE, f"{snapshot}現在（保険者数、n={TOTAL_INSURERS}）",
@@ -127,7 +145,8 @@ def _change_slide(prs: Presentation, ctx: DeckContext, t: TimingTables) -> Slide
     change = change_between_snapshots(t)
     rows = [[str(col), *[fmt_change(v) for v in change.loc[list(ITEMS), col]]] for col in change.columns]
     add_table(slide, ["増減", *list(ITEMS)], rows, MARGIN, Inches(1.3), CONTENT_WIDTH,
-              Inches(1.6), size=13, first_width=0.2, name="表 増減")
+              Inches(1.6), size=13, first_width=0.2, name="表 増減",
+              what=f"事業項目別・実施（予定）時期別の保険者数の増減（{first}→{last}）")
     labels = item_labels()
     add_text(slide, MARGIN, Inches(3.2), CONTENT_WIDTH, Inches(2.6), [labels[k] for k in ITEMS], 11,
              colour=MUTED_RGB, name="事業項目", space_after=0)

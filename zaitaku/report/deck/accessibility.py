@@ -1,0 +1,100 @@
+"""What makes a deck readable with a screen reader: alternative text, unique titles, reading order.
+
+* Every chart carries alternative text: the sentence the HTML report gives its chart
+  (:attr:`Section.chart_description`) followed by the figures it draws (:func:`chart_alt_text`);
+  tables and shapes with meaning carry a description; ornaments are marked decorative.
+* :func:`finish_deck` runs once a deck is assembled: slide titles made unique (「（2）」 on a repeat),
+  and each slide's shapes put in reading order — the title first, then the content in the order
+  it was placed (question, chart, commentary, notes), then the synthetic-data footer; decorative
+  shapes last.
+
+The XML itself is written by :mod:`zaitaku.report.deck.xml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.presentation import Presentation
+from pptx.slide import Slide
+
+from zaitaku.report import format as fmt
+from zaitaku.report.deck.style import SYNTHETIC_FOOTER_NAME
+from zaitaku.report.deck.xml import is_decorative, move_to_end
+from zaitaku.report.section import Section
+
+TITLE_TYPES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
+
+
+def _scope_figures(sub: pd.DataFrame, label: str, focus_name: str | None) -> str:
+    """One scope's figures: 「島根県（n=19）：設置している 73.7%、…」; the municipality's own answer as chosen."""
+    if str(sub["scope"].iloc[0]) == "municipality":
+        chosen = [str(o) for o, n in zip(sub["option_label"], sub["n_selected"], strict=True) if n == 1]
+        return f"{focus_name}の回答：{'、'.join(chosen) if chosen else '対象外'}"
+    n = fmt.n_label(sub["n_base"].max())
+    head = label if "n=" in label else f"{label}（n={n}）"
+    values = "、".join(f"{o} {fmt.cell(a, b, c)}" for o, a, b, c in
+                      zip(sub["option_label"], sub["n_selected"], sub["n_base"], sub["share"], strict=True))
+    return f"{head}：{values}"
+
+
+def chart_alt_text(section: Section) -> str:
+    """The chart's alternative text: the report's sentence about the chart, then every figure it draws
+    (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」)."""
+    df = section.figures
+    if "is_group" in df.columns:  # the chart draws options, not their named sums
+        df = df[~df["is_group"].fillna(False).astype(bool)]
+    parts = [section.chart_description]
+    for row_id in df["row_id"].drop_duplicates():
+        rows = df[df["row_id"] == row_id]
+        scopes = [_scope_figures(rows[rows["scope_label"] == label], str(label), section.focus.name)
+                  for label in rows["scope_label"].drop_duplicates()]
+        prefix = f"［{rows['row_label'].iloc[0]}］" if row_id else ""
+        parts.append(prefix + "。".join(scopes) + "。")
+    return "".join(parts)
+
+
+def table_alt_text(title: str, header: Sequence[str], n_rows: int) -> str:
+    """A native table's description: what it shows and its shape (the cells are read as they are)."""
+    return f"{title}の表（{n_rows}行、列：{'、'.join(str(h) for h in header)}）。"
+
+
+def _is_title(shape) -> bool:
+    return bool(shape.is_placeholder and shape.placeholder_format.type in TITLE_TYPES)
+
+
+def reading_order(slide: Slide) -> None:
+    """Title first, content as placed, then the synthetic footer and decorative shapes."""
+    shapes = list(slide.shapes)
+    titles = [s for s in shapes if _is_title(s)]
+    footer = [s for s in shapes if s.name == SYNTHETIC_FOOTER_NAME]
+    decorative = [s for s in shapes if is_decorative(s)]
+    rest = [s for s in shapes if s not in titles and s not in footer and s not in decorative]
+    for shape in [*titles, *rest, *footer, *decorative]:
+        move_to_end(shape)
+
+
+def unique_titles(prs: Presentation) -> None:
+    """Give a repeated slide title 「（2）」, 「（3）」 …, so every slide is found by its title."""
+    seen: dict[str, int] = {}
+    for slide in prs.slides:
+        title = slide.shapes.title
+        if title is None:
+            continue
+        text = title.text_frame.text
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            runs = title.text_frame.paragraphs[-1].runs
+            if runs:
+                runs[-1].text += f"（{seen[text]}）"
+            else:
+                title.text_frame.text = f"{text}（{seen[text]}）"
+
+
+def finish_deck(prs: Presentation) -> None:
+    """Unique titles and reading order on every slide (run after the last slide is added)."""
+    unique_titles(prs)
+    for slide in prs.slides:
+        reading_order(slide)
