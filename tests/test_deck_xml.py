@@ -16,7 +16,13 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Inches
 
-from zaitaku.report.deck.xml import alt_text, is_decorative, move_to_end, set_alt_text, set_decorative
+from zaitaku.report.deck.xml import (
+    alt_text,
+    is_decorative,
+    move_to_end,
+    set_alt_text,
+    set_decorative,
+)
 
 NS = {"p": "http://schemas.openxmlformats.org/presentationml/2006/main",
       "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
