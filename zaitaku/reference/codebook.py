@@ -18,7 +18,7 @@ from zaitaku.paths import CODEBOOK_DIR
 
 QUESTION_TYPES = ("single", "multi", "matrix-single", "matrix-multi", "free")
 GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
-SOURCES = ("published", "seed000", "reconstructed")
+SOURCES = ("published", "seed000", "reconstructed", "form")
 NO_ANSWER = "na"
 NO_ANSWER_LABEL = "未回答"
 GROUP_PREFIX = "grp:"
@@ -163,6 +163,7 @@ class Codebook:
     groups: dict[str, str]
     questions: tuple[Question, ...]
     path: Path
+    provenance: dict[str, object] = field(default_factory=dict)
 
     def __getitem__(self, question_id: str) -> Question:
         for q in self.questions:
@@ -328,6 +329,7 @@ def parse_codebook(text: str, path: Path) -> Codebook:
         groups=groups,
         questions=tuple(questions),
         path=path,
+        provenance=dict(raw.get("provenance") or {}),
     )
 
 
