@@ -48,6 +48,7 @@ from zaitaku.render.data import check_data, data_lock, is_synthetic, problem_cou
 from zaitaku.render.executors import run_dask, run_local, run_pool
 from zaitaku.render.fingerprint import InputHasher, data_fingerprint
 from zaitaku.render.manifest import Manifest
+from zaitaku.render.opendata import write_batch_opendata
 from zaitaku.render.plan import Planned, auto_chunk_size, chunked, kernel_cwd, plan
 from zaitaku.render.results import apply_result, write_failures
 from zaitaku.render.scope import Scope, check_year
@@ -59,7 +60,7 @@ __all__ = ["BatchSummary", "RenderError", "Scope", "data_fingerprint", "print_su
            "render_timing_report"]
 
 # the temp files zaitaku.files.atomic writes beside what the renderer writes
-_TEMP_FILE = re.compile(r"\..+\.(html|csv|ipynb|json|md5|pptx)\.[0-9a-f]{12}\.tmp")
+_TEMP_FILE = re.compile(r"\..+\.(html|csv|ipynb|json|md5|pptx|xlsx)\.[0-9a-f]{12}\.tmp")
 
 
 class RenderError(RuntimeError):
@@ -78,6 +79,7 @@ class BatchSummary:
     reasons: dict[str, int]
     timing: Path | None = None
     decks: list[Path] | None = None
+    opendata: list[Path] | None = None  # open-data workbooks written (zaitaku.render.opendata)
 
     @property
     def ok(self) -> bool:
@@ -207,11 +209,13 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
             from zaitaku.render.decks import write_decks
 
             decks = write_decks(planned, out_year, data_dir, national, force=force, stream=stream)
+        opendata = write_batch_opendata(scopes, out_year, data_dir, national, force=force, stream=stream) \
+            if uses_zaitaku else []
         index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
                               problems=problem_counts(data_dir))
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
-                        time.perf_counter() - t0, reasons, timing, decks)
+                        time.perf_counter() - t0, reasons, timing, decks, opendata)
 
 
 def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, out_year: Path,
@@ -292,5 +296,7 @@ def print_summary(summary: BatchSummary, stream=None, errors=None) -> None:
         print(f"see {summary.out_year / 'failures.csv'}", file=errors)
     if summary.timing:
         print(f"implementation timing (ministry tables): {summary.timing}", file=stream)
+    for path in summary.opendata or []:
+        print(f"集計表（オープンデータ）: {path}", file=stream)
     if summary.index:
         print(summary.index, file=stream)

@@ -21,6 +21,14 @@ from zaitaku.render.scope import DEFAULT_GROUPS, Scope
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TIMING_PAGE = "implementation_timing.html"
+ACCESSIBILITY_RECORD = "accessibility.json"  # written by zaitaku render --check-accessibility
+
+
+def opendata_name(survey_year: str, prefecture: str | None) -> str:
+    """File name of an open-data workbook (:func:`zaitaku.report.opendata.workbook_filename`)."""
+    from zaitaku.report.opendata import workbook_filename
+
+    return workbook_filename(survey_year, prefecture)
 
 
 @dataclass(frozen=True)
@@ -161,14 +169,19 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
     for pc, pname in sorted(prefs.items()):
         pdir = out_year / Scope(pc, pname).pref_dir
         rows = pref_rows[pc]
+        workbook = pdir / opendata_name(survey_year, pname)
         _write_if_changed(pdir / "index.html", render_page(
             "prefecture.html.j2", title=f"{pname} 振り返りレポート（{survey_year}）", pref_code=pc, prefecture=pname,
             rows=rows, top_href=relative_href(top, pdir), has_decks=any(r.decks for r in rows), search=True,
-            **common))
-        pref_list.append({"name": pname, "href": relative_href(pdir / "index.html", out_year)})
+            opendata_href=workbook.name if workbook.is_file() else None, **common))
+        pref_list.append({"name": pname, "href": relative_href(pdir / "index.html", out_year),
+                          "opendata": relative_href(workbook, out_year) if workbook.is_file() else None})
     timing = out_year / TIMING_PAGE
+    national = out_year / opendata_name(survey_year, None)
     _write_if_changed(top, render_page(
         "top.html.j2", title=f"振り返りレポート一覧（{survey_year}）", rows=top_rows, prefectures=pref_list,
         timing_href=TIMING_PAGE if timing.is_file() else None, has_decks=any(r.decks for r in top_rows),
+        opendata_href=national.name if national.is_file() else None,
+        accessibility_href=ACCESSIBILITY_RECORD if (out_year / ACCESSIBILITY_RECORD).is_file() else None,
         search=True, **common))
     return top

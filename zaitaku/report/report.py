@@ -54,6 +54,7 @@ from zaitaku.report.html_summary import (
     problem_lines,
     summary_view,
 )
+from zaitaku.report.opendata import with_codes
 from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
 
 NOTE_CLASS = rh.NOTE_CLASS  # kept for the explorer
@@ -255,6 +256,7 @@ class Report:
         if self.figures_csv:
             path = Path(self.figures_csv)
             figures = pd.concat(self.figures, ignore_index=True) if self.figures else pd.DataFrame()
+            figures = with_codes(figures, self.codebook.survey_year)
             atomic.write_csv(figures, path, excel=True)
             csv_name = path.name
         meta = self.data.meta
