@@ -80,6 +80,7 @@ class BatchSummary:
     timing: Path | None = None
     decks: list[Path] | None = None
     opendata: list[Path] | None = None  # open-data workbooks written (zaitaku.render.opendata)
+    accessibility: tuple[Path | None, int] | None = None  # (accessibility.json or None if not run, violations)
 
     @property
     def ok(self) -> bool:
@@ -145,13 +146,14 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                  params_for: Callable[[Scope, str], Mapping[str, Any]] | None = None,
                  progress: bool | None = None, dry_run: bool = False, stream=None,
                  timing_notebooks: Path | None = None, formats: Sequence[str] = ("html",),
-                 executor: str = "local") -> BatchSummary:
+                 executor: str = "local", check_accessibility: bool = False) -> BatchSummary:
     """Render ``notebooks`` for every scope into ``out/<survey_year>``; see the module docstring.
 
     ``timing_notebooks``: folder holding ``implementation_timing.ipynb`` (rendered once, inside the
     lock). ``formats``: ``html`` and/or ``pptx`` (slide decks via :mod:`zaitaku.report.deck`).
     ``executor``: ``local`` (worker processes over pipes, the default) or ``pool``
-    (``concurrent.futures``); ``scheduler`` sends the work to Dask instead.
+    (``concurrent.futures``); ``scheduler`` sends the work to Dask instead. ``check_accessibility``:
+    axe-core over one page of every kind, recorded in ``accessibility.json`` (:mod:`.accessibility`).
     """
     stream = stream or sys.stdout
     t0 = time.perf_counter()
@@ -213,9 +215,25 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
             if uses_zaitaku else []
         index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
                               problems=problem_counts(data_dir))
+        accessibility = None
+        if check_accessibility:
+            accessibility = _check_accessibility(out_year, stream)
+            index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
+                                  problems=problem_counts(data_dir))  # now linking the record
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
-                        time.perf_counter() - t0, reasons, timing, decks, opendata)
+                        time.perf_counter() - t0, reasons, timing, decks, opendata, accessibility)
+
+
+def _check_accessibility(out_year: Path, stream) -> tuple[Path | None, int]:
+    """Run the accessibility check; a check that cannot run is reported, not raised (-1 violations)."""
+    from zaitaku.render.accessibility import AccessibilityCheckError, check_batch
+
+    try:
+        return check_batch(out_year)
+    except AccessibilityCheckError as exc:
+        print(f"zaitaku render: アクセシビリティの検査ができませんでした: {exc}", file=stream)
+        return None, -1
 
 
 def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, out_year: Path,
@@ -298,5 +316,8 @@ def print_summary(summary: BatchSummary, stream=None, errors=None) -> None:
         print(f"implementation timing (ministry tables): {summary.timing}", file=stream)
     for path in summary.opendata or []:
         print(f"集計表（オープンデータ）: {path}", file=stream)
+    if summary.accessibility and summary.accessibility[0]:
+        record, violations = summary.accessibility
+        print(f"アクセシビリティ検査（axe-core）: 違反 {violations} 件 {record}", file=stream)
     if summary.index:
         print(summary.index, file=stream)

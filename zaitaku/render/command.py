@@ -72,6 +72,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter for every report (VALUE parsed as JSON if it can be); "
                              "municipality_code, prefecture, survey_year, data_dir, national are refused")
+    parser.add_argument("--check-accessibility", action="store_true",
+                        help="axe-core (WCAG 2.1 A/AA) in Chromium over one page of every kind; "
+                             "writes reports/<year>/accessibility.json, linked from the top index")
     parser.add_argument("--dry-run", action="store_true", help="list what would be rendered and why")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout, chunk_size=args.chunk_size, kernel_name=args.kernel,
             params=params, progress=False if args.quiet else None, dry_run=args.dry_run,
             timing_notebooks=Path(args.notebooks), formats=args.formats,
+            check_accessibility=args.check_accessibility,
         )
     except (RenderError, DataError, DeckWriterMissing, TimingReportError, ReservedParameterError) as exc:
         return _fail(str(exc))
@@ -117,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail("中断しました。終わったレポートは記録済みです。もう一度実行すると続きから作ります")
     if not args.dry_run:
         print_summary(summary)
-    return 0 if summary.ok else 1
+    accessible = summary.accessibility is None or summary.accessibility[1] == 0  # -1: the check could not run
+    return 0 if summary.ok and accessible else 1
 
 
 def main(argv: list[str] | None = None) -> int:
