@@ -38,6 +38,7 @@ h2 { font-size: 1.3rem; margin: 2.2rem 0 0.8rem; border-left: 6px solid var(--ac
 h3 { font-size: 1.1rem; margin: 1.6rem 0 0.6rem; }
 h4, h5, h6 { font-size: 1rem; }
 a { color: #1a5fb4; }
+a:focus-visible, summary:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
 a.anchor-link { display: none; }
 p, ul, ol { margin: 0.5rem 0; }
 img { max-width: 100%; height: auto; }

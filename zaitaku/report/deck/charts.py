@@ -19,6 +19,7 @@ from typing import cast
 import pandas as pd
 from pptx.chart.data import CategoryChartData
 from pptx.chart.plot import _BasePlot
+from pptx.dml.color import RGBColor
 from pptx.enum.chart import (
     XL_CHART_TYPE,
     XL_LABEL_POSITION,
@@ -32,11 +33,13 @@ from pptx.util import Emu, Pt
 
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
+from zaitaku.report.charts.style import text_colour
 from zaitaku.report.deck.style import (
     COMPARISON_RGB,
     FONT,
     GREY_RGB,
     NA_RGB,
+    NATION_RGB,
     OPTION_RGB,
     PINK_RGB,
     TEXT_RGB,
@@ -186,7 +189,7 @@ def clustered_spec(section: Section) -> ChartSpec:
             if scope == focus_scope:
                 colour = PINK_RGB
             elif scope == "nation":
-                colour = GREY_RGB
+                colour = NATION_RGB
             else:
                 colour, others = COMPARISON_RGB[others % len(COMPARISON_RGB)], others + 1
         spec = SeriesSpec(name, [], colour, focus=scope == focus_scope)
@@ -253,7 +256,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             point.format.fill.fore_color.rgb = s.colour
             point.format.line.color.rgb = PINK_RGB
             point.format.line.width = Pt(2.5)
-        dark = spec.kind == "stacked" and s.colour in (OPTION_RGB[0], OPTION_RGB[4], OPTION_RGB[6])
+        ink = label_rgb(s.colour) if spec.kind == "stacked" else TEXT_RGB  # inside a segment / beside a bar
         # series-level labels override the plot's: state them in full
         dls = ser.data_labels
         dls.show_value = True
@@ -262,7 +265,7 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
         dls.position = position
         dls.font.size = Pt(label_size)
         dls.font.name = FONT
-        dls.font.color.rgb = _white() if dark else TEXT_RGB
+        dls.font.color.rgb = ink
         set_east_asian(dls.font._rPr)
         for i, text in sorted(s.labels.items()):
             if text == "":
@@ -275,9 +278,14 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
-            run.font.color.rgb = _white() if dark or i in s.pink_points else TEXT_RGB
+            run.font.color.rgb = _white() if i in s.pink_points else ink
             set_east_asian(run.font._rPr)
             dl.position = position
+
+
+def label_rgb(fill: object) -> RGBColor:
+    """White or black on a segment's fill, whichever contrasts more (WCAG relative luminance; ≥ 4.58:1)."""
+    return RGBColor.from_string(text_colour(f"#{fill}").lstrip("#"))
 
 
 def _white():

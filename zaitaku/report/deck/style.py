@@ -20,6 +20,7 @@ from pptx.text.text import Font, _Paragraph
 from pptx.util import Emu, Inches, Pt
 
 from zaitaku.report.charts import GREY, NA_COLOUR, OKABE_ITO, PINK
+from zaitaku.report.charts.style import SCOPE_COLOURS
 from zaitaku.report.deck.xml import set_alt_text, set_decorative
 
 SLIDE_WIDTH = Emu(12_192_000)  # 13.333 in: PowerPoint's own 16:9 size
@@ -34,8 +35,10 @@ TEXT_RGB = RGBColor(0x22, 0x22, 0x22)
 MUTED_RGB = RGBColor(0x55, 0x55, 0x55)
 BANNER_FILL = RGBColor(0xFF, 0xF0, 0xF7)
 OPTION_RGB = [RGBColor.from_string(c.lstrip("#")) for c in OKABE_ITO]
-COMPARISON_RGB = [RGBColor.from_string(c.lstrip("#")) for c in ("#0072B2", "#56B4E9")]
-"""Bars of the other comparison scopes (prefecture or same kind, when they are not the focus)."""
+COMPARISON_RGB = [RGBColor.from_string(SCOPE_COLOURS[k].lstrip("#")) for k in ("prefecture", "type")]
+"""Bars of the other comparison scopes (prefecture or same kind, when they are not the focus), as in the reports."""
+NATION_RGB = RGBColor.from_string(SCOPE_COLOURS["nation"].lstrip("#"))
+"""Bars of the nation (≥ 3:1 against the slide, as every bar)."""
 
 MARGIN = Inches(0.45)
 CONTENT_WIDTH = Emu(SLIDE_WIDTH - 2 * MARGIN)
