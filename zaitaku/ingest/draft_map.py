@@ -99,6 +99,9 @@ def _positional_row(header: str, parts: list[str], pos: qmatch.Positional, value
         if pos.row_index and 1 <= pos.row_index <= len(q.row_ids):
             row_id = q.row_ids[pos.row_index - 1]
             reasons.append(f"{pos.row_index} 番目の行「{q.row(row_id).label}」")
+        elif (hit := qmatch.row_of(q, list(pos.words))) is not None:
+            row_id, conf = hit.id, min(conf, round(hit.score))
+            reasons.append(hit.reason)
         else:
             row_id, conf = q.row_ids[0], 40
             reasons.append("行の番号がありません（最初の行と仮定）")

@@ -104,7 +104,7 @@ class _Block:
 
         if mark and is_not_asked(mark):
             self.not_asked = True
-        elif mark in MARKS:
+        elif mark in MARKS and code:
             self.chosen.append(code)
             self.cell = self.cell or cell
         elif mark and mark not in EMPTY_MARKS:
@@ -171,6 +171,9 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
             parts.append([heading, label])
             values.append(mark or None)
             cells.append(f"{col_letter(answer_c)}{r + 1}")
+            continue
+        if code is None and mark and block is not None and not (q.type == "matrix-multi" and not block.sub):
+            block.add("", mark, extras, f"{col_letter(answer_c)}{r + 1}", r)  # 「回答」 and the answer beside it
             continue
         if code is None:
             if q.type == "matrix-multi":  # a matrix row's sub-heading

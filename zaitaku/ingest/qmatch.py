@@ -184,15 +184,17 @@ class Positional:
     option: str | None
     as_list: bool  # (複数回答)
     free_text: bool  # その他内容
+    words: tuple[str, ...] = ()  # other parts (a row's or option's wording: 問2_郡市区医師会)
 
 
 def positional(codebook: Codebook, text: str) -> Positional | None:
     """Read ``問2_3`` (row 3), ``問4①-3.1_2_選択肢3`` (row 2, option 3), ``問5②-1_4``, ``…_付_選択肢1`` (the
     付問), ``問6①(複数回答)`` (a list), ``…_その他内容`` (free text); None if the header has no such parts."""
-    s = re.sub(rf"[{_DASH}]", "-", fold(text))
+    raw = fold(text)
+    s = re.sub(rf"[{_DASH}]", "-", raw)  # same length: the rest is cut from the text as written (コーディネーター)
     m = _QNUM.search(s)
     if m is not None:
-        head, rest = s[: m.end()], s[m.end():]
+        head, rest = s[: m.end()], raw[m.end():]
     else:
         named = [q for q in codebook if not fold(q.number).startswith("問") and s.startswith(fold(q.number))]
         if len(named) != 1:
@@ -213,4 +215,6 @@ def positional(codebook: Codebook, text: str) -> Positional | None:
     row_index = int(digits[0]) if q.is_matrix and digits else None
     option = opt_tok[0] if opt_tok else (digits[-1] if not q.is_matrix and digits else
                                          digits[1] if q.is_matrix and len(digits) > 1 else None)
-    return Positional(q, row_index, option, as_list, free)
+    words = tuple(t for t in tokens if not t.isdigit() and t not in ("付", "付問") and t not in opt_tok
+                  and not re.fullmatch(r"(?:選択肢|選択|op)\w+", t) and "内容" not in t)
+    return Positional(q, row_index, option, as_list, free, words)
