@@ -23,8 +23,14 @@ assert _spec is not None and _spec.loader is not None
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
 
-# layouts the reader does not handle yet: strict, so a layout that starts passing fails here until listed
-NOT_YET: dict[str, str] = {}
+# layouts the reader does not handle yet: strict xfail, so a layout that starts passing fails until removed
+NOT_YET: dict[str, str] = {
+    "compiled_listing": "問2 の A–E 一覧の見出し（一列に回答）を行ごとに読めない",
+    "compiled_wording": "問番号のない見出しの一部（行の文言）を取り違える",
+    "long": "縦長（市町村×設問×選択肢）の表をまだ検出しない",
+    "multisheet": "設問グループごとのシートをまだ結合しない",
+    "transposed": "市町村が列方向の表をまだ検出しない",
+}
 
 
 def _md5s(path: Path) -> dict[str, str]:
@@ -72,10 +78,10 @@ def run_layout(layout: str, tmp: Path) -> dict:
             "silent": silent, "text_lost": text_lost, "map": map_df}
 
 
-@pytest.mark.parametrize("layout", sorted(gen.LAYOUTS))
+@pytest.mark.parametrize("layout", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name])) if name in NOT_YET else name
+    for name in sorted(gen.LAYOUTS)])
 def test_layout_read_with_drafted_map(layout: str, tmp_path: Path) -> None:
-    if layout in NOT_YET:
-        pytest.xfail(NOT_YET[layout])
     res = run_layout(layout, tmp_path)
     assert res["missing"] == [], f"municipalities not found: {res['missing']}"
     assert not res["silent"], f"silently wrong cells: {res['silent'][:5]}"
