@@ -84,3 +84,19 @@ def test_layout_read_with_drafted_map(layout: str, tmp_path: Path) -> None:
     assert res["missing"] == [], f"municipalities not found: {res['missing']}"
     assert not res["silent"], f"silently wrong cells: {res['silent'][:5]}"
     assert res["right"] >= 0.99 * res["n"], f"{res['right']}/{res['n']} cells right; e.g. {res['wrong'][:5]}"
+
+
+def test_ingest_meta_counts_cells_read_under_guesses(tmp_path: Path) -> None:
+    """A map row left 要確認 shows in ingest_meta.json's per-question summary as cells read under a guess."""
+    raw = gen.write_excel_csv(tmp_path)
+    map_df, _ = draft([raw])
+    map_df.loc[map_df["header"] == "問1", "review"] = "要確認"
+    map_path = tmp_path / "map.csv"
+    map_df.to_csv(map_path, index=False, encoding="utf-8-sig")
+    meta = ingest([raw], header_map=map_path).meta
+    n = len(gen.codes_written("excel_csv"))
+    assert meta["questions"]["q1"] == {"number": "問1", "cells": n, "rules": {"answer": n}, "guessed": n,
+                                       "problems": 0}
+    assert meta["questions"]["q2"]["cells"] == 10 * n and meta["questions"]["q2"]["guessed"] == 0
+    assert meta["prefecture_inferred"] == [  # used only for names several prefectures share
+        {"file": "excel_r3.csv", "prefecture": "02", "how": "一意に決まる市区町村名 8 件がすべて青森県"}]
