@@ -168,6 +168,8 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
         rest_parts = [_without(p, q.text) for p in nonempty]
         rest_parts = [qmatch.number_span(p) if qmatch.number_key(p) and qmatch.fold(p).startswith("問") else
                       ("" if qmatch.fold(p) == qmatch.fold(q.number) else p) for p in rest_parts]
+    elif not values:
+        return MapRow(header, "ignore", confidence=90, reason="値も設問番号もない列（表題・注記）")
     else:
         hit = None
         for p in nonempty:

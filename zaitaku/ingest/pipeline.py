@@ -24,6 +24,7 @@ import pandas as pd
 from zaitaku import __version__
 from zaitaku.analysis.schema import responses_schema
 from zaitaku.files import atomic
+from zaitaku.ingest import shapes
 from zaitaku.ingest.forms import form_table, looks_like_form
 from zaitaku.ingest.header import Table, find_table
 from zaitaku.ingest.layout import (
@@ -83,9 +84,21 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
 def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, survey_year: str = "R3") -> Table:
     """The table in one file: a compiled table, or a questionnaire form (調査票) read as one row."""
     grid = read_grid(path, sheet=sheet, encoding=encoding)
+    cb = load_codebook(survey_year)
     if looks_like_form(grid):
-        return form_table(grid, load_codebook(survey_year))
-    return find_table(grid)
+        return form_table(grid, cb)
+    if shapes.is_transposed(grid):
+        grid = shapes.transpose(grid)
+    try:
+        table = find_table(grid)
+    except ReadError:
+        if sheet is not None or Path(path).suffix.lower() not in EXCEL_SUFFIXES:
+            raise
+        table = shapes.first_table(Path(path), cb)  # the sheet with most cells is a cover or a summary
+    long = shapes.long_table(table, cb)
+    if long is not None:
+        return long
+    return shapes.multi_sheet_table(Path(path), table, cb) if sheet is None else table
 
 
 def load_map(header_map: Path | None, survey_year: str) -> HeaderMap:
