@@ -30,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
         doc = (module.__doc__ or name).strip().splitlines()[0]
         p = sub.add_parser(name, help=doc, description=doc)
         module.configure_parser(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(command_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._module.run(args) or 0)
+    return int(args.command_module.run(args) or 0)
 
 
 if __name__ == "__main__":
