@@ -143,11 +143,12 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                  params_for: Callable[[Scope, str], Mapping[str, Any]] | None = None,
                  progress: bool | None = None, dry_run: bool = False, stream=None,
                  timing_notebooks: Path | None = None, formats: Sequence[str] = ("html",),
-                 executor: str = "local") -> BatchSummary:
+                 executor: str = "local", deck_closing: Path | None = None) -> BatchSummary:
     """Render ``notebooks`` for every scope into ``out/<survey_year>``; see the module docstring.
 
     ``timing_notebooks``: folder holding ``implementation_timing.ipynb`` (rendered once, inside the
-    lock). ``formats``: ``html`` and/or ``pptx`` (slide decks via :mod:`zaitaku.report.deck`).
+    lock). ``formats``: ``html`` and/or ``pptx`` (slide decks, built in the workers: :mod:`.decks`;
+    ``deck_closing``: the decks' closing-page template, as ``zaitaku deck --closing``).
     ``executor``: ``local`` (worker processes over pipes, the default) or ``pool``
     (``concurrent.futures``); ``scheduler`` sends the work to Dask instead.
     """
@@ -169,6 +170,11 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         planned = plan(scopes, notebooks, survey_year=survey_year, data_dir=data_dir, national=national,
                        manifest=manifest, out_year=out_year, hasher=hasher, force=force, params=params,
                        params_for=params_for)
+        if "pptx" in formats:
+            from zaitaku.render.decks import plan_decks
+
+            planned = plan_decks(planned, survey_year=survey_year, data_dir=data_dir, national=national,
+                                 manifest=manifest, out_year=out_year, force=force, closing=deck_closing)
         todo = [p for p in planned if p.reason]
         reasons: dict[str, int] = {}
         for p in todo:
@@ -204,9 +210,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                                           cell_timeout=settings.cell_timeout)
         decks = None
         if "pptx" in formats:
-            from zaitaku.render.decks import write_decks
-
-            decks = write_decks(planned, out_year, data_dir, national, force=force, stream=stream)
+            decks = [out_year / p.job.key for p in todo
+                     if p.job.kind == "deck" and manifest.reports.get(p.job.key, {}).get("status") == "ok"]
         index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
                               problems=problem_counts(data_dir))
         manifest.save()

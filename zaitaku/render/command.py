@@ -54,6 +54,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", default="R3", help="survey year, one with a codebook (default R3)")
     parser.add_argument("--formats", type=_formats, default=("html",), metavar="html[,pptx]",
                         help="html (default); html,pptx also writes a slide deck per municipality/prefecture")
+    parser.add_argument("--closing", type=Path, default=None, metavar="T.txt.j2",
+                        help="closing page template of the decks (as zaitaku deck --closing)")
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run on an existing Dask distributed scheduler, e.g. tcp://host:8786")
@@ -84,7 +86,6 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from zaitaku.render.batch import RenderError, print_summary, render_batch
     from zaitaku.render.data import DataError
-    from zaitaku.render.decks import DeckWriterMissing
     from zaitaku.render.plan import ReservedParameterError, check_parameters
     from zaitaku.render.scope import (
         SelectionError,
@@ -108,9 +109,9 @@ def run(args: argparse.Namespace) -> int:
             national=args.national, workers=args.workers, scheduler=args.scheduler, force=args.force,
             cell_timeout=args.cell_timeout, chunk_size=args.chunk_size, kernel_name=args.kernel,
             params=params, progress=False if args.quiet else None, dry_run=args.dry_run,
-            timing_notebooks=Path(args.notebooks), formats=args.formats,
+            timing_notebooks=Path(args.notebooks), formats=args.formats, deck_closing=args.closing,
         )
-    except (RenderError, DataError, DeckWriterMissing, TimingReportError, ReservedParameterError) as exc:
+    except (RenderError, DataError, TimingReportError, ReservedParameterError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # no "Task exception was never retrieved"
