@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("zaitaku.ingest.pipeline", "調査結果のファイルを届いたまま読み込み、確かめて、処理済みデータを書き出す"),
     "render": ("zaitaku.render.command", "市区町村・都道府県ごとの報告書（HTML）と、--formats html,pptx でスライド資料を作る"),
     "deck": ("zaitaku.report.deck.cli", "県または市区町村のスライド資料（PowerPoint、編集できるグラフ）を書き出す"),
+    "codebook": ("zaitaku.reference.codebook_cli", "調査票からコードブック（設問・選択肢の定義）を下書き・確認・比較する（draft / check / diff）"),
 }
 
 _HEADINGS = {"positional arguments": "引数", "options": "オプション", "optional arguments": "オプション"}
