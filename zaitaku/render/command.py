@@ -18,6 +18,7 @@ from typing import Any
 
 from zaitaku.analysis.aggregate import NATIONAL_CHOICES
 from zaitaku.paths import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, REPORTS_DIR
+from zaitaku.reference.codebook_source import add_codebook_argument, apply_codebook_argument
 from zaitaku.render.scope import DEFAULT_GROUPS
 
 FORMATS = ("html", "pptx")
@@ -41,6 +42,7 @@ def _formats(text: str) -> tuple[str, ...]:
     return out
 
 
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     sel = parser.add_argument_group("対象（省略時はデモの県 島根県）")
     sel.add_argument("--prefecture", action="extend", nargs="+", default=[], metavar="PREF",
@@ -52,6 +54,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     sel.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
                      help="設問グループ（notebooks/<group>.ipynb）をカンマ区切りで。既定: 4 つすべて")
     parser.add_argument("--year", default="R3", help="調査年度（コードブックのある年度。既定 R3）")
+    add_codebook_argument(parser)
     parser.add_argument("--formats", type=_formats, default=("html",), metavar="html[,pptx]",
                         help="html（既定）。html,pptx で市区町村・県ごとのスライド資料も作る")
     parser.add_argument("--closing", type=Path, default=None, metavar="T.txt.j2",
@@ -113,6 +116,8 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if apply_codebook_argument(args, "render"):
+        return 2
     from zaitaku.render.batch import RenderError, print_summary, render_batch
     from zaitaku.render.data import DataError
     from zaitaku.render.plan import ReservedParameterError, check_parameters
