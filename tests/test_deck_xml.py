@@ -1,100 +1,121 @@
-"""The deck's XML helpers, checked in the saved file read back with zipfile and lxml (not python-pptx).
-
-If a python-pptx release moves the shape's element or its ``p:cNvPr``, these fail loudly.
-"""
+"""zaitaku/report/deck/xml.py: each reach into python-pptx's element tree, checked on the saved file's XML
+(read with zipfile and lxml, not through python-pptx), so a python-pptx release that moves an element fails here."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
-import pytest
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE
-from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Inches
 
-from zaitaku.report.deck.xml import (
-    alt_text,
-    is_decorative,
-    move_to_end,
-    set_alt_text,
-    set_decorative,
-)
+from zaitaku.report.deck import xml
 
-NS = {"p": "http://schemas.openxmlformats.org/presentationml/2006/main",
-      "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-      "adec": "http://schemas.microsoft.com/office/drawing/2017/decorative"}
+NS = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+      "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+      "p": "http://schemas.openxmlformats.org/presentationml/2006/main"}
 
 
-def _slide_xml(prs) -> etree._Element:
+def _deck():
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = "連携の状況"
+    run.font.name = "Arial"
+    data = CategoryChartData()
+    data.categories = ["松江市", "島根県", "全国"]
+    data.add_series("実施", (0.5, 0.4, 0.3))
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
+    return prs, slide, box, run, frame
+
+
+def _xml(prs, part: str) -> etree._Element:
     buf = io.BytesIO()
     prs.save(buf)
     with zipfile.ZipFile(buf) as z:
-        return etree.fromstring(z.read("ppt/slides/slide1.xml"))
+        name = next(n for n in z.namelist() if n.startswith(part))
+        return etree.fromstring(z.read(name))
 
 
-@pytest.fixture
-def slide():
-    prs = Presentation()
-    s = prs.slides.add_slide(prs.slide_layouts[5])
-    return prs, s
+def test_set_east_asian_puts_a_ea_after_a_latin_once():
+    prs, _, _, run, _ = _deck()
+    xml.set_east_asian(run.font, "IPAexGothic")
+    xml.set_east_asian(run.font, "IPAexGothic")  # replaced, not repeated
+    rpr = _xml(prs, "ppt/slides/slide1.xml").find(".//a:r/a:rPr", NS)
+    assert [etree.QName(e).localname for e in rpr] == ["latin", "ea"]
+    assert rpr.find("a:ea", NS).get("typeface") == "IPAexGothic"
+    assert rpr.find("a:latin", NS).get("typeface") == "Arial"
 
 
-def test_alt_text_is_written_as_descr_of_each_kind_of_shape(slide):
-    prs, s = slide
-    box = s.shapes.add_textbox(0, 0, Inches(1), Inches(1))
-    rect = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))
-    cd = CategoryChartData()
-    cd.categories = ["A", "B"]
-    cd.add_series("s", (1, 2))
-    chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, 0, 0, Inches(3), Inches(2), cd)
-    table = s.shapes.add_table(2, 2, 0, 0, Inches(2), Inches(1))
-    set_alt_text(box, "文字の箱")
-    set_alt_text(rect, "四角 & <記号>")
-    set_alt_text(chart, "問1 協議会の設置のグラフ。島根県（n=19）：設置している 73.7%", title="問1")
-    set_alt_text(table, "表の説明")
-    assert alt_text(chart).endswith("73.7%")
-    root = _slide_xml(prs)
-    descr = {e.get("name"): e.get("descr") for e in root.iterfind(".//p:cNvPr", NS)}
-    assert descr[box.name] == "文字の箱"
-    assert descr[rect.name] == "四角 & <記号>"
-    assert descr[chart.name] == "問1 協議会の設置のグラフ。島根県（n=19）：設置している 73.7%"
-    assert descr[table.name] == "表の説明"
-    frame = next(e for e in root.iterfind(".//p:graphicFrame/p:nvGraphicFramePr/p:cNvPr", NS)
-                 if e.get("name") == chart.name)
-    assert frame.get("title") == "問1"
-    # the title placeholder was not given one
-    assert descr[s.shapes.title.name] is None
+def test_hide_point_label_deletes_one_label_and_keeps_the_value():
+    prs, _, _, _, frame = _deck()
+    series = frame.chart.plots[0].series[0]
+    series.data_labels.show_value = True
+    xml.hide_point_label(series, 1)
+    chart = _xml(prs, "ppt/charts/chart")
+    dlbl = chart.find(".//c:ser/c:dLbls/c:dLbl", NS)
+    assert dlbl.find("c:idx", NS).get("val") == "1"
+    assert dlbl.find("c:delete", NS).get("val") == "1"
+    assert [v.text for v in chart.findall(".//c:ser/c:val//c:v", NS)] == ["0.5", "0.4", "0.3"]
 
 
-def test_decorative_mark_is_the_office_extension(slide):
-    prs, s = slide
-    bar = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))
-    other = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))
-    set_decorative(bar)
-    set_decorative(bar)  # twice: still one mark
-    assert is_decorative(bar) and not is_decorative(other)
-    root = _slide_xml(prs)
-    marks = root.findall(".//p:cNvPr/a:extLst/a:ext/adec:decorative", NS)
+def test_show_every_label_sets_tick_label_skip_in_schema_order():
+    prs, _, _, _, frame = _deck()
+    xml.show_every_label(frame.chart.category_axis)
+    xml.show_every_label(frame.chart.category_axis)
+    ax = _xml(prs, "ppt/charts/chart").find(".//c:catAx", NS)
+    names = [etree.QName(e).localname for e in ax]
+    assert names.count("tickLblSkip") == 1
+    assert ax.find("c:tickLblSkip", NS).get("val") == "1"
+    after = [n for n in ("crossAx", "crosses", "auto", "lblAlgn", "lblOffset") if n in names]
+    assert names.index("tickLblSkip") > max(names.index(n) for n in after)
+
+
+def test_set_alt_text_on_a_chart_and_a_text_box():
+    prs, _, box, _, frame = _deck()
+    xml.set_alt_text(frame, "図1", "松江市 50%、島根県 40%、全国 30%")
+    xml.set_alt_text(box, "見出し", "連携の状況")
+    assert xml.alt_text(frame) == ("図1", "松江市 50%、島根県 40%、全国 30%")
+    slide = _xml(prs, "ppt/slides/slide1.xml")
+    chart_pr = slide.find(".//p:graphicFrame/p:nvGraphicFramePr/p:cNvPr", NS)
+    box_pr = slide.find(".//p:sp/p:nvSpPr/p:cNvPr", NS)
+    assert (chart_pr.get("title"), chart_pr.get("descr")) == ("図1", "松江市 50%、島根県 40%、全国 30%")
+    assert (box_pr.get("title"), box_pr.get("descr")) == ("見出し", "連携の状況")
+
+
+def test_text_frame_word_wrap_false_is_wrap_none():
+    """The public property the deck uses for data labels instead of a:bodyPr (was an element reach)."""
+    prs, _, box, _, _ = _deck()
+    box.text_frame.word_wrap = False
+    body = _xml(prs, "ppt/slides/slide1.xml").find(".//p:sp/p:txBody/a:bodyPr", NS)
+    assert body.get("wrap") == "none"
+
+
+DECORATIVE = {"adec": "http://schemas.microsoft.com/office/drawing/2017/decorative"}
+
+
+def test_decorative_mark_is_the_office_extension_once():
+    from pptx.enum.shapes import MSO_SHAPE
+
+    prs, slide, _, _, _ = _deck()
+    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))
+    other = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))
+    xml.set_decorative(bar)
+    xml.set_decorative(bar)  # twice: still one mark
+    assert xml.is_decorative(bar) and not xml.is_decorative(other)
+    root = _xml(prs, "ppt/slides/slide1.xml")
+    marks = root.findall(".//p:cNvPr/a:extLst/a:ext/adec:decorative", {**NS, **DECORATIVE})
     assert len(marks) == 1 and marks[0].get("val") == "1"
     assert marks[0].getparent().get("uri") == "{C183D7F6-B498-43B3-948B-1728B52AA6E4}"
     assert marks[0].getparent().getparent().getparent().get("name") == bar.name
 
 
-def test_move_to_end_changes_reading_order(slide):
-    prs, s = slide
-    first = s.shapes.add_textbox(0, 0, Inches(1), Inches(1))
-    first.name = "一"
-    second = s.shapes.add_textbox(0, 0, Inches(1), Inches(1))
-    second.name = "二"
-    move_to_end(first)
-    names = [e.get("name") for e in _slide_xml(prs).iterfind("./p:cSld/p:spTree/*/*[1]/p:cNvPr", NS)]
-    assert names[-2:] == ["二", "一"]
-
-
-def test_not_a_shape_fails_loudly():
-    with pytest.raises(TypeError, match="XML 要素"):
-        set_alt_text(object(), "x")
+def test_move_to_end_changes_reading_order():
+    prs, _, box, _, frame = _deck()
+    xml.move_to_end(box)
+    names = [e.get("name") for e in _xml(prs, "ppt/slides/slide1.xml").iterfind("./p:cSld/p:spTree/*/*[1]/p:cNvPr", NS)]
+    assert names[-2:] == [frame.name, box.name]

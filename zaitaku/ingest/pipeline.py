@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 from zaitaku import __version__
 from zaitaku.analysis.schema import responses_schema
 from zaitaku.files import atomic
+from zaitaku.ingest import shapes
 from zaitaku.ingest.forms import form_table, looks_like_form
 from zaitaku.ingest.header import Table, find_table
 from zaitaku.ingest.layout import (
@@ -48,7 +50,8 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 )
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
-from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.codebook import Codebook, CodebookError, load_codebook
+from zaitaku.reference.codebook_source import codebook_in_folders, for_meta, use_codebook
 from zaitaku.reference.municipalities import CodeError, load_registry
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
@@ -82,9 +85,21 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
 def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, survey_year: str = "R3") -> Table:
     """The table in one file: a compiled table, or a questionnaire form (調査票) read as one row."""
     grid = read_grid(path, sheet=sheet, encoding=encoding)
+    cb = load_codebook(survey_year)
     if looks_like_form(grid):
-        return form_table(grid, load_codebook(survey_year))
-    return find_table(grid)
+        return form_table(grid, cb)
+    if shapes.is_transposed(grid):
+        grid = shapes.transpose(grid)
+    try:
+        table = find_table(grid)
+    except ReadError:
+        if sheet is not None or Path(path).suffix.lower() not in EXCEL_SUFFIXES:
+            raise
+        table = shapes.first_table(Path(path), cb)  # the sheet with most cells is a cover or a summary
+    long = shapes.long_table(table, cb)
+    if long is not None:
+        return long
+    return shapes.multi_sheet_table(Path(path), table, cb) if sheet is None else table
 
 
 def load_map(header_map: Path | None, survey_year: str) -> HeaderMap:
@@ -104,11 +119,16 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     """
     cb = load_codebook(survey_year)
     spec_map = load_map(header_map, survey_year)
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(Path(src).name, line, header, "", f"対応表の行を使えません: {why}",
+                "この行は使わず、この見出しの列は読みませんでした。対応表を直すと読めます")
+        for src, line, header, why in spec_map.unusable]
     records: list[Record] = []
     raw_files, failed = [], []
     synthetic = False
     clashes = 0
+    reads: Counter[tuple[str, str, bool]] = Counter()
+    inferred: list[dict[str, str]] = []
     for p in expand_inputs(paths):
         try:
             table = read_table(p, encoding, sheet, survey_year)
@@ -120,6 +140,9 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
             continue
         recs = parser.parse()
         clashes += parser.clashes
+        reads.update(parser.reads)
+        if parser.inferred:
+            inferred.append({"file": p.name, "prefecture": parser.inferred, "how": parser.inferred_how})
         syn = [c.index for c in parser.columns if c.spec.kind == "synthetic"]
         synthetic |= any("synthetic" in str(table.cell(r, j)) or "架空" in str(table.cell(r, j))
                          for j in syn for r in table.data_rows[:50])
@@ -147,6 +170,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     meta = {
         "survey_year": cb.survey_year,
         "codebook_version": cb.version,
+        "codebook": for_meta(cb),
         "zaitaku_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "synthetic": synthetic,
@@ -155,8 +179,39 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         "n_municipalities": len(records),
         "n_problems": len(problems),
         "column_clashes": clashes,
+        "prefecture_inferred": inferred,
+        "questions": question_summary(cb, reads, problems),
     }
     return IngestResult(tidy, munis, problems_df, meta, failed)
+
+
+def question_summary(cb: Codebook, reads: Counter[tuple[str, str, bool]], problems: list[Problem]) -> dict:
+    """Per question: cells read, by which rule (the map's kind), how many under a guess (要確認), problems."""
+    n_problems = Counter(p.problem.split(":", 1)[0] for p in problems if ":" in p.problem)
+    out = {}
+    for q in cb:
+        by_rule: dict[str, int] = {}
+        for (qid, k, _), n in reads.items():
+            if qid == q.id:
+                by_rule[k] = by_rule.get(k, 0) + n
+        out[q.id] = {"number": q.number, "cells": sum(by_rule.values()), "rules": by_rule,
+                     "guessed": sum(n for (qid, _, g), n in reads.items() if qid == q.id and g),
+                     "problems": n_problems.get(q.id, 0)}
+    return out
+
+
+RULE_JA = {"answer": "回答の列", "list": "複数回答の一覧", "flag": "選択肢ごとの印", "choice": "○の格子", "text": "自由記述"}
+
+
+def print_question_summary(meta: dict) -> None:
+    """The per-question summary as staff read it: a strange count shows a wrong rule."""
+    print("設問ごとの読み取り（セル数・読み方・推定で読んだセル・問題）:")
+    for s in meta.get("questions", {}).values():
+        rules = "、".join(f"{RULE_JA.get(k, k)} {n}" for k, n in s["rules"].items()) or "列なし"
+        guess = f"、推定 {s['guessed']}" if s["guessed"] else ""
+        print(f"  {s['number']:<12} {s['cells']:>6} セル（{rules}）{guess}、問題 {s['problems']}")
+    for f in meta.get("prefecture_inferred", []):
+        print(f"  {f['file']}: 都道府県を {f['how']} から推定しました")
 
 
 def problems_for_excel(problems: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +229,9 @@ def write_outputs(result: IngestResult, out_dir: Path, inputs: Sequence[Path | s
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("raw", nargs="*", type=Path, help="調査結果のファイル（xlsx/csv）またはフォルダ")
     parser.add_argument("--out", type=Path, default=PROCESSED_DATA_DIR, help="出力フォルダ（既定 data/processed）")
-    parser.add_argument("--year", default="R3", help="調査年度（既定 R3）")
+    parser.add_argument("--year", help="調査年度（既定: コードブックの年度、なければ R3）")
+    parser.add_argument("--codebook", type=Path,
+                        help="使うコードブック（zaitaku codebook draft で作成。既定: 入力フォルダの codebook.yaml、なければ組み込み）")
     parser.add_argument("--header-map", type=Path, help="列の対応表 CSV（zaitaku draft-map で作成）")
     parser.add_argument("--encoding", help="CSV の文字コード（既定: utf-8-sig、だめなら cp932）")
     parser.add_argument("--sheet", help="読むシート名（既定: データの最も多いシート）")
@@ -187,8 +244,28 @@ def _err(message: str) -> None:
     print(f"zaitaku ingest: {message}", file=sys.stderr)
 
 
+def choose_codebook(args: argparse.Namespace, raw: list[Path]) -> str:
+    """Put in use the codebook of ``--codebook`` or of a raw folder; returns the survey year to read."""
+    path = args.codebook or codebook_in_folders([Path(p) for p in raw])
+    book = use_codebook(path) if path else None
+    if book is None:
+        return args.year or "R3"
+    if args.year and args.year.upper() != book.survey_year.upper():
+        raise CodebookError(f"{path}: コードブックの年度 {book.survey_year} と --year {args.year} が違います")
+    print(f"コードブック: {path}（{book.version}）")
+    return book.survey_year
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        return _run(args)
+    finally:
+        use_codebook(None)  # in-process callers (tests, notebooks) get the built-in codebook back
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        args.year = choose_codebook(args, list(args.raw))
         if args.write_header_map:
             atomic.write_csv(default_header_map(load_codebook(args.year)), args.write_header_map, excel=True)
             print(f"{args.write_header_map} に書き出しました")
@@ -211,12 +288,16 @@ def run(args: argparse.Namespace) -> int:
             _err("読めたファイルがありません。処理済みデータは変更していません")
             return 2
         write_outputs(result, args.out, inputs)
-    except (ReadError, HeaderMapError, OutputError, CodeError) as exc:
+    except (ReadError, HeaderMapError, OutputError, CodeError, CodebookError) as exc:
         _err(str(exc))
         return 2
     except KeyboardInterrupt:
         _err("中断しました。処理済みデータは前の状態のままです")
         return 130
+    try:
+        print_question_summary(result.meta)
+    except BrokenPipeError:
+        sys.stdout = None
     label = "（デモ用の架空データ）" if result.meta["synthetic"] else ""
     print(f"{result.n_municipalities:,} 市区町村、{len(result.responses):,} 行、問題 {len(result.problems):,} 件{label}")
     print(f"{args.out} に書き出しました（問題の一覧: {args.out / PROBLEMS_NAME}）")

@@ -51,6 +51,7 @@ class DeckContext:
     synthetic: bool
     data_hash: str
     national: str
+    codebook: str = ""  # the codebook in use: file, version, md5 and source (codebook_source.describe)
 
 
 def new_slide(prs: Presentation, ctx: DeckContext, title: str, layout: int = LAYOUT_TITLE_ONLY) -> Slide:
@@ -98,7 +99,7 @@ def title_slide(prs: Presentation, ctx: DeckContext) -> Slide:
     if ctx.synthetic:
         synthetic_banner(slide, Inches(5.5))
     notes(slide, [f"{ctx.survey_title}（{ctx.survey_year}）", f"対象：{who(f)}",
-                  f"処理済みデータ md5 {ctx.data_hash}"])
+                  f"処理済みデータ md5 {ctx.data_hash}", *([ctx.codebook] if ctx.codebook else [])])
     return slide
 
 
@@ -174,7 +175,7 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
                      bold=True, name=f"グラフ見出し{i + 1}")
             top, height = Emu(chart_top + Inches(0.35)), Emu(chart_height - Inches(0.35))
         frame = add_chart(slide, chart_spec(s), left, top, width, height, name=f"グラフ {s.question.id}")
-        set_alt_text(frame, chart_alt_text(s), title=f"{s.question.number} {s.question.title}")
+        set_alt_text(frame, f"{s.question.number} {s.question.title}", chart_alt_text(s))
     if not shown:
         add_text(slide, MARGIN, chart_top, CONTENT_WIDTH, Inches(1), "この設問には表示できる数値がありません。", 14,
                  name="数値なし")

@@ -51,7 +51,7 @@ def add_table(slide: Slide, header: Sequence[str], rows: Sequence[Sequence[objec
     """A native table: header row shaded, numbers right-aligned, house font; ``what`` it shows is its alt text."""
     frame = slide.shapes.add_table(len(rows) + 1, len(header), Emu(left), Emu(top), Emu(width), Emu(height))
     frame.name = name
-    set_alt_text(frame, table_alt_text(what or name, header, len(rows)))
+    set_alt_text(frame, name, table_alt_text(what or name, header, len(rows)))
     table = frame.table
     first = int(width * first_width)
     table.columns[0].width = first
@@ -105,7 +105,7 @@ def _programme_slide(prs: Presentation, ctx: DeckContext, t: TimingTables) -> Sl
               what="事業全体の実施（予定）時期別の保険者数")
     spec = _stacked(wide.T, [f"{s}現在（n={TOTAL_INSURERS}）" for s in PROGRAMME_SNAPSHOTS])
     chart = add_chart(slide, spec, Inches(6.1), Inches(1.2), Inches(6.8), Inches(4.6), name="グラフ 事業全体")
-    set_alt_text(chart, timing_alt_text("事業全体の実施（予定）時期の割合", spec))
+    set_alt_text(chart, "グラフ 事業全体", timing_alt_text("事業全体の実施（予定）時期の割合", spec))
     add_text(slide, MARGIN, Inches(6.2), CONTENT_WIDTH, Inches(0.8), [SOURCE], 9, colour=MUTED_RGB, name="出典")
     notes(slide, [SOURCE, *[", ".join(str(x) for x in r) for r in rows]])
     return slide
@@ -131,7 +131,7 @@ def _snapshot_slide(prs: Presentation, ctx: DeckContext, t: TimingTables, snapsh
     counts = counts.loc[list(ITEMS)]
     spec = _stacked(counts, [labels[k] for k in ITEMS])
     chart = add_chart(slide, spec, Inches(6.2), Inches(1.15), Inches(6.7), Inches(5.0), name=f"グラフ {snapshot}")
-    set_alt_text(chart, timing_alt_text(f"事業項目別の実施（予定）時期の割合（{snapshot}現在）", spec))
+    set_alt_text(chart, f"グラフ {snapshot}", timing_alt_text(f"事業項目別の実施（予定）時期の割合（{snapshot}現在）", spec))
     add_text(slide, MARGIN, Inches(6.3), CONTENT_WIDTH, Inches(0.7), [SOURCE, "※端数整理のため、合計が100%にならない場合がある。"],
              9, colour=MUTED_RGB, name="出典", space_after=0)
     notes(slide, [SOURCE, f"{snapshot}現在（保険者数、n={TOTAL_INSURERS}）",

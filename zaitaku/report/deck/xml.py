@@ -1,12 +1,9 @@
-"""The python-pptx XML the deck reaches for where python-pptx has no public API, in one place.
+"""The few things python-pptx has no public property for, done on its element tree.
 
-python-pptx 1.0 exposes no alternative text, "decorative" mark or reading order. Its documented
-route is the shape's element tree (``shape.element``, the public face of ``shape._element``): a shape's non-visual properties
-(``p:nvSpPr``, ``p:nvGraphicFramePr``, ``p:nvPicPr`` …) start with ``p:cNvPr``, whose ``descr``
-attribute is the alternative text PowerPoint shows under 「代替テキスト」, and the order of the
-shapes in ``p:spTree`` is the reading order screen readers follow. Every helper goes through
-:func:`_c_nv_pr` or :func:`_element`, which fail loudly when a python-pptx release moves them
-(``tests/test_deck_xml.py`` checks the attributes in the saved file, read back without python-pptx).
+python-pptx's maintainer documents the element tree (``shape._element``, ``font._rPr``) as the way to
+reach what the API does not cover; every such reach of zaitaku is in this module (ruff's SLF001 is
+switched off for this file only), and each function has a test (tests/test_deck_xml.py) that fails
+loudly when a python-pptx release moves the element it uses.
 """
 
 from __future__ import annotations
@@ -16,54 +13,94 @@ from typing import Any
 from lxml import etree
 from pptx.oxml.ns import qn
 
+
+def _element(obj: Any) -> Any:
+    """The lxml element behind a python-pptx shape, series or axis."""
+    element = getattr(obj, "_element", None)
+    if element is None:
+        raise TypeError(f"python-pptx {type(obj).__name__} has no element tree (_element): update zaitaku/report/deck/xml.py")
+    return element
+
+
+def set_east_asian(font: Any, name: str) -> None:
+    """Give a run's or paragraph's font (python-pptx ``Font``) the East Asian typeface ``name``:
+    ``a:ea`` right after ``a:latin`` in its ``a:rPr`` (``Font.name`` sets only ``a:latin``)."""
+    rpr = font._rPr
+    for old in rpr.findall(qn("a:ea")):
+        rpr.remove(old)
+    ea = etree.SubElement(rpr, qn("a:ea"))
+    ea.set("typeface", name)
+    latin = rpr.find(qn("a:latin"))
+    if latin is not None:
+        latin.addnext(ea)
+
+
+def hide_point_label(series: Any, index: int) -> None:
+    """Hide one point's data label (``c:dLbl`` with ``c:delete``), keeping its value in the data."""
+    dlbls = _element(series).get_or_add_dLbls()
+    dlbl = dlbls.get_or_add_dLbl_for_point(index)
+    for child in list(dlbl):
+        if child.tag != qn("c:idx"):
+            dlbl.remove(child)
+    etree.SubElement(dlbl, qn("c:delete")).set("val", "1")
+
+
+def show_every_label(axis: Any) -> None:
+    """Show every category label of ``axis`` (``c:tickLblSkip`` 1; viewers skip crowded ones otherwise)."""
+    ax = _element(axis)
+    for old in ax.findall(qn("c:tickLblSkip")):
+        ax.remove(old)
+    skip = etree.Element(qn("c:tickLblSkip"))
+    skip.set("val", "1")
+    # schema order: ... crossAx, crosses, auto, lblAlgn, lblOffset, tickLblSkip, tickMarkSkip, noMultiLvlLbl
+    found = (ax.find(qn(tag)) for tag in ("c:lblOffset", "c:lblAlgn", "c:auto", "c:crosses", "c:crossAx"))
+    anchor = next((e for e in found if e is not None), None)
+    if anchor is not None:
+        anchor.addnext(skip)
+    else:
+        ax.append(skip)
+
+
+def set_alt_text(shape: Any, title: str, descr: str) -> None:
+    """Alternative text of a shape, picture or chart (PowerPoint's 「代替テキスト」): ``title`` and
+    ``descr`` on its ``p:cNvPr`` (python-pptx reads ``name`` there but has no property for these)."""
+    cnvpr = _element(shape).find(".//" + qn("p:cNvPr"))
+    if cnvpr is None:
+        raise ValueError(f"python-pptx {type(shape).__name__}: no p:cNvPr for alt text: update zaitaku/report/deck/xml.py")
+    cnvpr.set("title", title)
+    cnvpr.set("descr", descr)
+
+
+def alt_text(shape: Any) -> tuple[str, str]:
+    """The ``(title, descr)`` :func:`set_alt_text` wrote ('' where absent)."""
+    cnvpr = _element(shape).find(".//" + qn("p:cNvPr"))
+    return ("", "") if cnvpr is None else (cnvpr.get("title", ""), cnvpr.get("descr", ""))
+
+
 DECORATIVE_EXT_URI = "{C183D7F6-B498-43B3-948B-1728B52AA6E4}"
 """The ``a:ext`` of Office's 「装飾用にする」 mark (ECMA-376 extension list, Office 2019 and later)."""
 DECORATIVE_NS = "http://schemas.microsoft.com/office/drawing/2017/decorative"
 
 
-def _element(shape: Any) -> etree._Element:
-    """The shape's XML element (``p:sp``, ``p:graphicFrame``, ``p:pic`` …)."""
-    element = getattr(shape, "element", None)
-    if not isinstance(element, etree._Element):
-        raise TypeError(f"python-pptx の図形 {type(shape).__name__} に XML 要素（element）がありません")
-    return element
-
-
-def _c_nv_pr(shape: Any) -> etree._Element:
-    """The shape's ``p:cNvPr`` (first child of its non-visual properties)."""
-    nv = _element(shape)[0] if len(_element(shape)) else None
-    found = nv[0] if nv is not None and len(nv) else None
-    if found is None or found.tag != qn("p:cNvPr"):
-        raise TypeError(f"図形 {type(shape).__name__} に p:cNvPr が見つかりません（python-pptx の版が変わった可能性）")
-    return found
-
-
-def set_alt_text(shape: Any, text: str, title: str | None = None) -> None:
-    """Set a shape's alternative text (``descr``; PowerPoint's 代替テキスト) and optionally its ``title``."""
-    c_nv_pr = _c_nv_pr(shape)
-    c_nv_pr.set("descr", text)
-    if title is not None:
-        c_nv_pr.set("title", title)
-
-
-def alt_text(shape: Any) -> str:
-    """A shape's alternative text ('' when it has none)."""
-    return str(_c_nv_pr(shape).get("descr", ""))
+def _c_nv_pr(shape: Any) -> Any:
+    cnvpr = _element(shape).find(".//" + qn("p:cNvPr"))
+    if cnvpr is None:
+        raise ValueError(f"python-pptx {type(shape).__name__}: no p:cNvPr: update zaitaku/report/deck/xml.py")
+    return cnvpr
 
 
 def set_decorative(shape: Any) -> None:
-    """Mark a shape as decorative (a screen reader skips it; PowerPoint's checker asks no alt text)."""
-    c_nv_pr = _c_nv_pr(shape)
-    ext_lst = c_nv_pr.find(qn("a:extLst"))
+    """Mark a shape decorative (screen readers skip it; PowerPoint's checker asks it no alt text)."""
+    cnvpr = _c_nv_pr(shape)
+    ext_lst = cnvpr.find(qn("a:extLst"))
     if ext_lst is None:
-        ext_lst = etree.SubElement(c_nv_pr, qn("a:extLst"))
+        ext_lst = etree.SubElement(cnvpr, qn("a:extLst"))
     for ext in ext_lst.findall(qn("a:ext")):
         if ext.get("uri") == DECORATIVE_EXT_URI:
             ext_lst.remove(ext)
     ext = etree.SubElement(ext_lst, qn("a:ext"))
     ext.set("uri", DECORATIVE_EXT_URI)
-    mark = etree.SubElement(ext, f"{{{DECORATIVE_NS}}}decorative", nsmap={"adec": DECORATIVE_NS})
-    mark.set("val", "1")
+    etree.SubElement(ext, f"{{{DECORATIVE_NS}}}decorative", nsmap={"adec": DECORATIVE_NS}).set("val", "1")
 
 
 def is_decorative(shape: Any) -> bool:

@@ -1,0 +1,96 @@
+"""Every layout of tests/fixtures/layouts, read with its drafted map and no edits (issue 22).
+
+Per layout: the drafted map ingests without a stop, every municipality is found without
+``--prefecture``, ≥ 99% of (municipality, question, row) cells equal the answer table, no wrong
+cell without a problem row naming its question, and the raw files are byte-identical afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from zaitaku.ingest.draft_map import draft
+from zaitaku.ingest.pipeline import ingest
+
+_spec = importlib.util.spec_from_file_location(
+    "layouts_generate", Path(__file__).parent / "fixtures" / "layouts" / "generate.py")
+assert _spec is not None and _spec.loader is not None
+gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen)
+
+
+
+def _md5s(path: Path) -> dict[str, str]:
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    return {str(f): hashlib.md5(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+
+def observed(responses: pd.DataFrame) -> tuple[dict, dict]:
+    obs, texts = {}, {}
+    for (code, q, row), g in responses.groupby(["municipality_code", "question_id", "row_id"], sort=False):
+        if g["value"].isna().all():
+            v: object = "not_asked"
+        elif (g.loc[g.option_id == "na", "value"] == 1).any():
+            v = "blank"
+        else:
+            v = tuple(sorted(g.loc[g["value"] == 1, "option_id"], key=str))
+        obs[(code, q, row)] = v
+        for r in g[g.free_text.notna()].itertuples():
+            texts[(code, q, row, r.option_id)] = r.free_text
+    return obs, texts
+
+
+def run_layout(layout: str, tmp: Path) -> dict:
+    write, pref = gen.LAYOUTS[layout]
+    raw = write(tmp)
+    before = _md5s(raw)
+    map_df, failed = draft([raw])
+    assert not failed, failed
+    map_path = tmp / "map.csv"
+    map_df.to_csv(map_path, index=False, encoding="utf-8-sig")
+    result = ingest([raw], header_map=map_path, strict=True)
+    assert _md5s(raw) == before, "raw files changed"
+    want, want_texts = gen.expected(pref)
+    codes = gen.codes_written(layout)
+    want = {k: v for k, v in want.items() if k[0] in codes}
+    obs, texts = observed(result.responses)
+    found = {k[0] for k in obs}
+    problems = result.problems
+    flagged_q = {q.id for q in gen.CB if problems["problem"].str.contains(q.id, regex=False).any()
+                 or problems["column"].str.contains(q.number, regex=False).any()}
+    wrong = [(k, v, obs.get(k)) for k, v in want.items() if obs.get(k) != v]
+    silent = [w for w in wrong if w[0][1] not in flagged_q]
+    text_lost = [k for k, t in want_texts.items() if k[0] in codes and texts.get(k) != t]
+    return {"missing": sorted(codes - found), "n": len(want), "right": len(want) - len(wrong), "wrong": wrong,
+            "silent": silent, "text_lost": text_lost, "map": map_df}
+
+
+@pytest.mark.parametrize("layout", sorted(gen.LAYOUTS))
+def test_layout_read_with_drafted_map(layout: str, tmp_path: Path) -> None:
+    res = run_layout(layout, tmp_path)
+    assert res["missing"] == [], f"municipalities not found: {res['missing']}"
+    assert not res["silent"], f"silently wrong cells: {res['silent'][:5]}"
+    assert res["right"] >= 0.99 * res["n"], f"{res['right']}/{res['n']} cells right; e.g. {res['wrong'][:5]}"
+    if layout in gen.TEXT_LAYOUTS:
+        assert not res["text_lost"], f"その他 text lost: {res['text_lost'][:5]}"
+
+
+def test_ingest_meta_counts_cells_read_under_guesses(tmp_path: Path) -> None:
+    """A map row left 要確認 shows in ingest_meta.json's per-question summary as cells read under a guess."""
+    raw = gen.write_excel_csv(tmp_path)
+    map_df, _ = draft([raw])
+    map_df.loc[map_df["header"] == "問1", "review"] = "要確認"
+    map_path = tmp_path / "map.csv"
+    map_df.to_csv(map_path, index=False, encoding="utf-8-sig")
+    meta = ingest([raw], header_map=map_path).meta
+    n = len(gen.codes_written("excel_csv"))
+    assert meta["questions"]["q1"] == {"number": "問1", "cells": n, "rules": {"answer": n}, "guessed": n,
+                                       "problems": 0}
+    assert meta["questions"]["q2"]["cells"] == 10 * n and meta["questions"]["q2"]["guessed"] == 0
+    assert meta["prefecture_inferred"] == [  # used only for names several prefectures share
+        {"file": "excel_r3.csv", "prefecture": "02", "how": "一意に決まる市区町村名 8 件がすべて青森県"}]
