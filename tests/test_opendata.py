@@ -215,3 +215,20 @@ def test_render_writes_and_links_the_workbook_equal_to_the_figures_csvs(processe
     again = render_batch([Scope("32", "島根県")], notebooks=notebooks, out=tmp_path, data_dir=processed_dir,
                          national="computed", workers=1, progress=False)
     assert again.opendata == []
+
+
+@pytest.mark.slow
+def test_national_workbook_all_municipalities_and_prefectures(data, tmp_path):
+    path = write_workbook(data, tmp_path, None, "computed")
+    assert path.name == "R3_全国_集計.xlsx"
+    book = openpyxl.load_workbook(path, read_only=True)
+    d = _frame(book["データ"])
+    assert len(d) == 1741 and d["団体コード"].is_unique and d["団体コード"].str.fullmatch(r"\d{6}").all()
+    shares = _frame(book["割合"])
+    prefs = shares.loc[shares["集計範囲コード"].notna(), "集計範囲コード"].unique()
+    assert len(prefs) == 47 and set(prefs) >= {"010006", "320005", "470007"}
+    assert (shares["集計範囲"] == "全国").any()
+    # a prefecture's rows equal those of its own workbook
+    own = _frame(openpyxl.load_workbook(write_workbook(data, tmp_path / "pref", "島根県", "computed"))["割合"])
+    shimane = shares[shares["集計範囲コード"] == "320005"].reset_index(drop=True)
+    assert shimane.equals(own[own["集計範囲コード"] == "320005"].reset_index(drop=True))
