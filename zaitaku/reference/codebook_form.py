@@ -74,6 +74,7 @@ class FormQuestion:
     rows: list[tuple[str, int]] = field(default_factory=list)  # (label, line)
     grid: bool = False  # options printed across a header row
     notes: list[str] = field(default_factory=list)
+    from_header: bool = False  # read from a compiled workbook's header (no wording, no condition printed)
 
     @property
     def hinted_type(self) -> str | None:
@@ -210,7 +211,50 @@ def _finish(q: FormQuestion) -> None:
 
 # ------------------------------------------------------------------ compiled workbooks
 
-LISTED = re.compile(r"(?:^|[\s　（(、,])([0-9０-９]{1,2}|[A-EＡ-Ｅ])\s*[.．:：]\s*([^\s　、,（）()]+(?:（[^）]*）)?)")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_TOKEN = re.compile(r"(?:^|(?<=[\s(、,/|｜]))(\d{1,2}|[A-E])\s*[.:]\s*(?=\S)")
+
+
+def printed_listing(header: str) -> dict[str, str]:
+    """Options a header lists, printed id → label as printed (empty unless two or more numbered in order 1, 2…
+    or A, B…): 「（1.設置していない　2.協議会を設置している）」; 「①…②…」 when there is no 「1.」 listing
+    (a row label 「①現状分析…」 is not a listing)."""
+    found = _listing(header.replace("\n", " "))
+    if not found:
+        circled = "".join(f" {_CIRCLED.index(ch) + 1}." if ch in _CIRCLED and nxt not in "-－‐" else ch
+                          for ch, nxt in zip(header, header[1:] + " ", strict=True))
+        found = _listing(circled.replace("\n", " "))
+    return found
+
+
+_HALF = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # full-width ASCII, one char for one
+
+
+def _listing(original: str) -> dict[str, str]:
+    text = original.translate(_HALF)  # same length: positions found here cut the printed text
+    tokens = list(_TOKEN.finditer(text))
+    if len(tokens) < 2:
+        return {}
+    start = tokens[0].start()
+    if start > 0 and text[start - 1] == "(":  # the listing ends where its bracket closes
+        depth = 0
+        for k in range(start, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth < 0:
+                text = text[:k]
+                break
+    tokens = [t for t in tokens if t.start() < len(text)]
+    found: dict[str, str] = {}
+    for k, m in enumerate(tokens):
+        end = tokens[k + 1].start() if k + 1 < len(tokens) else len(text)
+        label = original[m.end():end].strip(" 　、,，/|｜")
+        if label and m.group(1) not in found:
+            found[m.group(1)] = label
+    ids = list(found)
+    expected = [str(i + 1) for i in range(len(ids))] if ids and ids[0].isdigit() else [chr(65 + i) for i in range(len(ids))]
+    return found if len(found) >= 2 and ids == expected else {}
+
+
 
 
 def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion]:
@@ -230,19 +274,32 @@ def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion
     current = ""
     for c in range(width):
         parts = [_text(r[c]) for r in rows if c < len(r) and _text(r[c])]
-        joined = "\n".join(parts)
-        m = NUMBER.match(joined)
+        lines = [x.strip() for p in parts for x in p.split("\n") if x.strip()]
+        m = NUMBER.match(lines[0]) if lines else None
         if m:
             current = fold_number(m.group("n"))
-        if not current:
+        if not current or not lines:
             continue
         q = by_number.get(current)
         if q is None:
             rest = (m.group("rest") or "") if m else ""
-            title = re.split(r"[\n（(]", rest.strip())[0] if rest else ""
-            q = by_number[current] = FormQuestion(current, title, 1)
-        for oid, label in LISTED.findall(joined):
-            lab, free = clean_option(label)
-            if all(o.id != option_id(oid) for o in q.options):
-                q.options.append(FormOption(option_id(oid), lab, free, 1))
+            q = by_number[current] = FormQuestion(current, rest.strip(), 1, from_header=True)
+        row_label = ""
+        for line in lines[1:] if m else lines:
+            listed = printed_listing(line)
+            if listed:
+                for oid, label in listed.items():
+                    lab, free = clean_option(label)
+                    if all(o.id != oid for o in q.options):
+                        q.options.append(FormOption(oid, lab, free, 1))
+                hint = split_hint(line)[1]
+                if hint:
+                    q.hint = hint
+            elif not row_label:
+                row_label = line
+        if row_label and all(label != row_label for label, _ in q.rows):
+            q.rows.append((row_label, c + 1))
+    for q in by_number.values():
+        if len(q.rows) == 1:  # one column per question: the line under the title is not a matrix row
+            q.rows = []
     return [q for q in by_number.values() if len(q.options) >= 2]
