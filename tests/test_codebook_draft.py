@@ -62,13 +62,14 @@ def truth() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("style", gen.STYLES)
-@pytest.mark.parametrize("filled", [False, True])
-def test_draft_gives_back_the_questionnaire(tmp_path: Path, truth: dict[str, Any], style: str, filled: bool) -> None:
+@pytest.mark.parametrize(("filled", "quirks"), [(False, False), (True, False), (False, True)])
+def test_draft_gives_back_the_questionnaire(tmp_path: Path, truth: dict[str, Any], style: str, filled: bool,
+                                            quirks: bool) -> None:
     answers = None
     if filled:
         table = gen.answer_table(truth, ["松江市"])[0]
-        answers = {k: set(v.split(";")) for k, v in table.items() if k != "name" and v}
-    form = gen.write_form(truth, tmp_path / f"調査票_{style}.xlsx", style, answers, "松江市" if filled else "")
+        answers = {k: set(v.split(";")) for k, v in table.items() if k != "name" and v and v != "-"}
+    form = gen.write_form(truth, tmp_path / f"調査票_{style}.xlsx", style, answers, "松江市" if filled else "", quirks)
     text, _drafts = draft([form], load_codebook("R3"), "R4")
     drafted = yaml.safe_load(text)
     cb = parse_codebook(text, tmp_path / "r4.yaml")

@@ -33,6 +33,7 @@ SINGLE_HINT = re.compile(r"[1１一]つ")
 FREE_TEXT = re.compile(r"[（(]\s*(?:具体的に|内容|自由記述)[^）)]*[）)]\s*$")
 CONDITION = re.compile(r"伺います|お答えください|回答してください")
 HEADER_WORDS = {"番号", "選択肢", "回答", "回答欄", "項目", "回答（○）", "○", "記入欄"}
+TITLE_ROW = re.compile(r"^(令和|平成)\s*[0-9０-９元]+\s*年度.*(調査|調査票)|（市町村票）\s*$")
 NAME_ROW = re.compile(r"(都道府県|市区?町村|自治体|保険者)名|記入者|担当者|電話|メール")
 
 
@@ -136,7 +137,8 @@ def sheet_lines(path: Path) -> list[tuple[int, list[tuple[int, str]]]]:
 
 
 def read_form(path: Path) -> list[FormQuestion]:
-    """The questions a blank or filled 調査票 prints, in order."""
+    """The questions a blank or filled 調査票 prints, in order (「※」 notes, 【section】 headings, the title
+    repeated at page breaks and the 市区町村名 fields are skipped)."""
     questions: list[FormQuestion] = []
     pending_condition = ""
     q: FormQuestion | None = None
@@ -151,10 +153,11 @@ def read_form(path: Path) -> list[FormQuestion]:
             pending_condition = ""
             questions.append(q)
             continue
-        if first.startswith(("※", "＊", "*")) and CONDITION.search(first):
-            pending_condition = first.lstrip("※＊* 　")
-            continue
-        if q is None or NAME_ROW.search(first) or first.startswith("【"):
+        if first.startswith(("※", "＊", "*")):
+            if CONDITION.search(first):
+                pending_condition = first.lstrip("※＊* 　")
+            continue  # otherwise a note to the respondent
+        if q is None or NAME_ROW.search(first) or first.startswith("【") or TITLE_ROW.search(first):
             continue
         _option_line(q, r, cells)
     for fq in questions:
