@@ -278,6 +278,22 @@ def _conditions(drafts: list[Draft]) -> None:
         d.raw["asked_if"] = cond
 
 
+def _drop_invalid_conditions(drafts: list[Draft]) -> None:
+    """A condition the drafted target cannot carry (option or row missing, matrix without row) is removed and
+    flagged, so the draft stays a valid codebook."""
+    for i, d in enumerate(drafts):
+        c = d.raw.get("asked_if")
+        if not c:
+            continue
+        target = next((x for x in drafts[:i] if x.raw["id"] == c["question"]), None)
+        ids = {o["id"] for o in target.raw["options"]} if target else set()
+        rows = {r["id"] for r in target.raw.get("rows", [])} if target else set()
+        ok = target is not None and set(c["in"]) <= ids and (c.get("row") in rows if rows else "row" not in c)
+        if not ok:
+            del d.raw["asked_if"]
+            d.flag(f"条件（{c['question']} の {'・'.join(c['in'])}）が下書きの設問と合わないため外しました", 0.3)
+
+
 def _resolve(sentence: str, target: Draft) -> dict[str, Any] | None:
     items = re.findall(r"「([^」]*)」", sentence)
     options = [(o["id"], o["label"]) for o in target.raw["options"]]
@@ -348,7 +364,8 @@ def draft(paths: list[Path], base: Codebook, year: str, today: dt.date | None = 
                 seen.add(fold_number(fq.number))
                 forms.append(fq)
     if not forms:
-        raise ValueError("調査票から設問（問1 など）が読めませんでした: " + "、".join(p.name for p in paths))
+        raise ValueError("、".join(p.name for p in paths) + ": 設問（問番号と選択肢）が読めませんでした。空欄の調査票か、"
+                         "見出しに問番号と選択肢（1.… 2.…）が印刷された集計表を指定してください")
     matched = match_questions(forms, base)
     drafts: list[Draft] = []
     taken: set[str] = set()
@@ -367,6 +384,7 @@ def draft(paths: list[Path], base: Codebook, year: str, today: dt.date | None = 
             d.flag(note, 0.1)
         drafts.append(d)
     _conditions(drafts)
+    _drop_invalid_conditions(drafts)
     for d in drafts:
         if d.base is not None and d.base.subset_of and d.base.subset_of in taken:
             target = next(x for x in drafts if x.raw["id"] == d.base.subset_of)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 NUMBER = re.compile(
     r"^\s*(?P<n>問\s*[0-9０-９]+(?:\s*[①-⑳](?:\s*[-‐－ー][0-9０-９]+(?:[.．][0-9０-９]+)*)?"
@@ -116,9 +118,20 @@ def _text(v: object) -> str:
     return str(v).strip()
 
 
+def open_workbook(path: Path) -> openpyxl.Workbook:
+    """The workbook read-only, values only; a Japanese :class:`ValueError` when it is not an .xlsx/.xlsm file."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise ValueError(f"{path.name}: 調査票は Excel の .xlsx ファイルで指定してください"
+                         "（.xls・.csv は Excel で開いて「Excel ブック（.xlsx）」として保存し直してください）")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise ValueError(f"{path.name}: Excel ファイルとして開けません（{exc}）") from None
+
+
 def sheet_lines(path: Path) -> list[tuple[int, list[tuple[int, str]]]]:
     """The form sheet's non-empty rows: (1-based row, [(column, text)]); the sheet with the most 問 cells."""
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = open_workbook(path)
     try:
         best: list[tuple[int, list[tuple[int, str]]]] = []
         best_score = -1
@@ -260,16 +273,27 @@ def _listing(original: str) -> dict[str, str]:
 
 
 
+def _is_data_row(row: list[object]) -> bool:
+    """Mostly numbers, codes and ○ marks: a municipality's answers, not a header."""
+    texts = [_text(v) for v in row if _text(v)]
+    short = sum(bool(re.fullmatch(r"[0-9０-９.,，]+|[A-EＡ-Ｅ]|[○●◯✓]", t)) for t in texts)
+    return len(texts) >= 3 and short >= len(texts) / 2
+
+
 def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion]:
     """Questions a compiled workbook prints in its headers: 「問1 協議会の設置\\n（1.設置している　2.設置していない）」.
 
     One question per header that names a question number and lists at least two options; a question whose
     options are spread over one column each (「問6 ①｜1.…」) is gathered by its number.
     """
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = open_workbook(path)
     try:
-        ws = wb.worksheets[0]
-        rows = [list(r) for _, r in zip(range(header_rows), ws.iter_rows(values_only=True), strict=False)]
+        ws = max(wb.worksheets, key=lambda w: w.max_row or 0)
+        rows = []
+        for _, r in zip(range(header_rows), ws.iter_rows(values_only=True), strict=False):
+            if _is_data_row(list(r)):
+                break  # the header block ends where the answers begin
+            rows.append(list(r))
     finally:
         wb.close()
     width = max((len(r) for r in rows), default=0)
@@ -290,6 +314,9 @@ def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion
         row_label = ""
         for line in lines[1:] if m else lines:
             listed = printed_listing(line)
+            single = OPTION.match(line) if not listed else None
+            if single:  # one column per option: 「1. 年度による推移を比較している」
+                listed = {option_id(single.group("id")): single.group("label")}
             if listed:
                 for oid, label in listed.items():
                     lab, free = clean_option(label)
@@ -298,7 +325,7 @@ def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion
                 hint = split_hint(line)[1]
                 if hint:
                     q.hint = hint
-            elif not row_label:
+            elif not row_label and line not in HEADER_WORDS and not re.search(r"自由記述|具体的に", line):
                 row_label = line
         if row_label and all(label != row_label for label, _ in q.rows):
             q.rows.append((row_label, c + 1))
