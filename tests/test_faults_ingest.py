@@ -189,6 +189,24 @@ def test_problems_csv_is_safe_in_excel(raw, tmp_path):
     assert problems["値"].tolist() == ["'=cmd|' /C calc'!A0"]
 
 
+def _waiting(pid: int, timeout: float = 90.0) -> bool:
+    """True once process ``pid`` has stopped using CPU for half a second (done reading: waiting for the lock)."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    last, still_since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        cpu = sum(proc.cpu_times()[:2])
+        if cpu != last:
+            last, still_since = cpu, time.monotonic()
+        elif time.monotonic() - still_since >= 0.5:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow  # a separate ingest process reads the files, then waits
 def test_ingest_waits_for_the_lock(raw, old_set):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     before = snapshot(old_set)
@@ -196,7 +214,7 @@ def test_ingest_waits_for_the_lock(raw, old_set):
         proc = subprocess.Popen([sys.executable, "-m", "zaitaku.cli", "ingest", str(raw["new"]), "--header-map",
                                  str(raw["map"]), "--out", str(old_set)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(8)
+        assert _waiting(proc.pid), "ingest kept working while the lock was held"
         assert proc.poll() is None and snapshot(old_set) == before
     assert proc.wait(timeout=60) == 0
     assert load_processed(old_set).meta["n_municipalities"] == 10
