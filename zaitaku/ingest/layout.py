@@ -160,6 +160,10 @@ def validate_header_map(df: pd.DataFrame, codebook: Codebook, source: str) -> He
         if kind not in KINDS:
             raise HeaderMapError(f"{where} kind 列: 「{kind}」は使えません（使える値: {', '.join(KINDS)}）")
         spec = ColumnSpec(kind, r["question_id"].strip(), r["row_id"].strip(), r["option_id"].strip())
+        if kind == "value" and not spec.option_id:
+            # a wording nobody could place (draft-map leaves option_id empty): its cells stay unread and
+            # each is listed in problems.csv as 未回答, which is what a person would be told anyway
+            continue
         if kind in ("answer", "choice", "flag", "list", "text", "value"):
             try:
                 q = codebook[spec.question_id]
