@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -195,8 +194,10 @@ def test_ingest_waits_for_the_lock(raw, old_set):
     with processed_lock(old_set):  # what a render holds while it loads the data
         proc = subprocess.Popen([sys.executable, "-m", "zaitaku.cli", "ingest", str(raw["new"]), "--header-map",
                                  str(raw["map"]), "--out", str(old_set)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(8)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # said as soon as it finds the lock taken: no sleep needed to see it wait
+        assert "終わるのを待っています" in line
         assert proc.poll() is None and snapshot(old_set) == before
     assert proc.wait(timeout=60) == 0
     assert load_processed(old_set).meta["n_municipalities"] == 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -19,6 +20,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; it replaces ``target`` only if the block succeeds."""
     target = Path(target)
+    if len(target.name.encode()) > 255:  # said before anything is written, naming the file asked for
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(6)
     tmp_name = f".{target.name}.{token}.tmp"
