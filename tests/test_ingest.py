@@ -850,7 +850,7 @@ def test_bad_header_map_row_is_a_problem_naming_file_and_row(header_map, sample,
     line = next(n for n, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1)
                 if f",{new}," in f"{text},")
     result = ingest([write_grid(sample, tmp_path / "sample.csv")], header_map=path)  # one bad row: no stop
-    bad = result.problems[(result.problems["file"] == path.name) & (result.problems["row"] == line)]
+    bad = result.problems[(result.problems["file"] == path.name) & (result.problems["row"] == str(line))]
     assert len(bad) == 1, result.problems.head()
     assert words in bad["problem"].iloc[0]
     assert result.n_municipalities > 0
