@@ -188,6 +188,7 @@ def test_problems_csv_is_safe_in_excel(raw, tmp_path):
     assert problems["値"].tolist() == ["'=cmd|' /C calc'!A0"]
 
 
+@pytest.mark.slow  # a separate ingest process reads the files, then waits
 def test_ingest_waits_for_the_lock(raw, old_set):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     before = snapshot(old_set)

@@ -86,13 +86,13 @@ MUTATIONS = {
 @pytest.mark.parametrize("how", list(MUTATIONS))
 def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
     from zaitaku.analysis import processed
-    from zaitaku.render.kernel_reset import _same, data_fingerprint
+    from zaitaku.render.kernel_reset import data_fingerprint, same
 
     processed.forget_loaded()
     data = processed.load_processed(tiny_processed(tmp_path / "p"))
     data.question_shares("q1")  # the derived index exists before the change
     before = data_fingerprint(data)
-    assert all(_same(before[k], v) for k, v in data_fingerprint(data).items())  # unchanged: same
+    assert all(same(before[k], v) for k, v in data_fingerprint(data).items())  # unchanged: same
     loaded = (data.shares["share"].tolist(), data.responses["value"].tolist(), data.municipalities["name"].tolist())
     try:
         MUTATIONS[how](data)
@@ -102,7 +102,7 @@ def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
                 data.municipalities["name"].tolist()) == loaded
     else:
         after = data_fingerprint(data)
-        assert not all(_same(before[k], after[k]) for k in before), how
+        assert not all(same(before[k], after[k]) for k in before), how
     finally:
         processed.forget_loaded()
 

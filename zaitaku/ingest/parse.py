@@ -9,6 +9,7 @@ a message saying which are missing and what to do (never everything 未回答).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
@@ -65,6 +66,7 @@ class Column:
     hidden: bool
 
     form_cell: str = ""  # questionnaire forms: the answer's cell (B12)
+    guessed: bool = False  # its map row is marked 要確認: read under a guess
 
     @property
     def label(self) -> str:
@@ -143,7 +145,7 @@ class FileParser:
                 continue
             if spec.kind != "ignore":
                 cell = table.cell_names[j] if table.cell_names else ""
-                cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell))
+                cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell, key in spec_map.guessed))
         self.columns = self._check_labels(self._drop_duplicates(cols, header_row), header_row)
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません",
@@ -173,6 +175,7 @@ class FileParser:
             self.inferred, self.inferred_how = infer_prefecture(table, [c.index for c in (*self.code_cols,
                                                                                           *self.name_cols)])
         self._cells: dict[tuple[int, str], CellReading] = {}
+        self.reads: Counter[tuple[str, str, bool]] = Counter()  # (question, kind, under a guess) → cells read
         self._codes: dict[tuple[str, ...], str | None] = {}
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
@@ -381,6 +384,7 @@ class FileParser:
             if rec.answers.get(key) == INVALID:
                 continue
             hit = self._read(c, value)
+            self.reads[(spec.question_id, spec.kind, c.guessed)] += 1
             if hit[0] == "error":
                 self.report(rec.row, c.label, value, f"{spec.question_id}: {hit[1]}", AS_NA,
                             ProblemKind.READ_AS_BLANK, rec.code)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from zaitaku import __version__
 from zaitaku.analysis.schema import responses_schema
 from zaitaku.files import atomic
 from zaitaku.files.oserrors import os_error_line
+from zaitaku.ingest import shapes
 from zaitaku.ingest.forms import form_table, looks_like_form
 from zaitaku.ingest.header import Table, find_table
 from zaitaku.ingest.layout import (
@@ -47,7 +49,7 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 )
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
-from zaitaku.reference.codebook import CodebookError, load_codebook
+from zaitaku.reference.codebook import Codebook, CodebookError, load_codebook
 from zaitaku.reference.codebook_source import codebook_in_folders, for_meta, use_codebook
 from zaitaku.reference.municipalities import CodeError, load_registry
 
@@ -96,9 +98,21 @@ def expand_inputs(paths: list[Path], unread: list[tuple[str, str]] | None = None
 def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, survey_year: str = "R3") -> Table:
     """The table in one file: a compiled table, or a questionnaire form (調査票) read as one row."""
     grid = read_grid(path, sheet=sheet, encoding=encoding)
+    cb = load_codebook(survey_year)
     if looks_like_form(grid):
-        return form_table(grid, load_codebook(survey_year))
-    return find_table(grid)
+        return form_table(grid, cb)
+    if shapes.is_transposed(grid):
+        grid = shapes.transpose(grid)
+    try:
+        table = find_table(grid)
+    except ReadError:
+        if sheet is not None or Path(path).suffix.lower() not in EXCEL_SUFFIXES:
+            raise
+        table = shapes.first_table(Path(path), cb)  # the sheet with most cells is a cover or a summary
+    long = shapes.long_table(table, cb)
+    if long is not None:
+        return long
+    return shapes.multi_sheet_table(Path(path), table, cb) if sheet is None else table
 
 
 def load_map(header_map: Path | None, survey_year: str) -> HeaderMap:
@@ -127,6 +141,8 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     failed: list[tuple[str, str]] = []
     synthetic = False
     clashes = 0
+    reads: Counter[tuple[str, str, bool]] = Counter()
+    inferred: list[dict[str, str]] = []
     files = expand_inputs(paths, failed)
     if failed and strict:
         raise ReadError(failed[0][1])
@@ -143,6 +159,9 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
             parser.report("", "", "", why, "このシートは読みませんでした", ProblemKind.SHEET_SKIPPED)
         recs = parser.parse()
         clashes += parser.clashes
+        reads.update(parser.reads)
+        if parser.inferred:
+            inferred.append({"file": p.name, "prefecture": parser.inferred, "how": parser.inferred_how})
         syn = [c.index for c in parser.columns if c.spec.kind == "synthetic"]
         synthetic |= any("synthetic" in str(table.cell(r, j)) or "架空" in str(table.cell(r, j))
                          for j in syn for r in table.data_rows[:50])
@@ -181,8 +200,39 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         "n_municipalities": len(records),
         "n_problems": len(problems),
         "column_clashes": clashes,
+        "prefecture_inferred": inferred,
+        "questions": question_summary(cb, reads, problems),
     }
     return IngestResult(tidy, munis, problems_df, meta, failed)
+
+
+def question_summary(cb: Codebook, reads: Counter[tuple[str, str, bool]], problems: list[Problem]) -> dict:
+    """Per question: cells read, by which rule (the map's kind), how many under a guess (要確認), problems."""
+    n_problems = Counter(p.problem.split(":", 1)[0] for p in problems if ":" in p.problem)
+    out = {}
+    for q in cb:
+        by_rule: dict[str, int] = {}
+        for (qid, k, _), n in reads.items():
+            if qid == q.id:
+                by_rule[k] = by_rule.get(k, 0) + n
+        out[q.id] = {"number": q.number, "cells": sum(by_rule.values()), "rules": by_rule,
+                     "guessed": sum(n for (qid, _, g), n in reads.items() if qid == q.id and g),
+                     "problems": n_problems.get(q.id, 0)}
+    return out
+
+
+RULE_JA = {"answer": "回答の列", "list": "複数回答の一覧", "flag": "選択肢ごとの印", "choice": "○の格子", "text": "自由記述"}
+
+
+def print_question_summary(meta: dict) -> None:
+    """The per-question summary as staff read it: a strange count shows a wrong rule."""
+    print("設問ごとの読み取り（セル数・読み方・推定で読んだセル・問題）:")
+    for s in meta.get("questions", {}).values():
+        rules = "、".join(f"{RULE_JA.get(k, k)} {n}" for k, n in s["rules"].items()) or "列なし"
+        guess = f"、推定 {s['guessed']}" if s["guessed"] else ""
+        print(f"  {s['number']:<12} {s['cells']:>6} セル（{rules}）{guess}、問題 {s['problems']}")
+    for f in meta.get("prefecture_inferred", []):
+        print(f"  {f['file']}: 都道府県を {f['how']} から推定しました")
 
 
 def problems_for_excel(problems: pd.DataFrame) -> pd.DataFrame:
@@ -276,6 +326,10 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _err(f"中断しました。{KEPT}")
         return 130
+    try:
+        print_question_summary(result.meta)
+    except BrokenPipeError:
+        sys.stdout = None
     label = "（デモ用の架空データ）" if result.meta["synthetic"] else ""
     print(f"{result.n_municipalities:,} 市区町村、{len(result.responses):,} 行、問題 {len(result.problems):,} 件{label}")
     print(f"{args.out} に書き出しました（問題の一覧: {args.out / PROBLEMS_NAME}）")
