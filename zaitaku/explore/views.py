@@ -216,7 +216,7 @@ def chart_png(section: Section) -> bytes | None:
     if not section.has_figures:
         return None
     drawn = dataclasses.replace(section, figures=_chart_frame(section.question, section.figures))
-    return charts.figure_png(drawn.chart())  # drawn and saved inside charts.house_style(): rcParams untouched
+    return charts.figure_png(drawn.report_figure())  # drawn and saved inside charts.house_style(): rcParams untouched
 
 
 def _shown_figures(data: ProcessedData, q: Question, focus: Focus, scopes: tuple[str, ...]

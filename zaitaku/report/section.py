@@ -37,6 +37,7 @@ from zaitaku.analysis.index import data_index
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
 from zaitaku.report.charts import chart_kind, chart_markup, draw
+from zaitaku.report.charts.axes import axes_chart
 from zaitaku.report.charts.cache import frame_digest
 from zaitaku.report.narrative import (
     matrix_sentence,
@@ -208,7 +209,9 @@ class Section:
         return bool(len(own)) and bool((own["n_base"].fillna(0) > 0).any())
 
     def chart(self) -> Figure:
-        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched).
+        """The chart as a Figure with Axes to adapt (bars, tick labels, legend; see
+        :mod:`zaitaku.report.charts.axes`): the figures of :meth:`chart_html`, drawn with matplotlib's
+        ordinary artists on a fresh Figure (pyplot and its backend are not touched).
 
         Without data for the focus (see :attr:`has_data`) a small figure that says so: charts of
         nothing but a published national bar would mislead (and the chart code expects the focus).
@@ -220,6 +223,10 @@ class Section:
             FigureCanvasAgg(fig)
             fig.text(0.5, 0.5, f"{self.focus.label}はこの設問に回答がありません", ha="center", va="center")
             return fig
+        return axes_chart(chart_kind(self.question.type, self.figures), self.figures, self.selected, self.focus_scope)
+
+    def report_figure(self) -> Figure:
+        """The report's drawing (laid out in pixels, no Axes) on a fresh Figure, e.g. for a PNG."""
         return chart_for(self.question, without_groups(self.figures), self.selected, self.focus_scope)
 
     def chart_html(self) -> str:

@@ -30,7 +30,7 @@ PAD = 8.0
 BIG = 15.0
 
 
-def _shade(share: float, base: str = "#0072B2") -> str:
+def shade(share: float, base: str = "#0072B2") -> str:
     """White to ``base`` by share (Okabe–Ito blue; pink for the focus in prefecture mode)."""
     t = min(max(share, 0.0), 1.0) * 0.85
     rgb = [round(255 + (int(base[i:i + 2], 16) - 255) * t) for i in (1, 3, 5)]
@@ -80,7 +80,7 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
             for k, (oid, _) in enumerate(opts):
                 x = x0 + col_w * k
                 share, text, present = p.get(main.label, rid, oid) if main else (0.0, "–", False)
-                fill = _shade(share, base) if present else "#FFFFFF"
+                fill = shade(share, base) if present else "#FFFFFF"
                 c.rect(x + 2, y + 2, col_w - 4, rh - 4, fill=fill)
                 ink = text_colour(fill)
                 c.text(x + col_w / 2, y + rh / 2 - (8 if nation else 0), text, size=BIG, colour=ink, ha="center")
