@@ -41,6 +41,7 @@ from zaitaku.explore.views import (
     show_section,
 )
 from zaitaku.files import atomic
+from zaitaku.lookup import find_question
 from zaitaku.paths import PROCESSED_DATA_DIR
 
 DEFAULT_PREFECTURE = "島根県"
@@ -88,7 +89,7 @@ class Explorer:
         self.municipality = w.Combobox(options=self._labels(pref), value=self._label(code), ensure_option=False,
                                        continuous_update=False, placeholder="市町村名またはコード（例：松江、322016）",
                                        description="市町村", layout=wide, style=style)
-        q = self.codebook[question] if question else self.codebook.in_group(next(iter(self.codebook.groups)))[0]
+        q = find_question(self.codebook, question) if question else self.codebook.in_group(next(iter(self.codebook.groups)))[0]
         self.group = w.Dropdown(options=[(label, g) for g, label in self.codebook.groups.items()], value=q.group,
                                 description="設問群", layout={"width": "48em"}, style=style)
         self.question = w.Dropdown(options=self._questions(q.group), value=q.id, description="設問",
@@ -227,7 +228,7 @@ class Explorer:
 
     def select(self, question_id: str) -> None:
         """Show a question of any group (sets the group, then the question; refreshes once)."""
-        q = self.codebook[question_id]
+        q = find_question(self.codebook, question_id)
         with self._hold():
             self.group.value = q.group
             self.question.options = self._questions(q.group)

@@ -24,6 +24,7 @@ import pandas as pd
 from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation, focus_of
 from zaitaku.explore import html
 from zaitaku.files import atomic
+from zaitaku.lookup import InputError, find_question, suggestion
 from zaitaku.paths import PROJ_ROOT
 from zaitaku.reference.codebook import Question
 from zaitaku.reference.municipalities import CodeError, resolve
@@ -88,7 +89,7 @@ def find_code(data: ProcessedData, text: str | int, prefecture: str | None = Non
     """
     s = unicodedata.normalize("NFKC", str(text)).strip()
     if not s:
-        raise ValueError("市町村名またはコードを入力してください。")
+        raise InputError("市町村名またはコードを入力してください。")
     label = re.match(r"^(\d{6})\s+\S", s)
     ok = responded(data)
     try:
@@ -102,10 +103,13 @@ def find_code(data: ProcessedData, text: str | int, prefecture: str | None = Non
         if len(hits) > 1:
             names = "、".join(municipality_label(c, n) for c, n in zip(hits["code"][:5], hits["name"][:5], strict=True))
             more = "…" if len(hits) > 5 else ""
-            raise ValueError(f"「{s}」に当たる市区町村が{len(hits)}あります（{names}{more}）。") from exc
-        raise ValueError(f"「{s}」に当たる市区町村が見つかりません（{exc}）。") from exc
+            raise InputError(f"「{s}」に当たる市区町村が{len(hits)}あります（{names}{more}）。") from exc
+        choices = {**{f"{p}{n}": municipality_label(c, n) for c, p, n in ok[["code", "prefecture", "name"]].itertuples(index=False)},
+                   **{n: municipality_label(c, n) for c, n in ok[["code", "name"]].itertuples(index=False)}}
+        hint = suggestion(s, choices)
+        raise InputError(f"「{s}」に当たる市区町村が見つかりません。" + (f"{hint}。" if hint else "")) from exc
     if code not in set(ok["code"]):
-        raise ValueError(f"「{s}」（{code}）の回答データがありません。")
+        raise InputError(f"「{s}」（{code}）の回答データがありません。")
     return code
 
 
@@ -262,7 +266,7 @@ def build_view(data: ProcessedData, question_id: str, focus: Focus,
     if requested - set(SCOPES):
         raise ValueError(f"比べる範囲 {sorted(requested - set(SCOPES))} はありません（{'、'.join(SCOPES)} から選びます）")
     chosen = tuple(s for s in SCOPES if s in requested)
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     shown, told, notes = _shown_figures(data, q, focus, chosen)
     section = dataclasses.replace(told, figures=shown, notes=notes,
                                   national="published" if "published" in chosen else "computed")

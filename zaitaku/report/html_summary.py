@@ -39,7 +39,9 @@ def _gap(g: Gap, who: str, prefecture_mode: bool) -> str:
 
 
 def _exemplar(e: Exemplar) -> str:
-    return e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）"
+    """「出雲市（同じ県で実施）」, 「鳥取市（鳥取県・同じ種類の中核市で実施）」."""
+    where = "" if e.same_prefecture else f"{e.pref_name}・"
+    return f"{e.name}（{where}{e.reason}）" if e.reason else (e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）")
 
 
 def summary_view(s: Summary, scope_note: str = "") -> SummaryView:

@@ -34,6 +34,7 @@ from zaitaku.analysis.aggregate import (
     without_groups,
 )
 from zaitaku.analysis.index import data_index
+from zaitaku.lookup import find_question
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
 from zaitaku.report.charts import chart_kind, chart_markup, draw
@@ -246,10 +247,44 @@ class Section:
         sentences = Markup("").join(Markup('<p class="narrative">{}</p>').format(s) for s in self.sentences)
         return Markup(self.chart_html()) + sentences
 
+    def _ipython_display_(self) -> None:
+        """Shown as chart and sentences, except as the value of a cell whose report call displayed it already
+        (``rep.section(s2)`` as a cell's last line shows the section once)."""
+        if id(self) in _SHOWN:
+            return
+        from IPython.display import display
+
+        display({"text/html": self._repr_html_(),
+                 "text/plain": f"Section({self.question.number} {self.question.title}、{self.focus.label})"}, raw=True)
+
+
+_SHOWN: set[int] = set()  # Sections a report displayed in the running cell (cleared after the cell)
+
+
+def _forget_shown(*_args: object) -> None:
+    from IPython import get_ipython
+
+    _SHOWN.clear()
+    ip = get_ipython()
+    if ip is not None:
+        ip.events.unregister("post_run_cell", _forget_shown)
+
+
+def mark_shown(section: Section) -> None:
+    """Note that a report displayed ``section`` in this cell, so the cell's value does not show it again."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None:
+        return
+    if not _SHOWN:
+        ip.events.register("post_run_cell", _forget_shown)
+    _SHOWN.add(id(section))
+
 
 def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
     """Build the Section of one question for a focus."""
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     df = comparison(data, q.id, focus, national)
     sel = selected_of(data, focus, q)
     notes = question_notes(q, data.codebook)
