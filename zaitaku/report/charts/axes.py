@@ -172,13 +172,6 @@ def yes_no_options_of(p: fr.Parsed) -> tuple[str, str]:
     return opts[0], opts[1]
 
 
-def short_scope(s: fr.Scope) -> str:
-    """A scope's name inside a grid cell: 「全国」, the kind (「中核市」) for the same kind nationwide."""
-    if s.kind == "type":
-        return s.label.removeprefix("全国の").split("（n=")[0]
-    return s.label.split("（")[0] if s.kind != "peer" else s.label
-
-
 def _matrix(fig: Figure, ax: Any, p: fr.Parsed, selected: dict[str, list[str]] | None, focus_scope: str) -> None:
     """Rows × options: the main scope's share as colour and large figure, the other scopes small."""
     scopes = p.scopes
@@ -193,7 +186,7 @@ def _matrix(fig: Figure, ax: Any, p: fr.Parsed, selected: dict[str, list[str]] |
         for j, (oid, _) in enumerate(p.options):
             share, text, _present = p.get(main.label, rid, oid)
             ink = text_colour(shade(share, base))
-            small = [f"{short_scope(s)} {p.get(s.label, rid, oid)[1]}" for s in others]
+            small = [f"{s.short()} {p.get(s.label, rid, oid)[1]}" for s in others]
             ax.text(j, i, "\n".join([text, *small]), ha="center", va="center", color=ink, fontsize=FS_SMALL,
                     linespacing=1.2, gid=f"cell:{rid}:{oid}")
             if oid in set((selected or {}).get(rid) or []):
