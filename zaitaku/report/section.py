@@ -292,4 +292,5 @@ def build_section(data: ProcessedData, question_id: str, focus: Focus, national:
     if nat_note is not None:
         notes.append(nat_note)
     sentence = sentence_for(q, df, focus, sel, data.codebook)
-    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national)
+    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national,
+                   extras={"synthetic": bool(data.synthetic)})

@@ -102,7 +102,6 @@ def _single(ax: Any, p: fr.Parsed, chosen: set[str], focus_scope: str) -> None:
     for tick, s in zip(ax.get_yticklabels(), scopes, strict=True):
         if s.kind == focus_scope:
             tick.set_color(PINK)
-            tick.set_fontweight("bold")
     ax.invert_yaxis()
     _percent_x(ax)
     totals = ["計：" + lab + "　" + "、".join(f"{s.label} {p.get(s.label, '', oid)[1]}" for s in scopes)
@@ -131,7 +130,6 @@ def _grouped(ax: Any, p: fr.Parsed, entries: list[tuple[str, str, str]], focus_s
     for tick, (rid, oid, _) in zip(ax.get_yticklabels(), entries, strict=True):
         if (rid or oid) in marked:
             tick.set_color(PINK)
-            tick.set_fontweight("bold")
     ax.set_ylim(len(entries) - 0.5, -0.5)
     _percent_x(ax, 112.0)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=min(nsc, 3), fontsize=FS_SMALL)
