@@ -39,6 +39,7 @@ from zaitaku.files import atomic
 from zaitaku.lookup import InputError
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
+from zaitaku.reference.codebook_source import describe
 from zaitaku.report import html as rh
 from zaitaku.report.blocks import (
     Block,
@@ -296,7 +297,7 @@ class Report:
             ("対象", f"{f.name}（{f.pref_name}、市区町村コード {f.code}）" if f.code else f"{f.pref_name}（都道府県集計）"),
             ("データ", f"{kind}" + (f"：{raw}" if raw else "")),
             ("全国の値", nation),
-            ("コードブックの版", self.codebook.version),
+            ("コードブック", describe(self.codebook)["label"]),
             ("データの版", f"{self.data.data_hash[:12]}（取り込んだデータの md5）"),
             ("作成", f"zaitaku {__version__}"),
             ("作成日時", jst_now()),
