@@ -311,6 +311,30 @@ def reader(tmp_path: Path) -> Iterator:
             browser.close()
 
 
+def test_report_links_work_from_jupyterlab(shimane_reports, tmp_path):
+    """As `make lab` serves the project: a report opened from JupyterLab's file browser (「Open in New Browser
+    Tab」, under /files/) reaches its neighbours through its relative links."""
+    project = tmp_path / "project"
+    shutil.copytree(shimane_reports, project / "reports" / "R3")
+    start = "reports/R3/32_島根県/322016_松江市/partnerships.html"
+    expected = {"全国の一覧": "reports/R3/index.html", "松江市のレポート一覧": "reports/R3/32_島根県/322016_松江市/index.html",
+                "島根県全体の同じレポート": "reports/R3/32_島根県/prefecture/partnerships.html",
+                "課題と都道府県の支援": "reports/R3/32_島根県/322016_松江市/prefectural_support.html"}
+    with jupyterlab(project, tmp_path) as server, chromium(tmp_path) as page:
+        base, token = server.split("|")
+        url = f"{base}/files/{urllib.parse.quote(start)}?token={token}"
+        response = page.goto(url)
+        assert response is not None and response.ok
+        for label, target in expected.items():
+            page.goto(url)
+            with page.expect_navigation():
+                page.locator("nav.report-nav").first.get_by_role("link", name=label, exact=True).click()
+            reached = urllib.parse.unquote(urllib.parse.urlsplit(page.url).path)
+            assert reached == "/files/" + target, (label, page.url)
+            assert "404" not in page.title() and page.locator("h1").count() >= 1, (label, page.url)
+        page.screenshot(path=_artifact("report_from_jupyterlab.png"))
+
+
 def test_report_navigation_links_reach_every_neighbour(shimane_reports, tmp_path):
     """From 松江市's report: its page, the other three reports, the prefecture report, the indexes."""
     report = shimane_reports / "32_島根県" / "322016_松江市" / "partnerships.html"
