@@ -57,7 +57,12 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Codebook, CodebookError, load_codebook
-from zaitaku.reference.codebook_source import codebook_in_folders, for_meta, use_codebook
+from zaitaku.reference.codebook_source import (
+    FOLDER_NAMES,
+    codebook_in_folders,
+    for_meta,
+    use_codebook,
+)
 from zaitaku.reference.municipalities import CodeError, load_registry
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
@@ -94,6 +99,8 @@ def expand_inputs(paths: list[Path], unread: list[tuple[str, str]] | None = None
         for f in sorted(p.iterdir()):
             if not f.is_file() or f.name.startswith((".", "~$")) or f.name.lower() in SYSTEM_FILES:
                 continue
+            if f.name in FOLDER_NAMES:
+                continue  # the folder's codebook (choose_codebook), not a data file
             if f.suffix.lower() in EXCEL_SUFFIXES | CSV_SUFFIXES:
                 out.append(f)
             elif unread is not None:
