@@ -39,7 +39,7 @@ from zaitaku.files import atomic
 from zaitaku.lookup import InputError
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
-from zaitaku.reference.codebook_source import describe
+from zaitaku.reference.codebook_source import describe, require_codebook
 from zaitaku.report import html as rh
 from zaitaku.report.blocks import (
     Block,
@@ -92,10 +92,12 @@ class Report:
 
     def __init__(self, group: str, municipality_code: str = "", prefecture: str = "",
                  survey_year: str = "R3", data_dir: str | Path = "",
-                 national: str = "auto", figures_csv: str = "") -> None:
+                 national: str = "auto", figures_csv: str = "", codebook: str | Path = "") -> None:
         if national not in NATIONAL_CHOICES:
             raise ValueError(f"national は {'・'.join(NATIONAL_CHOICES)} のいずれかです（{national!r} が指定されました）")
         data_dir = data_dir or PROCESSED_DATA_DIR
+        if codebook:  # must be the one the data was ingested with
+            require_codebook(codebook, data_dir)
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
