@@ -22,7 +22,7 @@ import pytest
 from zaitaku.analysis.aggregate import focus_of, load_processed
 from zaitaku.files import provenance
 from zaitaku.report.charts import style
-from zaitaku.report.charts.matrix import _shade
+from zaitaku.report.charts.matrix import shade
 from zaitaku.report.deck import charts as deck_charts
 from zaitaku.report.deck import style as deck_style
 from zaitaku.report.section import build_section
@@ -70,7 +70,7 @@ def test_matrix_cell_text_on_every_shade(base):
     """Matrix cells: the share's shade of blue (pink for the focus) under the large and the small figure."""
     for k in range(0, 101):
         share = k / 100
-        fill = _shade(share, base)
+        fill = shade(share, base)
         ink = style.text_colour(fill)
         small = style.MUTED if ink == "#000000" and share < 0.25 else ink
         assert contrast(ink, fill) >= 4.5, (base, share, fill, ink)
