@@ -36,7 +36,7 @@ def write_decks(planned: Sequence[Planned], out_year: Path, data_dir: Path, nati
     from zaitaku.analysis.aggregate import focus_of
     from zaitaku.analysis.processed import load_processed
 
-    data = load_processed(data_dir)
+    data = load_processed(data_dir, out_year.name)  # out/<survey year>
     hashes: dict = {}
     for p in planned:
         hashes.setdefault(p.scope, []).append(p.job.input_hash)

@@ -83,7 +83,7 @@ class Report:
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
-        self.data = load_processed(data_dir)
+        self.data = load_processed(data_dir, survey_year)
         self.codebook = self.data.codebook
         if self.codebook.survey_year != survey_year:
             raise ValueError(f"survey_year {survey_year!r} but the processed data is {self.codebook.survey_year}")
