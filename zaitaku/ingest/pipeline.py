@@ -49,7 +49,7 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import load_codebook
-from zaitaku.reference.municipalities import CodeError, load_registry
+from zaitaku.reference.municipalities import CodeError, registry_as_of
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
 
@@ -136,9 +136,10 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
                           "header_rows": [r + 1 for r in table.header_rows], "data_rows": len(table.data_rows)})
     records = dedupe(records, problems)
     tidy = responses_schema.validate(to_tidy(records, cb))
-    reg = load_registry()
+    reg = registry_as_of(cb.survey_year)  # 中核市 as of that year
     src = {r.code: (r.file, r.row) for r in records}
     munis = reg.assign(
+        survey_year=cb.survey_year,
         responded=reg["code"].isin(src.keys()),
         source_file=reg["code"].map(lambda c: src.get(c, ("", 0))[0]),
         source_row=reg["code"].map(lambda c: src.get(c, ("", 0))[1]).astype("int64"),
