@@ -5,16 +5,40 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PREF ?= 島根県
 
-.PHONY: venv demo data test test-fast lint mypy tutorials bench bench-national lab strip clean
+.PHONY: venv lock test-latest demo data test test-fast lint mypy tutorials bench bench-national lab strip clean
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+LATEST := .venv-latest
+
+# The venv installs the exact versions and hashes of the lock file (made by `make lock` from pyproject.toml's
+# ranges), then zaitaku itself without dependencies: every machine gets the versions the tests ran on.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (zaitaku)" >/dev/null
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## lock: refresh requirements.lock from pyproject.toml (keeps the pinned versions that still fit; UPGRADE=1 takes the newest in range)
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.10 \
+	  $(if $(UPGRADE),--upgrade) --quiet -o $(LOCK)
+
+## test-latest: the newest versions pyproject.toml's ranges allow, in a separate venv (.venv-latest), then the fast suite
+## (TESTS="..." for other pytest arguments); the versions it used are in .venv-latest/versions.txt
+TESTS ?= -m "not slow and not browser" -q --deselect tests/test_install.py::test_this_environment_runs_the_locked_versions
+test-latest: venv
+	rm -rf $(LATEST)
+	$(BIN)/uv venv --quiet --python $(PY) $(LATEST)
+	$(BIN)/uv pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[dev]'
+	$(BIN)/uv pip freeze --python $(LATEST)/bin/python > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (zaitaku, latest)" >/dev/null
+	$(LATEST)/bin/ruff check zaitaku tests benchmarks scripts
+	$(LATEST)/bin/mypy
+	$(LATEST)/bin/python -m pytest $(TESTS)
 
 ## demo: synthetic survey export -> ingest -> reports for the demo prefecture
 demo: venv

@@ -16,7 +16,11 @@ import pytest
 
 from zaitaku.files import provenance
 
-tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the backport (dev extra)
+    import tomli as tomllib
+
 
 PROJECT = Path(__file__).resolve().parents[1]
 REFERENCE_FOLDERS = [PROJECT / "data" / "raw" / "reference", PROJECT / "zaitaku" / "reference" / "data"]

@@ -130,15 +130,16 @@ def test_only_names_matched_stops_with_a_message(files, tmp_path, capsys):
     assert all(line.startswith("zaitaku ingest: ") for line in err.strip().splitlines())
 
 
-def test_nationally_ambiguous_name_needs_the_prefecture(files, tmp_path):
+def test_nationally_ambiguous_name_is_read_in_the_prefecture_the_file_holds(files, tmp_path):
+    """美郷町 is in 秋田県, 島根県 and 宮崎県: the other 18 names are all 島根県's, so it is 島根県's."""
     df, _ = draft([files["compiled"]])
     df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
     result = ingest([files["compiled"]], header_map=tmp_path / "map.csv")
-    bad = result.problems[result.problems["value"] == "美郷町"]
-    assert len(bad) == 1 and "同じ名前の市区町村が複数あります" in bad.iloc[0]["problem"] and "--prefecture" in bad.iloc[0]["action"]
-    assert int(bad.iloc[0]["row"]) == 8 + list(build.load_answers()["code"]).index("324485")  # the row in the file
-    assert "324485" not in set(result.responses["municipality_code"])
-    assert result.n_municipalities == 18
+    assert result.problems[result.problems["value"] == "美郷町"].empty
+    assert "324485" in set(result.responses["municipality_code"])
+    assert result.n_municipalities == 19
+    other = ingest([files["compiled"]], header_map=tmp_path / "map.csv", prefecture="宮崎県")
+    assert set(other.responses["municipality_code"]) == {"454311"}  # a stated prefecture wins over the inference
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])

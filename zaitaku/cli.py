@@ -11,6 +11,7 @@ import sys
 
 # sub-command name -> module that implements it (help text is the module's first docstring line)
 COMMANDS: dict[str, str] = {
+    "codebook": "zaitaku.reference.codebook_cli",
     "deck": "zaitaku.report.deck.cli",
     "demo": "zaitaku.demo.generate",
     "draft-map": "zaitaku.ingest.draft_map",

@@ -82,13 +82,72 @@ def _key_kind(header: str, values: list[str], numbered: bool) -> tuple[str, str]
     return None
 
 
+_MARKS = ("1", "0", "○", "◯", "〇", "●", "◎", "✓", "✔", "レ", "×", "☑", "■", "□", "☐", "✅")
+
+
+def _is_mark(v: str) -> bool:
+    return v.lower() in _MARKS
+
+
+def _positional_row(header: str, parts: list[str], pos: qmatch.Positional, values: list[str]) -> MapRow:
+    """A short positional header (``問4①-3.1_2_選択肢3``) read by its numbers, checked against its values."""
+    q = pos.question
+    reasons = [f"設問番号 {q.number}", "見出しの番号を行・選択肢の順番と読みました（位置の規則）"]
+    conf = 90
+    row_id = ""
+    if q.is_matrix:
+        if pos.row_index and 1 <= pos.row_index <= len(q.row_ids):
+            row_id = q.row_ids[pos.row_index - 1]
+            reasons.append(f"{pos.row_index} 番目の行「{q.row(row_id).label}」")
+        elif (hit := qmatch.row_of(q, list(pos.words))) is not None:
+            row_id, conf = hit.id, min(conf, round(hit.score))
+            reasons.append(hit.reason)
+        else:
+            row_id, conf = q.row_ids[0], 40
+            reasons.append("行の番号がありません（最初の行と仮定）")
+    free = [o.id for o in q.options if o.free_text]
+    if pos.free_text:
+        return MapRow(header, "text", q.id, row_id, free[0] if free else "", confidence=conf if free else 30,
+                      reason="、".join([*reasons, "その他の内容（自由記述）"]))
+    if q.is_multi and pos.option and not pos.as_list:
+        kind, opt = "flag", pos.option
+        if opt not in q.option_ids:
+            conf = 30
+            reasons.append(f"選択肢 {opt} はこの設問にありません")
+            opt = q.option_ids[0]
+        odd = [v for v in values if not _is_mark(v)]
+        if odd:
+            conf = min(conf, 60)
+            reasons.append(f"印ではない値がある（{odd[0]}）")
+    elif q.is_multi:
+        kind, opt = "list", ""
+    else:
+        kind, opt = "answer", ""
+        odd = [v for v in values if not _code_like(v, q)]
+        if odd:
+            conf = min(conf, 60)
+            reasons.append(f"選択肢の番号ではない値がある（{odd[0]}）")
+    return MapRow(header, kind, q.id, row_id, opt, confidence=conf, reason="、".join(reasons))
+
+
+def _code_like(v: str, q: Question) -> bool:
+    head = re.match(r"^([0-9]+|[A-Za-z])", v)
+    if head is not None and head.group(1).upper() in q.option_ids:
+        return True
+    return any(qmatch.score(v, o.label) >= 90 for o in q.options)
+
+
 def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
     header = " | ".join(p for i, p in enumerate(parts) if p and (i == 0 or p != parts[i - 1]))
+    nonempty = [p for p in parts if p]
+    if len(nonempty) == 1:
+        pos = qmatch.positional(cb, nonempty[0])
+        if pos is not None:
+            return _positional_row(header, parts, pos, values)
     q = qmatch.question_by_number(cb, header)
     key = _key_kind(header, values, q is not None)
     if key:
         return MapRow(header, key[0], reason=key[1])
-    nonempty = [p for p in parts if p]
     reasons: list[str] = []
     conf = 100.0
     if q is not None:
@@ -108,6 +167,25 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
         reasons.append(hit.reason)
         rest_parts = nonempty
     rest_parts = [p for p in rest_parts if p and qmatch.score(p, q.title) < 80 and qmatch.score(p, q.text) < 80]
+    listing = next((p for p in rest_parts if qmatch.listed_options(q, p)), "")
+    if listing:
+        rest_parts = [p for p in rest_parts if p != listing]
+        if not values:
+            return MapRow(header, "ignore", q.id, confidence=90, reason=f"設問番号 {q.number}、選択肢の一覧（回答欄なし）")
+        row_hit = qmatch.row_of(q, rest_parts) if q.is_matrix else None
+        row_id = row_hit.id if row_hit else (q.row_ids[0] if q.is_matrix else "")
+        conf = min(conf, row_hit.score if row_hit else (40 if q.is_matrix else 100))
+        reasons.append("見出しが選択肢の一覧: 回答（番号・番号.文言・文言）の列")
+        if row_hit:
+            reasons.append(row_hit.reason)
+        elif q.is_matrix:
+            reasons.append("行が分かりません（最初の行と仮定）")
+        kind = "list" if q.is_multi else "answer"
+        odd = [v for v in values if not _code_like(v, q)] if kind == "answer" else []
+        if odd:
+            conf = min(conf, 70)
+            reasons.append(f"選択肢として読めない値がある（{odd[0]}）")
+        return MapRow(header, kind, q.id, row_id, confidence=round(conf), reason="、".join(reasons))
     row_hit = qmatch.row_of(q, rest_parts) if q.is_matrix else None
     last = rest_parts[-1] if rest_parts else ""
     if row_hit and last and qmatch.score(last, q.row(row_hit.id).label) >= 80:
@@ -131,8 +209,11 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
                 conf = min(conf, 75)
                 reasons.append(f"「{last}」を選択肢と読めません")
     if kind in ("flag", "choice"):
-        odd = [v for v in values if v.lower() not in ("1", "0", "○", "◯", "〇", "●", "◎", "✓", "✔", "レ", "×")]
-        if odd:
+        odd = [v for v in values if not _is_mark(v)]
+        if odd and kind == "choice" and all(_code_like(v, q) for v in odd):
+            kind, opt = "answer", ""  # a form's 回答欄 beside the first option: the code of the answer
+            reasons.append(f"値が選択肢の番号（{odd[0]}）: 回答の列")
+        elif odd:
             conf = min(conf, 60)
             reasons.append(f"印ではない値がある（{odd[0]}）")
     row_id = ""
@@ -184,11 +265,48 @@ def draft_table(table: Table, cb: Codebook) -> list[MapRow]:
         for v in draft_values(cb, r, values):
             v.file = name
             rows.append(v)
+    _answer_beats_empty_options(rows, table)
     _mark_duplicates([r for r in rows if r.kind != "value"], table)
+    for r in rows:
+        _repair(r, cb)
     for r in rows:
         if r.kind != "value" and r.column and not r.review.startswith("列指定"):
             r.column = ""  # the header alone identifies the column
     return rows
+
+
+def _answer_beats_empty_options(rows: list[MapRow], table: Table) -> None:
+    """A (question, row) read from an answer column: its option columns without any value are not used."""
+    answered = {(r.question_id, r.row_id) for r in rows if r.kind == "answer"}
+    for r in rows:
+        if r.kind == "choice" and (r.question_id, r.row_id) in answered and "値なし" not in r.reason:
+            col = next((j for j, p in enumerate(table.parts) if col_letter(j) == r.column), None)
+            if col is not None and not _values(table, col):
+                r.kind, r.option_id = "ignore", ""
+                r.reason += "。同じ設問の回答は回答欄の列から読むため使いません（値なし）"
+
+
+def _repair(r: MapRow, cb: Codebook) -> None:
+    """Every drafted row usable by ingest: a missing row or option becomes a best guess marked for review."""
+    if r.kind not in ("answer", "choice", "flag", "list", "text") or r.question_id not in {q.id for q in cb}:
+        return
+    q = cb[r.question_id]
+    if q.is_matrix and r.row_id not in q.row_ids:
+        r.row_id = q.row_ids[0]
+        r.confidence = min(r.confidence, 40)
+        r.reason += "。行は推定です（最初の行と仮定）"
+    if r.kind == "choice" and r.option_id not in q.option_ids:
+        r.kind, r.option_id = "answer", ""
+    if r.kind == "flag" and r.option_id not in q.option_ids:
+        r.kind, r.option_id = "list", ""
+    if r.kind == "text" and r.option_id not in q.option_ids:
+        free = [o.id for o in q.options if o.free_text]
+        r.option_id = free[0] if free else q.option_ids[-1]
+        r.confidence = min(r.confidence, 40)
+    if r.kind in ("answer", "choice") and q.is_multi:
+        r.kind, r.option_id = "list", ""
+    if r.kind in ("flag", "list") and not q.is_multi:
+        r.kind, r.option_id = "answer", ""
 
 
 def _target(r: MapRow) -> tuple:

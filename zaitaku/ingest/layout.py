@@ -69,6 +69,8 @@ class HeaderMap:
     by_header: dict[str, ColumnSpec] = field(default_factory=dict)
     by_column: dict[tuple[str, str], ColumnSpec] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # question_id -> {text: option}
+    unusable: list[tuple[str, int, str, str]] = field(default_factory=list)  # (map, line, header, why) not used
+    guessed: set[str] = field(default_factory=set)  # headers whose row is marked 要確認 (read under a guess)
 
     def spec(self, header: str, column: str) -> ColumnSpec | None:
         return self.by_column.get((header, column)) or self.by_header.get(header)
@@ -147,47 +149,58 @@ def validate_header_map(df: pd.DataFrame, codebook: Codebook, source: str) -> He
     df = df.fillna("").astype(str)
     out = HeaderMap()
     has_col = "column" in df.columns
-    for i, r in enumerate(df.to_dict("records"), start=2):  # row 1 is the CSV header
+    for i, rec in enumerate(df.to_dict("records"), start=2):  # row 1 is the CSV header
         where = f"{source} {i} 行目"
-        if r["header"][:1] == "'" and r["header"][1:2] in ("=", "+", "-", "@"):
-            r["header"] = r["header"][1:]  # written Excel-safe by draft-map (formula characters as text)
-        header = clean_header(r["header"])
-        kind = r["kind"].strip()
-        if not header and not kind:
-            continue
-        if not header:
-            raise HeaderMapError(f"{where}: header 列が空です")
-        if kind not in KINDS:
-            raise HeaderMapError(f"{where} kind 列: 「{kind}」は使えません（使える値: {', '.join(KINDS)}）")
-        spec = ColumnSpec(kind, r["question_id"].strip(), r["row_id"].strip(), r["option_id"].strip())
-        if kind in ("answer", "choice", "flag", "list", "text", "value"):
-            try:
-                q = codebook[spec.question_id]
-            except KeyError:
-                raise HeaderMapError(f"{where} question_id 列: 設問「{spec.question_id}」は調査票にありません") from None
-            if kind != "value" and spec.row_id not in q.row_ids:
-                raise HeaderMapError(f"{where} row_id 列: 「{spec.row_id}」は {q.id} の行ではありません"
-                                     f"（行: {', '.join(q.row_ids) or 'なし'}）")
-            if kind in ("flag", "text", "choice", "value") and spec.option_id not in q.option_ids:
-                raise HeaderMapError(f"{where} option_id 列: 「{spec.option_id}」は {q.id} の選択肢ではありません"
-                                     f"（選択肢: {', '.join(q.option_ids)}）")
-            if kind in ("answer", "choice") and q.is_multi:
-                raise HeaderMapError(f"{where}: kind {kind} は単一回答の設問用です。{q.id} は {q.type} です")
-            if kind in ("flag", "list") and not q.is_multi:
-                raise HeaderMapError(f"{where}: kind {kind} は複数回答の設問用です。{q.id} は {q.type} です")
-        if kind == "value":
-            out.values.setdefault(spec.question_id, {})[value_key(r["header"])] = spec.option_id
-            continue
-        column = r.get("column", "").strip().upper() if has_col else ""
-        if column:
-            if (header, column) in out.by_column:
-                raise HeaderMapError(f"{where}: 見出し「{header}」（列 {column}）が 2 回あります")
-            out.by_column[(header, column)] = spec
-            continue
-        if header in out.by_header:
-            raise HeaderMapError(f"{where}: 見出し「{header}」が 2 回あります（同じ見出しの列を分けるには column 列に Excel の列名を書きます）")
-        out.by_header[header] = spec
+        r = {str(k): str(v) for k, v in rec.items()}
+        try:
+            _add_row(out, r, codebook, where, has_col)
+        except HeaderMapError as exc:  # one unusable row: named as a problem, the others still read
+            out.unusable.append((source, i, str(r.get("header", "")), str(exc).removeprefix(where).lstrip(" :：")))
     return out
+
+
+def _add_row(out: HeaderMap, r: dict[str, str], codebook: Codebook, where: str, has_col: bool) -> None:
+    """Add one map row to ``out``; :class:`HeaderMapError` names what makes it unusable."""
+    if r["header"][:1] == "'" and r["header"][1:2] in ("=", "+", "-", "@"):
+        r["header"] = r["header"][1:]  # written Excel-safe by draft-map (formula characters as text)
+    header = clean_header(r["header"])
+    kind = r["kind"].strip()
+    if not header and not kind:
+        return
+    if not header:
+        raise HeaderMapError(f"{where}: header 列が空です")
+    if kind not in KINDS:
+        raise HeaderMapError(f"{where} kind 列: 「{kind}」は使えません（使える値: {', '.join(KINDS)}）")
+    spec = ColumnSpec(kind, r["question_id"].strip(), r["row_id"].strip(), r["option_id"].strip())
+    if kind in ("answer", "choice", "flag", "list", "text", "value"):
+        try:
+            q = codebook[spec.question_id]
+        except KeyError:
+            raise HeaderMapError(f"{where} question_id 列: 設問「{spec.question_id}」は調査票にありません") from None
+        if kind != "value" and spec.row_id not in q.row_ids:
+            raise HeaderMapError(f"{where} row_id 列: 「{spec.row_id}」は {q.id} の行ではありません"
+                                 f"（行: {', '.join(q.row_ids) or 'なし'}）")
+        if kind in ("flag", "text", "choice", "value") and spec.option_id not in q.option_ids:
+            raise HeaderMapError(f"{where} option_id 列: 「{spec.option_id}」は {q.id} の選択肢ではありません"
+                                 f"（選択肢: {', '.join(q.option_ids)}）")
+        if kind in ("answer", "choice") and q.is_multi:
+            raise HeaderMapError(f"{where}: kind {kind} は単一回答の設問用です。{q.id} は {q.type} です")
+        if kind in ("flag", "list") and not q.is_multi:
+            raise HeaderMapError(f"{where}: kind {kind} は複数回答の設問用です。{q.id} は {q.type} です")
+    if kind == "value":
+        out.values.setdefault(spec.question_id, {})[value_key(r["header"])] = spec.option_id
+        return
+    if r.get("review", "").strip() == "要確認" and kind not in ("ignore",):
+        out.guessed.add(header)
+    column = r.get("column", "").strip().upper() if has_col else ""
+    if column:
+        if (header, column) in out.by_column:
+            raise HeaderMapError(f"{where}: 見出し「{header}」（列 {column}）が 2 回あります")
+        out.by_column[(header, column)] = spec
+        return
+    if header in out.by_header:
+        raise HeaderMapError(f"{where}: 見出し「{header}」が 2 回あります（同じ見出しの列を分けるには column 列に Excel の列名を書きます）")
+    out.by_header[header] = spec
 
 
 def read_header_map(path: Path, codebook: Codebook) -> HeaderMap:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from zaitaku.ingest.header import Table
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap
+from zaitaku.ingest.prefecture import infer as infer_prefecture
 from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Problem, Record
 from zaitaku.ingest.values import (
     CellError,
@@ -156,6 +157,11 @@ class FileParser:
         self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
         self.pref_cols = [c for c in self.columns if c.spec.kind == "prefecture"]
         self.answer_cols = [c for c in self.columns if c.spec.kind in ("answer", "list", "flag", "choice", "text")]
+        self.inferred: str | None = None
+        self.inferred_how = ""
+        if self.pref is None and not self.pref_cols:
+            self.inferred, self.inferred_how = infer_prefecture(table, [c.index for c in (*self.code_cols,
+                                                                                          *self.name_cols)])
         self._cells: dict[tuple[int, str], CellReading] = {}
         self._codes: dict[tuple[str, ...], str | None] = {}
         for q in missing:
@@ -240,7 +246,7 @@ class FileParser:
                         return None
                 return code
             if name:
-                return resolve(name, prefecture=pref_code)
+                return self._resolve_name(name, pref_code)
         except CodeError as exc:
             col = self.code_cols[0].label if value and self.code_cols else self.name_cols[0].label
             self.report(excel_row, col, value or name, f"市区町村を特定できません: {japanese(exc)}",
@@ -248,6 +254,15 @@ class FileParser:
             return None
         self.report(excel_row, self.key_label, "", "市区町村コードも名前もありません", "行を除外しました")
         return None
+
+    def _resolve_name(self, name: str, pref_code: str | None) -> str:
+        """A name; one shared by several prefectures is read in the prefecture the file holds (inferred)."""
+        try:
+            return resolve(name, prefecture=pref_code)
+        except CodeError:
+            if pref_code is not None or self.inferred is None:
+                raise
+            return resolve(name, prefecture=self.inferred)
 
     def parse(self) -> list[Record]:
         records = []

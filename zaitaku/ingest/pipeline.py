@@ -104,7 +104,10 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     """
     cb = load_codebook(survey_year)
     spec_map = load_map(header_map, survey_year)
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(Path(src).name, line, header, "", f"対応表の行を使えません: {why}",
+                "この行は使わず、この見出しの列は読みませんでした。対応表を直すと読めます")
+        for src, line, header, why in spec_map.unusable]
     records: list[Record] = []
     raw_files, failed = [], []
     synthetic = False

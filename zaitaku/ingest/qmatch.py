@@ -158,3 +158,63 @@ def row_of(q: Question, parts: list[str]) -> Hit | None:
 def value_option(q: Question, text: str) -> Hit | None:
     """Option for an answer written as text in the prefecture's own wording."""
     return _best_label(q.options, text)
+
+
+_LISTED = re.compile(r"(?:^|[\s　、,])([0-9]{1,2}|[A-E])\s*[\.．:：)）]")
+
+
+def listed_options(q: Question, text: str) -> list[str]:
+    """Option ids printed as a numbered list in ``text`` (「1.設置している 2.設置していない」); [] if fewer than 2.
+
+    Each must be an option of ``q``, in order, and most of their labels must match the codebook's."""
+    t = unicodedata.normalize("NFKC", str(text))
+    found = [m.group(1) for m in _LISTED.finditer(t)]
+    if len(found) < 2 or any(o not in q.option_ids for o in found) or found != sorted(
+            found, key=lambda o: q.option_ids.index(o)):
+        return []
+    return found
+
+
+@dataclass(frozen=True)
+class Positional:
+    """What a short positional header says after its question number (``問4①-3.1_2_選択肢3``)."""
+
+    question: Question
+    row_index: int | None  # 1-based matrix row
+    option: str | None
+    as_list: bool  # (複数回答)
+    free_text: bool  # その他内容
+    words: tuple[str, ...] = ()  # other parts (a row's or option's wording: 問2_郡市区医師会)
+
+
+def positional(codebook: Codebook, text: str) -> Positional | None:
+    """Read ``問2_3`` (row 3), ``問4①-3.1_2_選択肢3`` (row 2, option 3), ``問5②-1_4``, ``…_付_選択肢1`` (the
+    付問), ``問6①(複数回答)`` (a list), ``…_その他内容`` (free text); None if the header has no such parts."""
+    raw = fold(text)
+    s = re.sub(rf"[{_DASH}]", "-", raw)  # same length: the rest is cut from the text as written (コーディネーター)
+    m = _QNUM.search(s)
+    if m is not None:
+        head, rest = s[: m.end()], raw[m.end():]
+    else:
+        named = [q for q in codebook if not fold(q.number).startswith("問") and s.startswith(fold(q.number))]
+        if len(named) != 1:
+            return None
+        head, rest = fold(named[0].number), s[len(fold(named[0].number)):]
+    tokens = [t for t in re.split(r"[_]+", rest) if t]
+    as_list = "(複数回答)" in rest or "複数回答" in rest
+    tokens = [t.replace("(複数回答)", "") for t in tokens]
+    if not tokens and not as_list:
+        return None
+    sub = any(t in ("付", "付問") for t in tokens)
+    q = question_by_number(codebook, head + ("付問" if sub else ""))
+    if q is None:
+        return None
+    free = any("内容" in t or "自由記述" in t for t in tokens)
+    digits = [t for t in tokens if t.isdigit()]
+    opt_tok = [m2.group(1) for t in tokens if (m2 := re.fullmatch(r"(?:選択肢|選択|op)(\w+)", t))]
+    row_index = int(digits[0]) if q.is_matrix and digits else None
+    option = opt_tok[0] if opt_tok else (digits[-1] if not q.is_matrix and digits else
+                                         digits[1] if q.is_matrix and len(digits) > 1 else None)
+    words = tuple(t for t in tokens if not t.isdigit() and t not in ("付", "付問") and t not in opt_tok
+                  and not re.fullmatch(r"(?:選択肢|選択|op)\w+", t) and "内容" not in t)
+    return Positional(q, row_index, option, as_list, free, words)

@@ -18,7 +18,7 @@ from zaitaku.paths import CODEBOOK_DIR
 
 QUESTION_TYPES = ("single", "multi", "matrix-single", "matrix-multi", "free")
 GROUPS = ("partnerships", "pdca_indicators", "four_scenes", "prefectural_support")
-SOURCES = ("published", "seed000", "reconstructed")
+SOURCES = ("published", "seed000", "reconstructed", "form")
 NO_ANSWER = "na"
 NO_ANSWER_LABEL = "未回答"
 GROUP_PREFIX = "grp:"
@@ -163,6 +163,7 @@ class Codebook:
     groups: dict[str, str]
     questions: tuple[Question, ...]
     path: Path
+    provenance: dict[str, object] = field(default_factory=dict)
 
     def __getitem__(self, question_id: str) -> Question:
         for q in self.questions:
@@ -328,6 +329,7 @@ def parse_codebook(text: str, path: Path) -> Codebook:
         groups=groups,
         questions=tuple(questions),
         path=path,
+        provenance=dict(raw.get("provenance") or {}),
     )
 
 
@@ -339,8 +341,38 @@ def codebook_path(survey_year: str = "R3") -> Path:
     return path
 
 
-@cache
+_override: list[Codebook] = []
+
+
+def set_override(book: Codebook | None) -> None:
+    """Use ``book`` for its survey year instead of the built-in one (see :mod:`zaitaku.reference.codebook_source`)."""
+    _override.clear()
+    if book is not None:
+        _override.append(book)
+
+
+def _from_environment(survey_year: str) -> Codebook | None:
+    """The codebook named by ``ZAITAKU_CODEBOOK`` (set by the process that started this kernel or worker)."""
+    import os
+
+    name = os.environ.get("ZAITAKU_CODEBOOK")
+    if not name or _override:
+        return None
+    path = Path(name)
+    book = parse_codebook(path.read_text(encoding="utf-8-sig"), path)
+    _override.append(book)
+    return book
+
+
 def load_codebook(survey_year: str = "R3") -> Codebook:
-    """The validated codebook of one survey year (cached)."""
+    """The validated codebook of one survey year: the one chosen with ``--codebook`` for that year, else built in."""
+    chosen = _override[0] if _override else _from_environment(survey_year)
+    if chosen is not None and chosen.survey_year.upper() == survey_year.upper():
+        return chosen
+    return _built_in(survey_year.upper())
+
+
+@cache
+def _built_in(survey_year: str) -> Codebook:
     path = codebook_path(survey_year)
     return parse_codebook(path.read_text(encoding="utf-8"), path)
