@@ -1011,7 +1011,7 @@ def test_failed_write_leaves_previous_output_intact(sample, tmp_path, monkeypatc
     assert run_cli("ingest", second, "--out", out)[0] == 0
     final = _snapshot(out)
     assert final["problems.csv"] != before["problems.csv"]
-    assert not set(before) - {"ingest_meta.json", "problems.csv", ".zaitaku.lock"} & set(final)  # old members gone
+    assert not set(before) - {"ingest_meta.json", "problems.csv", ".zaitaku.lock", "README.md"} & set(final)  # old members gone
     assert not load_processed(out).responses.equals(old)
 
 
