@@ -409,6 +409,9 @@ def _load(data_dir: str, stamp: int, year: str) -> ProcessedData:
         shares = _current_shares(stored, responses, municipalities, dict(meta, format=whole.get("format")))
     except (OSError, ValueError) as exc:
         raise ProcessedDataError(f"{d}: 処理済みデータを読めません（{exc}）。`zaitaku ingest` をやり直してください") from None
+    from zaitaku.reference.codebook_source import use_meta_codebook
+
+    use_meta_codebook(meta)  # the questionnaire the set was ingested with (a drafted codebook)
     return ProcessedData(responses, municipalities, shares, meta, d)
 
 

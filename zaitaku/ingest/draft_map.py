@@ -14,6 +14,7 @@ import argparse
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from zaitaku.ingest.layout import HeaderMapError
 from zaitaku.ingest.values import CellError, is_blank, is_not_asked, normalize_cell, parse_code
 from zaitaku.ingest.workbook import ReadError, col_letter
 from zaitaku.reference.codebook import Codebook, Question, load_codebook
+from zaitaku.reference.codebook_source import add_codebook_argument
 from zaitaku.reference.municipalities import looks_like_municipality
 
 REVIEW_BELOW = 80
@@ -367,15 +369,28 @@ def draft(paths: list[Path], year: str = "R3", *, sheet: str | None = None) -> t
     return pd.DataFrame([asdict(r) for r in out], columns=MAP_COLUMNS), failed
 
 
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("raw", nargs="+", type=Path, help="調査結果のファイルまたはフォルダ（複数可）")
     parser.add_argument("--out", type=Path, required=True, help="書き出す対応表 CSV")
     parser.add_argument("--year", default="R3", help="調査年度（既定 R3）")
+    add_codebook_argument(parser)
     parser.add_argument("--sheet", help="読むシート名（既定: データの最も多いシート）")
 
 
 def run(args: argparse.Namespace) -> int:
     from zaitaku.ingest.pipeline import expand_inputs
+    from zaitaku.reference.codebook_source import apply_codebook_argument, use_codebook
+
+    if apply_codebook_argument(args, "draft-map"):
+        return 2
+    try:
+        return _run(args, expand_inputs)
+    finally:
+        use_codebook(None)
+
+
+def _run(args: argparse.Namespace, expand_inputs: Callable[[list[Path]], list[Path]]) -> int:
 
     try:
         if Path(args.out).resolve() in {p.resolve() for p in expand_inputs(args.raw)}:

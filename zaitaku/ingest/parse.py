@@ -9,11 +9,18 @@ a message saying which are missing and what to do (never everything 未回答).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
 from zaitaku.ingest.header import Table
+from zaitaku.ingest.labels import (
+    PrintedOptions,
+    check_option_column,
+    match_printed,
+    printed_options,
+    read_by_label,
+)
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap
 from zaitaku.ingest.prefecture import infer as infer_prefecture
 from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Problem, Record
@@ -135,7 +142,7 @@ class FileParser:
             if spec.kind != "ignore":
                 cell = table.cell_names[j] if table.cell_names else ""
                 cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell))
-        self.columns = self._drop_duplicates(cols, header_row)
+        self.columns = self._check_labels(self._drop_duplicates(cols, header_row), header_row)
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません")
         covered = {c.spec.question_id for c in self.columns if c.spec.kind in ANSWER_KINDS}
@@ -167,6 +174,29 @@ class FileParser:
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
                         "このファイルの市区町村はこの設問を未回答として扱いました")
+
+    def _check_labels(self, cols: list[Column], header_row: int) -> list[Column]:
+        """Options the headers print, matched to the codebook by label (see :mod:`zaitaku.ingest.labels`)."""
+        self.printed: dict[int, PrintedOptions] = {}
+        self._label_notes: dict[tuple[int, str], str] = {}
+        out = []
+        for c in cols:
+            q = self.cb[c.spec.question_id] if c.spec.question_id else None
+            if q is not None and c.spec.kind == "answer":
+                listed = printed_options(c.header)
+                if listed:
+                    po = match_printed(q, listed, f"{self.fname} {c.label}")
+                    self.printed[c.index] = po
+                    if po.note:
+                        self.report(header_row, c.label, "", f"{q.id}: {po.note}",
+                                    "番号ではなく選択肢の文言で対応付けて読みました")
+            elif q is not None and c.spec.kind in ("flag", "choice") and c.spec.option_id:
+                oid, note = check_option_column(q, c.header, c.spec.option_id, f"{self.fname} {c.label}")
+                if oid != c.spec.option_id:
+                    self.report(header_row, c.label, "", f"{q.id}: {note}", "見出しの選択肢の文言で対応付けて読みました")
+                    c = Column(c.index, c.letter, c.header, replace(c.spec, option_id=oid), c.hidden, c.form_cell)
+            out.append(c)
+        return out
 
     def report(self, row: int | str, column: str, value: object, problem: str, action: str) -> None:
         self.problems.append(Problem(self.fname, row, column, str(value), problem, action))
@@ -314,6 +344,13 @@ class FileParser:
         if spec.kind != "text" and value and is_not_asked(value):
             return ("na", None)
         if spec.kind == "answer":
+            values = self.map.values.get(q.id)
+            if not (values and "".join(value.split()) in values):
+                oid, note = read_by_label(value, q, self.printed.get(c.index))
+                if oid is not None:
+                    if note:
+                        self._label_notes[(c.index, value)] = note
+                    return ("set", frozenset({oid}))
             opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
             return ("blank", None) if opt is None else ("set", frozenset({opt}))
         if spec.kind == "list":
@@ -344,6 +381,9 @@ class FileParser:
                     marks.setdefault(key, {})[spec.option_id] = None
             elif hit[0] == "set":
                 rec.answers[key] = hit[1]
+                note = self._label_notes.get((c.index, value))
+                if note:
+                    self.report(rec.row, c.label, value, f"{spec.question_id}: {note}", "選択肢の文言で読みました")
             elif hit[0] == "blank":
                 rec.answers[key] = BLANK
             elif hit[0] == "mark":

@@ -48,7 +48,8 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 )
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
-from zaitaku.reference.codebook import load_codebook
+from zaitaku.reference.codebook import CodebookError, load_codebook
+from zaitaku.reference.codebook_source import codebook_in_folders, for_meta, use_codebook
 from zaitaku.reference.municipalities import CodeError, registry_as_of
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
@@ -151,6 +152,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     meta = {
         "survey_year": cb.survey_year,
         "codebook_version": cb.version,
+        "codebook": for_meta(cb),
         "zaitaku_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "synthetic": synthetic,
@@ -178,7 +180,9 @@ def write_outputs(result: IngestResult, out_dir: Path, inputs: Sequence[Path | s
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("raw", nargs="*", type=Path, help="調査結果のファイル（xlsx/csv）またはフォルダ")
     parser.add_argument("--out", type=Path, default=PROCESSED_DATA_DIR, help="出力フォルダ（既定 data/processed）")
-    parser.add_argument("--year", default="R3", help="調査年度（既定 R3）")
+    parser.add_argument("--year", help="調査年度（既定: コードブックの年度、なければ R3）")
+    parser.add_argument("--codebook", type=Path,
+                        help="使うコードブック（zaitaku codebook draft で作成。既定: 入力フォルダの codebook.yaml、なければ組み込み）")
     parser.add_argument("--header-map", type=Path, help="列の対応表 CSV（zaitaku draft-map で作成）")
     parser.add_argument("--encoding", help="CSV の文字コード（既定: utf-8-sig、だめなら cp932）")
     parser.add_argument("--sheet", help="読むシート名（既定: データの最も多いシート）")
@@ -191,8 +195,28 @@ def _err(message: str) -> None:
     print(f"zaitaku ingest: {message}", file=sys.stderr)
 
 
+def choose_codebook(args: argparse.Namespace, raw: list[Path]) -> str:
+    """Put in use the codebook of ``--codebook`` or of a raw folder; returns the survey year to read."""
+    path = args.codebook or codebook_in_folders([Path(p) for p in raw])
+    book = use_codebook(path) if path else None
+    if book is None:
+        return args.year or "R3"
+    if args.year and args.year.upper() != book.survey_year.upper():
+        raise CodebookError(f"{path}: コードブックの年度 {book.survey_year} と --year {args.year} が違います")
+    print(f"コードブック: {path}（{book.version}）")
+    return book.survey_year
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        return _run(args)
+    finally:
+        use_codebook(None)  # in-process callers (tests, notebooks) get the built-in codebook back
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        args.year = choose_codebook(args, list(args.raw))
         if args.write_header_map:
             atomic.write_csv(default_header_map(load_codebook(args.year)), args.write_header_map, excel=True)
             print(f"{args.write_header_map} に書き出しました")
@@ -215,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
             _err("読めたファイルがありません。処理済みデータは変更していません")
             return 2
         write_outputs(result, args.out, inputs)
-    except (ReadError, HeaderMapError, OutputError, CodeError) as exc:
+    except (ReadError, HeaderMapError, OutputError, CodeError, CodebookError) as exc:
         _err(str(exc))
         return 2
     except KeyboardInterrupt:

@@ -10,11 +10,16 @@ source for ``ingest_meta.json``, report footers and deck notes.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
+import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from zaitaku.files.atomic import md5_file
+from zaitaku.files.atomic import md5_file, write_text
 from zaitaku.paths import CODEBOOK_DIR
 from zaitaku.reference import codebook as cb_module
 from zaitaku.reference.codebook import Codebook, CodebookError, parse_codebook
@@ -101,3 +106,81 @@ def describe(book: Codebook) -> dict[str, str]:
         label = "指定されたファイル" + (f"（{len(book)} 問中 {n_rec} 問の選択肢は推定）" if n_rec else "")
     return {"file": path.name, "version": book.version, "md5": md5, "source": source,
             "label": f"コードブック {path.name}（{book.version}、md5 {md5[:8]}）: {label}"}
+
+
+def for_meta(book: Codebook) -> dict[str, str]:
+    """What ``ingest_meta.json`` records of the codebook: :func:`describe`, plus its text when not built in
+    (so reports, decks and notebooks on the processed set use the same questionnaire)."""
+    info = describe(book)
+    path = Path(book.path)
+    if path.parent.resolve() != CODEBOOK_DIR.resolve() and path.exists():
+        info["yaml"] = path.read_text(encoding="utf-8-sig")
+    return info
+
+
+_from_meta: dict[str, Codebook] = {}
+
+
+def use_meta_codebook(meta: dict) -> Codebook | None:
+    """Put in use the codebook a processed set was ingested with (None: the set used a built-in one)."""
+    info = meta.get("codebook") or {}
+    text = info.get("yaml") if isinstance(info, dict) else None
+    if not text:
+        if _from_meta_in_use:  # the previous set's codebook is not this one's
+            use_codebook(None)
+            _from_meta_in_use.clear()
+        return None
+    key = str(info.get("md5", "")) or str(hash(text))
+    book = _from_meta.get(key)
+    if book is None:
+        book = parse_codebook(text, Path(str(info.get("file", "codebook.yaml"))))
+        book = replace(book, path=_materialize(text, key, book.path.name))
+        _from_meta[key] = book
+    cb_module.set_override(book)
+    os.environ[ENV] = str(book.path)
+    _from_meta_in_use[:] = [key]
+    return book
+
+
+_from_meta_in_use: list[str] = []
+
+
+def _materialize(text: str, key: str, name: str) -> Path:
+    """The stored codebook as a file (for md5 and for kernels started later), in the temporary folder."""
+    folder = Path(tempfile.gettempdir()) / "zaitaku-codebooks"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{key[:12]}-{name}"
+    if not path.exists():
+        write_text(path, text)
+    return path
+
+
+def add_codebook_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", type=Path, metavar="YAML",
+                        help="使うコードブック（既定: 取り込んだときのもの、なければ組み込み）")
+
+
+def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
+    """``--codebook`` of render/deck/draft-map put in use; 0, or 2 after a Japanese message (the file is not
+    usable, or the processed data was ingested with another codebook)."""
+    path = getattr(args, "codebook", None)
+    if path is None:
+        return 0
+    try:
+        book = use_codebook(Path(path))
+        data_dir = getattr(args, "data_dir", None)
+        meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
+        if meta_path is not None and meta_path.is_file():
+            info = json.loads(meta_path.read_text(encoding="utf-8")).get("codebook") or {}
+            mine = md5_file(Path(path))
+            if info.get("md5") and info["md5"] != mine:
+                raise CodebookError(
+                    f"{data_dir} のデータはコードブック {info.get('file')}（md5 {str(info['md5'])[:8]}）で取り込まれています。"
+                    f"--codebook の {Path(path).name}（md5 {mine[:8]}）とは違います。"
+                    f"`zaitaku ingest … --codebook {path}` で取り込み直すか、--codebook を外してください")
+    except CodebookError as exc:
+        print(f"zaitaku {command}: {exc}", file=sys.stderr)
+        return 2
+    if book is not None and getattr(args, "year", None) and str(args.year).upper() != book.survey_year.upper():
+        args.year = book.survey_year
+    return 0

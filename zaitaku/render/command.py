@@ -17,6 +17,7 @@ from typing import Any
 
 from zaitaku.analysis.aggregate import NATIONAL_CHOICES
 from zaitaku.paths import NOTEBOOKS_DIR, PROCESSED_DATA_DIR, REPORTS_DIR
+from zaitaku.reference.codebook_source import add_codebook_argument, apply_codebook_argument
 from zaitaku.render.scope import DEFAULT_GROUPS
 
 FORMATS = ("html", "pptx")
@@ -40,6 +41,7 @@ def _formats(text: str) -> tuple[str, ...]:
     return out
 
 
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     sel = parser.add_argument_group("selection (default: the demo prefecture 島根県)")
     sel.add_argument("--prefecture", action="extend", nargs="+", default=[], metavar="PREF",
@@ -52,6 +54,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     sel.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
                      help="comma-separated question groups (notebooks/<group>.ipynb); default: all four")
     parser.add_argument("--year", default="R3", help="survey year, one with a codebook (default R3)")
+    add_codebook_argument(parser)
     parser.add_argument("--formats", type=_formats, default=("html",), metavar="html[,pptx]",
                         help="html (default); html,pptx also writes a slide deck per municipality/prefecture")
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
@@ -82,6 +85,8 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if apply_codebook_argument(args, "render"):
+        return 2
     from zaitaku.render.batch import RenderError, print_summary, render_batch
     from zaitaku.render.data import DataError
     from zaitaku.render.decks import DeckWriterMissing

@@ -38,6 +38,7 @@ from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
+from zaitaku.reference.codebook_source import describe
 from zaitaku.report import html as rh
 from zaitaku.report.blocks import (
     Block,
@@ -266,7 +267,7 @@ class Report:
             ("調査年度", self.codebook.title),
             ("処理済みデータのハッシュ", f"md5 {self.data.data_hash}"),
             ("元データ", raw),
-            ("コードブック", self.codebook.version),
+            ("コードブック", describe(self.codebook)["label"]),
             ("zaitaku", __version__),
             ("作成日時", now),
         ]

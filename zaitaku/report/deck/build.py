@@ -22,6 +22,7 @@ from pptx.presentation import Presentation as PresentationType
 
 from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation
 from zaitaku.files import atomic
+from zaitaku.reference.codebook_source import describe
 from zaitaku.report.blocks import Block, deck_blocks, subset_section
 from zaitaku.report.deck import slides
 from zaitaku.report.deck.style import SLIDE_HEIGHT, SLIDE_WIDTH
@@ -113,7 +114,8 @@ def build_deck(data: ProcessedData, focus: Focus, national: str = "auto", *,
     cb = data.codebook
     year = SURVEY_YEAR_JA.get(cb.survey_year, cb.survey_year)
     survey = cb.title.split("（")[0]
-    ctx = slides.DeckContext(focus, survey, year, data.synthetic, data.data_hash, national)
+    ctx = slides.DeckContext(focus, survey, year, data.synthetic, data.data_hash, national,
+                             describe(data.codebook)["label"])
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     prs.core_properties.title = f"{slides.who(focus)} {survey}"

@@ -15,14 +15,17 @@ import time
 from pathlib import Path
 
 from zaitaku.paths import PROCESSED_DATA_DIR
+from zaitaku.reference.codebook_source import add_codebook_argument, apply_codebook_argument
 
 NATIONAL = ("auto", "computed", "published")
+
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefecture", required=True, help="都道府県名またはコード（例: 島根県, 32）")
     parser.add_argument("--municipality", default="", help="市町村コード（省略時は県全体の資料）")
     parser.add_argument("--year", default="R3", help="調査年度（既定 R3）")
+    add_codebook_argument(parser)
     parser.add_argument("--national", choices=NATIONAL, default="auto",
                         help="全国の値: auto（既定）、computed（手元データ）、published（公表値）")
     parser.add_argument("--data-dir", type=Path, default=PROCESSED_DATA_DIR, help="処理済みデータのフォルダ")
@@ -40,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from zaitaku.report.deck.build import write_deck
 
     started = time.perf_counter()
+    if apply_codebook_argument(args, "deck"):
+        return 2
     try:
         data = load_processed(args.data_dir, args.year)
     except (FileNotFoundError, ProcessedDataError) as exc:

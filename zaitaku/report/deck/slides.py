@@ -49,6 +49,7 @@ class DeckContext:
     synthetic: bool
     data_hash: str
     national: str
+    codebook: str = ""  # the codebook in use: file, version, md5 and source (codebook_source.describe)
 
 
 def new_slide(prs: Presentation, ctx: DeckContext, title: str, layout: int = LAYOUT_TITLE_ONLY) -> Slide:
@@ -96,7 +97,7 @@ def title_slide(prs: Presentation, ctx: DeckContext) -> Slide:
     if ctx.synthetic:
         synthetic_banner(slide, Inches(5.5))
     notes(slide, [f"{ctx.survey_title}（{ctx.survey_year}）", f"対象：{who(f)}",
-                  f"処理済みデータ md5 {ctx.data_hash}"])
+                  f"処理済みデータ md5 {ctx.data_hash}", *([ctx.codebook] if ctx.codebook else [])])
     return slide
 
 
