@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from zaitaku.reference.codebook import load_codebook
-from zaitaku.reference.crosswalk import CrosswalkError, comparability, crosswalk_path, parse_crosswalk
+from zaitaku.reference.crosswalk import (
+    CrosswalkError,
+    comparability,
+    crosswalk_path,
+    parse_crosswalk,
+)
 
 EXPECTED = {  # (question, row, option) in R4 -> level, as the demo codebook r4.yaml changed them
     ("q1", "", None): "caution",            # reworded

@@ -19,7 +19,7 @@ def both(tmp_path_factory) -> tuple[Path, object, object]:
 
 @pytest.mark.slow
 def test_r4_is_synthetic_and_clean(both):
-    d, r3, r4 = both
+    d, _r3, r4 = both
     assert r4.meta["synthetic"] and r4.meta["survey_year"] == "R4" and r4.n_municipalities == 1741
     assert len(r4.problems) == 0
     assert "demo_r4.xlsx" in (d / "README.md").read_text(encoding="utf-8")
