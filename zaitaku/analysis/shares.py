@@ -26,7 +26,7 @@ def peer_group(type_: str, core_city: bool = False) -> str:
     return "中核市" if type_ == "市" and bool(core_city) else type_
 
 
-def _peers(municipalities: pd.DataFrame) -> pd.Series:
+def peers_of(municipalities: pd.DataFrame) -> pd.Series:
     core = municipalities.get("core_city", False)
     return pd.Series([peer_group(t, c) for t, c in zip(municipalities["type"], pd.Series(core, index=municipalities.index),
                                                        strict=True)], index=municipalities.index)
@@ -55,7 +55,7 @@ def compute_shares(responses: pd.DataFrame, municipalities: pd.DataFrame) -> pd.
     year = responses["survey_year"].iloc[0] if len(responses) else ""
     if len(responses):
         responses = with_option_groups(responses, load_codebook(str(year)))
-    attrs = municipalities.set_index("code")[["pref_code"]].assign(peer=_peers(municipalities).to_numpy())
+    attrs = municipalities.set_index("code")[["pref_code"]].assign(peer=peers_of(municipalities).to_numpy())
     df = responses.join(attrs, on="municipality_code")
     asked = df["value"].notna()
     df = df.assign(n_selected=df["value"].fillna(0).astype("int64"), n_base=asked.astype("int64"))

@@ -171,7 +171,11 @@ def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
         data_dir = getattr(args, "data_dir", None)
         meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
         if meta_path is not None and meta_path.is_file():
-            info = json.loads(meta_path.read_text(encoding="utf-8")).get("codebook") or {}
+            from zaitaku.analysis.processed import years_of
+
+            year_meta = years_of(json.loads(meta_path.read_text(encoding="utf-8"))).get(
+                book.survey_year if book is not None else "", {})  # the year the codebook is of
+            info = year_meta.get("codebook") or {}
             mine = md5_file(Path(path))
             if info.get("md5") and info["md5"] != mine:
                 raise CodebookError(

@@ -96,6 +96,7 @@ class Report:
         self.questions: list[Question] = [self.codebook[q] for b in self.blocks for q in b.question_ids]
         self._shown: set[str] = set()
         self._sections: dict[tuple[str, str | None], Section] = {}  # shown so far, by (question, block)
+        self._years: dict[str, ProcessedData] | None = None
 
     # ------------------------------------------------------------------ pieces
     @property
@@ -170,6 +171,15 @@ class Report:
         s = summary_for(self.data, self.focus, self.national, None if whole else self.group)
         view = summary_view(s, SUMMARY_SCOPE_ALL if whole else "")
         display(HTML(rh.render("summary.html.j2", summary=view)))
+        if len(self.years) > 1:
+            from zaitaku.report.trend_html import largest_changes
+
+            qs = list({q.id: q for q in self.questions}.values())
+            lines = largest_changes(self.years, self.codebook.survey_year, qs, self.focus, self.national)
+            if self.focus.code:
+                lines = largest_changes(self.years, self.codebook.survey_year, qs, self.focus, self.national,
+                                        scope="municipality") + lines
+            display(HTML(rh.render("trend_summary.html.j2", lines=lines)))
         return s
 
     def block(self, number: str) -> Block:
@@ -219,6 +229,28 @@ class Report:
                               "table": rh.markup(table.to_html(classes="municipal-answers", border=0, escape=True))}
         blocks = [b for b in self.blocks if q.id in b.question_ids]
         shared = any(len(b.question_ids) > 1 for b in blocks)  # the heading alone does not name it
+        return self._section_markup(s, q, anchor, shared, part, municipalities) + self.trend_html(q)
+
+    @property
+    def years(self) -> dict[str, ProcessedData]:
+        """Every survey year the processed folder holds (the report's own year included), loaded once."""
+        if self._years is None:
+            from zaitaku.analysis.processed import load_years
+
+            self._years = load_years(self.data.data_dir)
+        return self._years
+
+    def trend_html(self, q: Question) -> str:
+        """年度の推移 under a question ("" when the folder holds one year only)."""
+        from zaitaku.report.trend_html import trend_html
+
+        years = self.years
+        if len(years) < 2:
+            return ""
+        return trend_html(years, self.codebook.survey_year, q, self.focus, self.national)
+
+    def _section_markup(self, s: Section, q: Question, anchor: str, shared: bool, part: object,
+                        municipalities: dict | None) -> str:
         return rh.render(
             "section.html.j2", q=q, anchor=anchor, show_label=shared,
             subtitle=part.subtitle if isinstance(part, Part) else "",
