@@ -203,16 +203,31 @@ class Report:
         s = build_section(self.data, question_id, self.focus, self.national)
         return subset_section(s, self.part(question_id, block))
 
-    def section(self, question_id: str | Section, block: str | None = None) -> Section:
+    def section(self, question_id: str | Section, block: str | None = None) -> Section | None:
         """Display one question (or its part in deck block ``block``) and return its Section.
 
         Pass a Section (e.g. one whose figures or chart you adapted) to display that instead.
         """
+        if isinstance(question_id, str) and question_id not in {q.id for q in self.codebook}:
+            display(HTML(self.absent_html(question_id)))
+            return None
         s = question_id if isinstance(question_id, Section) else self.build(question_id, block)
         self._sections[(s.question.id, block)] = s
         self.figures.append(s.figures.assign(deck_block=block or s.question.deck))
         display(HTML(self.section_html(s)))
         return s
+
+    def absent_html(self, question_id: str) -> str:
+        """A question of another year's questionnaire that this year's lacks (the notebooks list every year's)."""
+        from zaitaku.reference.published import year_ja
+
+        year = self.codebook.survey_year
+        others = [(y, d.codebook[question_id]) for y, d in self.years.items()
+                  if question_id in {q.id for q in d.codebook}]
+        name = f"{others[-1][1].number} {others[-1][1].title}" if others else question_id
+        held = "・".join(year_ja(y) for y, _ in others)
+        where = f"（{held}の調査票にはあります）" if held else ""
+        return rh.render("absent.html.j2", text=f"{name} は{year_ja(year)}の調査票にない設問です{where}。")
 
     def section_html(self, s: Section) -> str:
         q = s.question
