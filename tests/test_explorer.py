@@ -215,8 +215,7 @@ def test_published_national_figures(explorer):
     from zaitaku.reference.published import published_comparison, published_note
 
     pub = published_comparison("q1", "R3")
-    if pub is None:
-        pytest.skip("no published national figure for q1")
+    assert pub is not None, "q1 has a published national figure (data/raw/reference)"
     ex = explorer
     ex.scopes["published"].value = True
     f = ex.current_figures
@@ -226,8 +225,9 @@ def test_published_national_figures(explorer):
     computed = f[(f["scope"] == "nation") & (f["source"] == "computed") & (f["option_id"] == "1")]
     assert (int(computed["n_selected"].item()), int(computed["n_base"].item())) == (5, 8)  # both bars
     note = published_note("q1", "R3")  # where the published figure comes from, as in the reports
-    assert not note or any(note in n.text for n in ex.current_views[0].notes)
-    assert not note or html.escape(note) in ex.current_html
+    assert note and note.startswith("全国は厚生労働省資料等の公表値です")
+    assert any(note in n.text for n in ex.current_views[0].notes)
+    assert html.escape(note) in ex.current_html
     ex.scopes["nation"].value = False  # the published bar alone
     assert set(ex.current_figures.loc[ex.current_figures["scope"] == "nation", "source"]) == {"published"}
 

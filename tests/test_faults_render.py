@@ -20,6 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from zaitaku.ingest.problems import COLUMNS_JA as PROBLEM_COLUMNS_JA
 from zaitaku.render.batch import RenderError, batch_lock, render_batch, sweep_temp_files
 from zaitaku.render.data import DataError, data_lock
 from zaitaku.render.manifest import Manifest
@@ -57,7 +58,7 @@ def tiny_processed(d: Path) -> Path:
     munis.to_parquet(d / "municipalities.parquet", index=False)
     responses.to_parquet(d / "responses.parquet", index=False)
     shares.to_parquet(d / "shares.parquet", index=False)
-    (d / "problems.csv").write_text("file,row,column,value,problem\n", encoding="utf-8")
+    (d / "problems.csv").write_text(",".join(PROBLEM_COLUMNS_JA.values()) + "\n", encoding="utf-8")
     (d / "ingest_meta.json").write_text(json.dumps({"survey_year": "R3", "synthetic": True}), encoding="utf-8")
     return d
 
@@ -85,13 +86,13 @@ MUTATIONS = {
 @pytest.mark.parametrize("how", list(MUTATIONS))
 def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
     from zaitaku.analysis import processed
-    from zaitaku.render.kernel_reset import _same, data_fingerprint
+    from zaitaku.render.kernel_reset import data_fingerprint, same
 
     processed.forget_loaded()
     data = processed.load_processed(tiny_processed(tmp_path / "p"))
     data.question_shares("q1")  # the derived index exists before the change
     before = data_fingerprint(data)
-    assert all(_same(before[k], v) for k, v in data_fingerprint(data).items())  # unchanged: same
+    assert all(same(before[k], v) for k, v in data_fingerprint(data).items())  # unchanged: same
     loaded = (data.shares["share"].tolist(), data.responses["value"].tolist(), data.municipalities["name"].tolist())
     try:
         MUTATIONS[how](data)
@@ -101,7 +102,7 @@ def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
                 data.municipalities["name"].tolist()) == loaded
     else:
         after = data_fingerprint(data)
-        assert not all(_same(before[k], after[k]) for k in before), how
+        assert not all(same(before[k], after[k]) for k in before), how
     finally:
         processed.forget_loaded()
 

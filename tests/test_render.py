@@ -410,7 +410,6 @@ def test_dask_local_cluster_renders_the_same_reports(batch, data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_cli_render_exit_code_and_index_path(tmp_path, data_dir):
-    pytest.importorskip("zaitaku.reference.municipalities")
     out = tmp_path / "reports"
     cmd = [sys.executable, "-m", "zaitaku.cli", "render", "--municipality", "322016", "浜田市",
            "--groups", "toy_report", "--notebooks", str(TOY.parent), "--out", str(out),

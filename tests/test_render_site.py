@@ -97,7 +97,6 @@ def test_formats_option():
 
 
 def test_formats_pptx_writes_a_deck_per_scope_and_links_it(tmp_path, processed_dir):
-    pytest.importorskip("zaitaku.report.deck.build")
     from zaitaku.render.batch import render_batch
 
     toy = Path(__file__).resolve().parent / "fixtures" / "toy_report.ipynb"
@@ -125,3 +124,35 @@ def test_index_pages_count_each_municipalitys_ingest_problems(tmp_path):
     matsue_row = next(r for r in re.findall(r"<tr data-search=.*?</tr>", top) if "松江市" in r)
     pref_row = next(r for r in re.findall(r"<tr data-search=.*?</tr>", top) if "県全体" in r)
     assert ">2件<" in matsue_row and ">1市町村<" in pref_row
+
+
+def test_a_failing_deck_is_a_failed_item_in_failures_csv_and_the_exit_code(tmp_path, processed_dir):
+    """Decks are built by the workers; a deck that fails (here: a closing template with a Jinja syntax
+    error, a mistake a prefecture can make) is in failures.csv, the manifest and the exit code,
+    and the scope's HTML reports are still written."""
+    import csv
+    import json
+
+    from zaitaku.cli import main
+
+    toy = Path(__file__).resolve().parent / "fixtures" / "toy_report.ipynb"
+    broken = tmp_path / "closing.txt.j2"
+    broken.write_text("{% if %}おわりに{% endif %}\n", encoding="utf-8")
+    out = tmp_path / "reports"
+    argv = ["render", "--municipality", "322016", "--groups", "toy_report", "--notebooks", str(toy.parent),
+            "--out", str(out), "--data-dir", str(processed_dir), "--workers", "1", "--quiet",
+            "--formats", "html,pptx", "--closing", str(broken)]
+    assert main(argv) == 1
+    year = out / "R3"
+    rows = list(csv.DictReader((year / "failures.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert [(r["report"], r["group"]) for r in rows] == [(f"{MATSUE.rel_dir}/R3_322016_松江市.pptx", "deck")]
+    assert rows[0]["ename"] == "ValueError" and "結びのページのテンプレート" in rows[0]["evalue"]
+    manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    assert manifest[f"{MATSUE.rel_dir}/R3_322016_松江市.pptx"]["status"] == "failed"
+    assert (year / MATSUE.rel_dir / "toy_report.html").is_file()
+    assert not list((year / MATSUE.rel_dir).glob("*.pptx"))
+    # the template mended: only the deck is built again, and the batch succeeds
+    broken.write_text("おわりに\n", encoding="utf-8")
+    assert main(argv) == 0
+    assert (year / MATSUE.rel_dir / "R3_322016_松江市.pptx").is_file()
+    assert not (year / "failures.csv").exists()

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from zaitaku.files import atomic
 from zaitaku.reference.codebook import Codebook, load_codebook
@@ -224,6 +224,22 @@ def _step(n: int, what: str) -> None:
             time.sleep(float(seconds))
 
 
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """The set's lock held exclusively, saying so on stderr when it has to wait for a running render or ingest."""
+    lock = processed_lock(out_dir)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"zaitaku ingest: {out_dir} を他の zaitaku（render など）が使っているため、終わるのを待っています…",
+              file=sys.stderr, flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def listed_paths(out_dir: Path) -> list[Path]:
     """Every file the current meta lists (all years; the fixed names of a folder written before members)."""
     if not (out_dir / META_NAME).exists():
@@ -245,7 +261,7 @@ def write_year(out_dir: Path | str, year: str, tables: Mapping[str, Callable[[Pa
     if not YEAR_PATTERN.fullmatch(year):
         raise ValueError(f"survey year {year!r} is not like R3")
     out_dir = Path(out_dir)
-    with processed_lock(out_dir):
+    with _locked(out_dir):
         if check is not None:
             check()
         old_meta = read_meta(out_dir) if (out_dir / META_NAME).exists() else None

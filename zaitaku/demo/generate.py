@@ -293,8 +293,8 @@ def write_demo(out_dir: Path, seed: int = DEFAULT_SEED, years: tuple[str, ...] =
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=DEMO_RAW_DIR, help="output folder (default data/raw/demo)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--out", type=Path, default=DEMO_RAW_DIR, help="出力フォルダ（既定 data/raw/demo）")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"乱数の種（既定 {DEFAULT_SEED}）")
     parser.add_argument("--years", default="R3", help="作る年度（R3 または R3,R4。R4 は R3 から少し動かした架空の令和4年度）")
 
 

@@ -143,11 +143,12 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                  params_for: Callable[[Scope, str], Mapping[str, Any]] | None = None,
                  progress: bool | None = None, dry_run: bool = False, stream=None,
                  timing_notebooks: Path | None = None, formats: Sequence[str] = ("html",),
-                 executor: str = "local") -> BatchSummary:
+                 executor: str = "local", deck_closing: Path | None = None) -> BatchSummary:
     """Render ``notebooks`` for every scope into ``out/<survey_year>``; see the module docstring.
 
     ``timing_notebooks``: folder holding ``implementation_timing.ipynb`` (rendered once, inside the
-    lock). ``formats``: ``html`` and/or ``pptx`` (slide decks via :mod:`zaitaku.report.deck`).
+    lock). ``formats``: ``html`` and/or ``pptx`` (slide decks, built in the workers: :mod:`.decks`;
+    ``deck_closing``: the decks' closing-page template, as ``zaitaku deck --closing``).
     ``executor``: ``local`` (worker processes over pipes, the default) or ``pool``
     (``concurrent.futures``); ``scheduler`` sends the work to Dask instead.
     """
@@ -169,16 +170,23 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         planned = plan(scopes, notebooks, survey_year=survey_year, data_dir=data_dir, national=national,
                        manifest=manifest, out_year=out_year, hasher=hasher, force=force, params=params,
                        params_for=params_for)
+        if "pptx" in formats:
+            from zaitaku.render.decks import plan_decks
+
+            planned = plan_decks(planned, survey_year=survey_year, data_dir=data_dir, national=national,
+                                 manifest=manifest, out_year=out_year, force=force, closing=deck_closing)
         todo = [p for p in planned if p.reason]
         reasons: dict[str, int] = {}
         for p in todo:
             reasons[p.reason] = reasons.get(p.reason, 0) + 1
-        why = "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
-        print(f"zaitaku render: {len(planned)} reports, {len(todo)} to render"
-              + (f" ({why})" if why else "") + f", {len(planned) - len(todo)} up to date", file=stream)
+        why = "、".join(f"{reason_text(r)} {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        n_decks = sum(1 for p in planned if p.job.kind == "deck")
+        what = f"報告書 {len(planned) - n_decks} 件" + (f"・スライド資料 {n_decks} 件" if n_decks else "")
+        print(f"zaitaku render: {what}のうち、作るもの {len(todo)} 件" + (f"（{why}）" if why else "")
+              + f"、最新のもの {len(planned) - len(todo)} 件", file=stream)
         if dry_run:
             for p in todo:
-                print(f"  {p.job.key}: {p.reason}", file=stream)
+                print(f"  {p.job.key}: {reason_text(p.reason)}", file=stream)
             return BatchSummary(out_year, None, len(planned), 0, len(planned) - len(todo), [], 0.0, reasons)
         sweep_temp_files(out_year)
         chart_dir = tempfile.mkdtemp(prefix="zaitaku-charts-")  # the kernels share their drawings here
@@ -204,9 +212,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                                           cell_timeout=settings.cell_timeout)
         decks = None
         if "pptx" in formats:
-            from zaitaku.render.decks import write_decks
-
-            decks = write_decks(planned, out_year, data_dir, national, force=force, stream=stream)
+            decks = [out_year / p.job.key for p in todo
+                     if p.job.kind == "deck" and manifest.reports.get(p.job.key, {}).get("status") == "ok"]
         index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir, survey_year),
                               problems=problem_counts(data_dir, survey_year))
         manifest.save()
@@ -221,14 +228,11 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
 
     ``chart_dir``: the kernels' shared charts, kept to the newest :data:`SHARED_CHARTS_KEPT` as the
     batch goes (charts are not shared across prefectures: each carries its prefecture's bar)."""
-    from tqdm import tqdm
-
     by_key = {p.job.key: p for p in todo}
     size = chunk_size or auto_chunk_size(len({p.scope for p in todo}), workers)
     chunks = chunked(todo, size)
     rendered = 0
-    bar = tqdm(total=len(todo), unit="report", desc="render", dynamic_ncols=True,
-               disable=(None if progress is None else not progress), file=sys.stderr)
+    bar = Progress(len(todo), progress)
 
     def on_result(job: Job, res: Result) -> None:
         nonlocal rendered
@@ -240,12 +244,11 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
             rendered += 1
         else:
             failed.append((job, res))
-            bar.set_postfix(failed=len(failed), refresh=False)
-        bar.update(1)
+        bar.update(failed=len(failed))
 
     try:
         if scheduler:
-            print(f"zaitaku render: {len(chunks)} chunks to the Dask scheduler {scheduler}", file=stream)
+            print(f"zaitaku render: {len(chunks)} まとまりを Dask のスケジューラ {scheduler} に送ります", file=stream)
             run_dask(chunks, settings, scheduler, on_result)
         else:
             run = run_pool if executor == "pool" else run_local
@@ -255,6 +258,43 @@ def _execute(todo: list[Planned], settings: WorkerSettings, manifest: Manifest, 
         manifest.save()
         write_failures(out_year, manifest)
     return rendered
+
+
+class Progress:
+    """The batch's progress on stderr: one tqdm bar on a terminal, plain lines in a log (a line every
+    10 % or every minute, whichever comes first, and at the end); nothing with ``enabled=False``.
+    ``enabled=None`` means on (a bar only where stderr is a terminal)."""
+
+    def __init__(self, total: int, enabled: bool | None, stream: Any = None, every: float = 60.0) -> None:
+        self.total, self.done, self.failed = total, 0, 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled is not False and total > 0
+        self.every = every
+        self.t0 = self.last = time.monotonic()
+        self.step = max(1, -(-total // 10))
+        self.bar = None
+        if self.enabled and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="件", desc="作成", dynamic_ncols=True, file=self.stream)
+
+    def update(self, failed: int = 0) -> None:
+        self.done += 1
+        if failed != self.failed and self.bar is not None:
+            self.bar.set_postfix_str(f"失敗 {failed} 件", refresh=False)
+        self.failed = failed
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.enabled:
+            now = time.monotonic()
+            if self.done == self.total or self.done % self.step == 0 or now - self.last >= self.every:
+                self.last = now
+                print(f"zaitaku render: {self.done}/{self.total} 件（失敗 {self.failed} 件、{now - self.t0:.0f} 秒）",
+                      file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 SHARED_CHARTS_KEPT = 4096  # ~27 MB of SVG: more than one prefecture's distinct charts
@@ -277,20 +317,36 @@ def prune_charts(folder: Path, keep: int) -> int:
 
 
 def print_summary(summary: BatchSummary, stream=None, errors=None) -> None:
-    """Counts and the index path to ``stream``; the failed reports to ``errors`` (stderr)."""
+    """Counts and the index path to ``stream``; the failed reports and decks to ``errors`` (stderr)."""
     stream = stream or sys.stdout
     errors = errors or sys.stderr
-    print(f"zaitaku render: {summary.rendered} rendered, {summary.skipped} up to date, "
-          f"{len(summary.failed)} failed in {summary.seconds:.1f} s", file=stream)
+    print(f"zaitaku render: 作成 {summary.rendered} 件、最新のため省略 {summary.skipped} 件、"
+          f"失敗 {len(summary.failed)} 件（{summary.seconds:.1f} 秒）", file=stream)
     if summary.failed:
-        print("failed reports (the executed notebooks are kept under failed/):", file=errors)
+        print("失敗した報告書・スライド資料（報告書は実行したノートブックを failed/ に残しています）:", file=errors)
         for job, res in summary.failed:
-            cell = "" if res.cell_index is None else f" [cell {res.cell_index}]"
+            cell = "" if res.cell_index is None else f"［セル {res.cell_index}］"
             evalue = " ".join(res.evalue.split())
             evalue = evalue if len(evalue) <= 100 else evalue[:97] + "..."
             print(f"  {job.key}{cell}: {res.ename}: {evalue}", file=errors)
-        print(f"see {summary.out_year / 'failures.csv'}", file=errors)
+        print(f"一覧: {summary.out_year / 'failures.csv'}", file=errors)
     if summary.timing:
-        print(f"implementation timing (ministry tables): {summary.timing}", file=stream)
+        print(f"実施時期の報告書（厚生労働省の表）: {summary.timing}", file=stream)
     if summary.index:
         print(summary.index, file=stream)
+
+
+_REASONS = {"new": "新規", "forced": "--force", "failed before": "前回失敗", "HTML missing": "ファイルなし",
+            "manifest rebuilt": "記録を作り直し", "changed": "入力が変更"}
+_PARTS = {"data": "データ", "notebook": "ノートブック", "package": "zaitaku", "parameters": "パラメータ",
+          "template": "テンプレート", "environment": "実行環境", "reports": "報告書", "closing": "結びのテンプレート"}
+
+
+def reason_text(reason: str) -> str:
+    """Why an item is rendered (:meth:`Manifest.reason`'s English key), for staff."""
+    if reason in _REASONS:
+        return _REASONS[reason]
+    if reason.endswith(" changed"):
+        parts = reason[: -len(" changed")].split(", ")
+        return "・".join(_PARTS.get(p, p) for p in parts) + "が変更"
+    return reason

@@ -1,57 +1,68 @@
-"""``zaitaku render --formats pptx``: a slide deck per scope beside its reports (``<scope>/*.pptx``).
+"""``zaitaku render --formats pptx``: a slide deck per scope, built by the worker that rendered the scope's reports.
 
-The deck writer is :func:`zaitaku.report.deck.build.write_deck` (``zaitaku deck``), imported when
-called. A scope's deck is rewritten when the input hashes of its reports changed (kept in
-``<scope>/.deck.md5``) or with ``force``.
+A deck is a job of its own (``Job.kind == "deck"``) planned after its scope's reports, so it travels in
+the same chunk to the same worker and is built there (decks of different scopes in parallel). The worker
+builds the deck in memory with :func:`zaitaku.report.deck.build.build_deck` and returns its bytes; the
+parent writes it atomically beside the reports and records it in ``manifest.json`` like a report. A deck
+that fails is a failed item: in ``failures.csv``, in the summary and in the exit code. Its input hash is the
+scope's report hashes (and the closing template's), so it is rebuilt exactly when one of them changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from zaitaku.files.atomic import write_text
+from zaitaku.render.jobs import Job
 from zaitaku.render.plan import Planned
-from zaitaku.render.results import inside
+
+DECK_GROUP = "deck"
 
 
-class DeckWriterMissing(RuntimeError):
-    pass
+def deck_name(scope: Any, survey_year: str) -> str:
+    """The deck's file name, as ``zaitaku deck`` names it (:func:`zaitaku.report.deck.build.deck_filename`)."""
+    from types import SimpleNamespace
+
+    from zaitaku.report.deck.build import deck_filename
+
+    focus = SimpleNamespace(code=scope.code, name=scope.name, pref_code=scope.pref_code, pref_name=scope.prefecture)
+    return deck_filename(focus, survey_year)  # type: ignore[arg-type]  # reads only these four fields
 
 
-def deck_writer():
-    try:
-        from zaitaku.report.deck.build import write_deck
-    except ImportError as exc:
-        raise DeckWriterMissing(f"スライド資料（pptx）を書く zaitaku.report.deck がありません（{exc}）") from None
-    return write_deck
+def plan_decks(planned: Sequence[Planned], *, survey_year: str, data_dir: Path, national: str, manifest: Any,
+               out_year: Path, force: bool = False, closing: Path | None = None) -> list[Planned]:
+    """``planned`` with each scope's deck job right after the scope's reports."""
+    closing_md5 = hashlib.md5(Path(closing).read_bytes()).hexdigest() if closing else ""
+    by_scope: dict[Any, list[Planned]] = {}
+    for p in planned:
+        by_scope.setdefault(p.scope, []).append(p)
+    out: list[Planned] = []
+    for scope, items in by_scope.items():
+        out += items
+        parts = {"reports": hashlib.md5("\n".join(sorted(p.job.input_hash for p in items)).encode()).hexdigest(),
+                 "closing": closing_md5}
+        ihash = hashlib.md5(f"{parts['reports']}:{parts['closing']}".encode()).hexdigest()
+        key = f"{scope.rel_dir}/{deck_name(scope, survey_year)}"
+        params = {"municipality_code": scope.code, "prefecture": scope.pref_code if scope.is_prefecture else "",
+                  "data_dir": str(Path(data_dir).resolve()), "national": national, "survey_year": survey_year,
+                  "closing": str(Path(closing).resolve()) if closing else ""}
+        job = Job(key=key, group=DECK_GROUP, notebook="", parameters=params, code=scope.code, name=scope.name,
+                  pref_code=scope.pref_code, prefecture=scope.prefecture, input_hash=ihash, kind="deck")
+        reason = "forced" if force else manifest.reason(key, ihash, parts, out_year)
+        out.append(Planned(job, scope, parts, reason))
+    return out
 
 
-def write_decks(planned: Sequence[Planned], out_year: Path, data_dir: Path, national: str, *,
-                force: bool = False, stream=None) -> list[Path]:
-    """Write the deck of every planned scope whose inputs changed; the paths written."""
-    write_deck = deck_writer()
+def build_deck_bytes(parameters: dict[str, Any]) -> bytes:
+    """The deck of one scope as ``.pptx`` bytes (run in a worker process)."""
     from zaitaku.analysis.aggregate import focus_of
     from zaitaku.analysis.processed import load_processed
+    from zaitaku.report.deck.build import build_deck, to_bytes
 
-    data = load_processed(data_dir, out_year.name)  # out/<survey year>
-    hashes: dict = {}
-    for p in planned:
-        hashes.setdefault(p.scope, []).append(p.job.input_hash)
-    written: list[Path] = []
-    for scope, parts in hashes.items():
-        sdir = inside(out_year, scope.rel_dir)
-        digest = hashlib.md5("\n".join(sorted(parts)).encode()).hexdigest()
-        stamp = sdir / ".deck.md5"
-        if not force and stamp.is_file() and stamp.read_text() == digest and any(sdir.glob("*.pptx")):
-            continue
-        try:
-            focus = focus_of(data, scope.code, scope.pref_code)
-            written.append(write_deck(data, focus, sdir, national))
-            write_text(stamp, digest)
-        except Exception as exc:
-            print(f"zaitaku render: {scope.label} のスライド資料を作れませんでした: {type(exc).__name__}: {exc}",
-                  file=stream or sys.stderr)
-    return written
+    data = load_processed(parameters["data_dir"], parameters.get("survey_year"))
+    focus = focus_of(data, parameters["municipality_code"], parameters["prefecture"])
+    closing = Path(parameters["closing"]) if parameters.get("closing") else None
+    prs, _ = build_deck(data, focus, parameters["national"], closing_template=closing)
+    return to_bytes(prs)

@@ -12,9 +12,6 @@ neither ``<img>`` nor notebook ``div``\\ s. So:
 - a markdown cell's HTML is computed once per worker (a notebook's markdown does not depend on the
   parameters; cells with attachments are not cached).
 
-- the notebook is not validated again after each of nbconvert's preprocessors (papermill
-  parameterised it, the worker filed its outputs; a dozen full validations cost more than the
-  rest of a small report's export);
 - once the HTML outputs are set aside, most reports of a notebook are the same page around them:
   nbconvert's page for a notebook is kept under that notebook's :func:`skeleton_key` (everything
   nbconvert reads, without papermill's timings and parameters, which its templates never show) and
@@ -62,9 +59,6 @@ class ReportExporter(HTMLExporter):
         self.skeletons[key] = (page, nonce, extra)
         while len(self.skeletons) > SKELETON_ENTRIES:
             self.skeletons.popitem(last=False)
-
-    def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
-        """No validation between preprocessors (see the module docstring)."""
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Job:
-    """One report: a notebook executed with one set of parameters."""
+    """One report (a notebook executed with one set of parameters) or one scope's deck (``kind="deck"``)."""
 
     key: str  # HTML path relative to reports/<year>, POSIX separators
     group: str
@@ -24,6 +24,7 @@ class Job:
     input_hash: str = ""
     footer: tuple[tuple[str, str], ...] = ()
     title: str = ""  # page title when the notebook shows no heading
+    kind: str = "report"  # "report" (a notebook) or "deck" (the scope's slides, zaitaku.render.decks)
 
     @property
     def label(self) -> str:
@@ -51,6 +52,7 @@ class Result:
     worker: str = ""
     kernel_starts: int = 0
     input_hash: str = ""
+    content: bytes | None = None  # a deck's .pptx
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ class WarmKernel:
                 await km.start_kernel(
                     cwd=s.kernel_cwd or str(Path.cwd()),
                     env=env,
-                    extra_arguments=["--HistoryManager.hist_file=:memory:", "--IPythonKernel._execute_sleep=0"],
+                    extra_arguments=["--HistoryManager.hist_file=:memory:"],
                 )
                 kc = km.client()
                 kc.start_channels()

@@ -1,8 +1,8 @@
 """Run inside a warm kernel: snapshot the global state after the preload, restore it between reports.
 
 The worker runs ``from zaitaku.render.kernel_reset import setup; setup([...], data_dir)`` once per
-kernel (imports, the processed data loaded before any notebook runs, ipykernel's empty stream flushes
-made free) and ``reset(data_dir)`` before every later report. ``reset`` clears the namespace (``%reset -f``),
+kernel (imports, the processed data loaded before any notebook runs) and ``reset(data_dir)`` before
+every later report. Only public API of pandas, matplotlib, ipykernel and the standard library is used. ``reset`` clears the namespace (``%reset -f``),
 closes figures and restores matplotlib rcParams, the inline backend's settings, pandas and numpy
 options, warnings filters, ``sys.path``, the environment and the cwd, then checks that the
 processed data cached by :mod:`zaitaku.analysis.processed` was not changed by the last notebook
@@ -13,13 +13,13 @@ Imports only the standard library at module level: importing it must not change 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import importlib
 import os
 import sys
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,9 @@ class Snapshot:
     cwd: str
     path: list[str]
     environ: dict[str, str]
-    filters: list
-    rc: Any = None
+    saved: contextlib.ExitStack  # warnings.catch_warnings() and matplotlib.rc_context(), entered at setup
     inline: dict[str, Any] | None = None
-    pandas: Any = None
+    pandas: dict[str, Any] | None = None
     numpy: Any = None
     data: dict[int, tuple] = field(default_factory=dict)  # id(ProcessedData) -> (it, fingerprint)
     setup_cpu_seconds: float = 0.0  # this process's CPU when the setup ended (the start-up, for the bench)
@@ -52,19 +51,29 @@ def _preload(modules: list[str]) -> None:
             continue
 
 
+def _saved_contexts() -> contextlib.ExitStack:
+    """The warnings filters and matplotlib's rcParams as they are now, restored when the stack is
+    closed: ``warnings.catch_warnings`` and ``matplotlib.rc_context`` (both public; both put back
+    every value without validating it again)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    if "matplotlib" in sys.modules:
+        import matplotlib
+
+        stack.enter_context(matplotlib.rc_context())
+    return stack
+
+
 def setup(preload: list[str], data_dir: str = "") -> None:
     """Import the notebooks' modules, load the processed data in ``data_dir`` (if any) so the
     first report finds it loaded, then take the reference snapshot."""
     global _state
     _preload(preload)
     data = _preload_data(data_dir)
-    _skip_empty_flushes()
-    st = Snapshot(str(Path.cwd()), list(sys.path), dict(os.environ), list(warnings.filters))
     if "matplotlib" in sys.modules:
-        import matplotlib
-        import matplotlib.pyplot
-
-        st.rc = matplotlib.rcParams.copy()
+        import matplotlib.pyplot  # noqa: F401 - the backend is chosen before the snapshot
+    st = Snapshot(str(Path.cwd()), list(sys.path), dict(os.environ), _saved_contexts())
+    if "matplotlib" in sys.modules:
         try:
             from matplotlib_inline.config import InlineBackend
 
@@ -74,9 +83,7 @@ def setup(preload: list[str], data_dir: str = "") -> None:
         except ImportError:
             pass
     if "pandas" in sys.modules:
-        from pandas._config import config as pandas_config
-
-        st.pandas = copy.deepcopy(_pandas_options(pandas_config))
+        st.pandas = copy.deepcopy(pandas_options())
     if "numpy" in sys.modules:
         import numpy
 
@@ -96,24 +103,6 @@ def _cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _skip_empty_flushes() -> None:
-    """Make ipykernel's stdout/stderr ``flush()`` return at once when nothing was written since the
-    last one. ipykernel flushes both streams before every display and twice around every cell,
-    and each flush is a round trip to its IO thread even when there is nothing to send: about a
-    hundred per report. A stream with text pending still flushes as before (same order)."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        flush = getattr(type(stream), "flush", None)
-        if flush is None or not all(hasattr(stream, a) for a in ("_buffers", "_flush_pending", "echo")):
-            continue  # not ipykernel's OutStream (or a version without these): left as it is
-
-        def quick(stream: Any = stream, flush: Any = flush) -> None:
-            if stream._flush_pending or stream._buffers or stream.echo is not None:
-                flush(stream)
-
-        stream.flush = quick
-
-
 def _preload_data(data_dir: str) -> Any:
     """The processed data loaded once, before any notebook could change it (None if it cannot be)."""
     if not data_dir:
@@ -125,25 +114,27 @@ def _preload_data(data_dir: str) -> Any:
         return None
 
 
-def _pandas_options(pandas_config: Any) -> dict:
-    return pandas_config._global_config  # no public way to snapshot and restore every option
+def _option_keys(options: Any, prefix: str = "") -> list[str]:
+    keys = []
+    for name in dir(options):
+        value = getattr(options, name)
+        key = f"{prefix}{name}"
+        keys += _option_keys(value, f"{key}.") if type(value) is type(options) else [key]
+    return keys
+
+
+def pandas_options(keys: list[str] | None = None) -> dict[str, Any]:
+    """Every pandas option (or those of ``keys``) and its value, through ``pandas.options`` and ``get_option``."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated options warn when read
+        return {key: pd.get_option(key) for key in (keys if keys is not None else _option_keys(pd.options))}
 
 
 def _restore_matplotlib(st: Snapshot) -> None:
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
-    if st.rc is not None:
-        import matplotlib
-
-        rc = matplotlib.rcParams
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for k, v in st.rc.items():
-                if k != "backend" and rc.get(k) is not v:
-                    try:
-                        dict.__setitem__(rc, k, v)  # the snapshot's values were validated already
-                    except Exception:
-                        rc[k] = v
     if st.inline is not None:
         from matplotlib_inline.config import InlineBackend
 
@@ -154,20 +145,23 @@ def _restore_matplotlib(st: Snapshot) -> None:
 
 
 def _restore_options(st: Snapshot) -> None:
+    st.saved.close()  # warnings filters and rcParams back as they were at setup
+    st.saved = _saved_contexts()
     if st.pandas is not None and "pandas" in sys.modules:
-        from pandas._config import config as pandas_config
+        now = pandas_options(list(st.pandas))
+        if now != st.pandas:
+            import pandas as pd
 
-        if _pandas_options(pandas_config) != st.pandas:
-            _pandas_options(pandas_config).clear()
-            _pandas_options(pandas_config).update(copy.deepcopy(st.pandas))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for key, value in st.pandas.items():
+                    if now.get(key) != value:
+                        pd.set_option(key, copy.deepcopy(value))
     if st.numpy is not None and "numpy" in sys.modules:
         import numpy
 
         if numpy.get_printoptions() != st.numpy:
             numpy.set_printoptions(**st.numpy)
-    warnings.filters[:] = st.filters  # type: ignore[index]  # typeshed: a Sequence; it is a list
-    if hasattr(warnings, "_filters_mutated"):
-        warnings._filters_mutated()
     sys.path[:] = st.path
     if dict(os.environ) != st.environ:
         os.environ.clear()
@@ -177,122 +171,143 @@ def _restore_options(st: Snapshot) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the cached processed data
+# the cached processed data, through pandas' public API
+#
+# With copy-on-write (always on from pandas 3) a write through pandas into a frame whose blocks are
+# shared with another frame lands in a new array. So each cached table is rebuilt once, without copying
+# its Arrow columns, from NumPy buffers made read-only (``pd.arrays.IntegerArray`` & co. for the nullable
+# kinds: public constructors), and a shallow copy of it is kept: a write through pandas then gives the
+# cached frame a new column array (seen as a new object below), and a write into the buffers themselves
+# (``Series.array[i] = v``, ``.values[i] = v``) raises instead of changing the data. The check compares the
+# public objects a frame hands out (``Series.array``, its Arrow array, the ``to_numpy()`` view's memory,
+# ``columns``, ``index``) by identity: microseconds. Without copy-on-write (pandas 2 by default) every
+# table is compared by content (``pandas.util.hash_pandas_object``), slower but still exact.
+
+_MASKED = {"Int": "IntegerArray", "UInt": "IntegerArray", "Float": "FloatingArray", "boolean": "BooleanArray"}
+
+# id(object) -> what keeps its parts alive (so no id can be given to a later object)
+_KEPT: dict[int, tuple[Any, ...]] = {}
 
 
-def _column_print(series: Any) -> tuple:
-    """What a column holds, by content: a CRC of its buffers (the fallback of :func:`frame_print`
-    for a frame holding an array kind it does not know)."""
+def _frozen(values: Any) -> Any:
+    values = values.copy()
+    values.flags.writeable = False
+    return values
+
+
+def _arrow_backed(dtype: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+
+
+def _protected_column(series: Any) -> Any:
+    """The column's data as an array pandas keeps without copying, its buffers read-only
+    (``None``: a kind left as it is and compared by content)."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return _frozen(series.to_numpy())
+    if _arrow_backed(dtype):
+        return series.array  # Arrow data cannot change in place (a write replaces the Arrow array)
+    kind = next((v for k, v in _MASKED.items() if str(dtype).startswith(k)), None)
+    if kind is not None:
+        mask = _frozen(series.isna().to_numpy())
+        values = _frozen(series.array.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0)))
+        return getattr(pd.arrays, kind)(values, mask)
+    return None
+
+
+def protect(df: Any) -> Any:
+    """``df`` rebuilt from read-only buffers (same columns, index, dtypes and values), with a shallow
+    copy kept (see above); ``df`` itself when a column holds a kind compared by content."""
+    import pandas as pd
+
+    arrays = [_protected_column(df.iloc[:, i]) for i in range(df.shape[1])]
+    if any(a is None for a in arrays):
+        return df
+    new = pd.DataFrame(dict(enumerate(arrays)), index=df.index, copy=False)
+    new.columns = df.columns
+    new.attrs = dict(df.attrs)
+    _KEPT[id(new)] = (new, new.copy(deep=False))
+    return new
+
+
+def _column_parts(series: Any) -> tuple:
+    """A column's public objects: its extension array and Arrow array, or the NumPy array that owns
+    the memory its ``to_numpy()`` view sees (``ndarray.base`` to the root)."""
     import numpy as np
 
     arr = series.array
-    arrow = getattr(arr, "__arrow_array__", None)
-    if arrow is not None and type(arr).__name__.startswith("Arrow"):
-        chunked = arrow()
-        return ("arrow", str(series.dtype), chunked)  # pyarrow arrays cannot change in place
-    values, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
-    if isinstance(values, np.ndarray) and isinstance(mask, np.ndarray):  # masked: values and mask as they are
-        buffers = [np.ascontiguousarray(values).data, np.ascontiguousarray(mask).data]
-    elif arrow is not None:  # other extension arrays: their Arrow form's buffers
-        buffers = [b for chunk in _chunks(arrow()) for b in chunk.buffers() if b is not None]
-    elif series.dtype == object:
-        return ("object", hash(tuple(series.tolist())))
-    else:
-        buffers = [np.ascontiguousarray(series.to_numpy()).data]
-    crc = 0
-    for b in buffers:
-        crc = zlib.crc32(b, crc)
-    return ("crc", str(series.dtype), len(series), crc)
-
-
-def _chunks(arrow_obj: Any) -> list:
-    return list(getattr(arrow_obj, "chunks", [arrow_obj]))
-
-
-# id(frame) -> (the frame, a shallow copy of it, the objects its print names). While the copy
-# lives, pandas' copy-on-write (always on from pandas 3) gives the frame a new block before any
-# write through pandas, so a changed block shows as a new object; holding the original objects
-# keeps their ids from being given to a later one. Derived NumPy indexes: id -> (the array, None, ()).
-_KEPT: dict[int, tuple[Any, Any, tuple]] = {}
-
-
-def _writable_arrays(values: Any) -> list | None:
-    """The NumPy arrays a block's values are written into; ``None`` for a kind not known here."""
-    import numpy as np
-
-    if isinstance(values, np.ndarray):
-        return [values]
-    data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
-    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):  # Int8, Int64, boolean
-        return [data, mask]
-    ndarray = getattr(values, "_ndarray", None)  # NumPy-backed extension arrays, categorical codes
-    return [ndarray] if isinstance(ndarray, np.ndarray) else None
-
-
-def _blocks_print(df: Any) -> tuple | None:
-    """Each block of ``df`` by identity: Arrow data (immutable) by its object, NumPy buffers by their
-    object and read-only flag. ``None`` if a block holds a kind :func:`_writable_arrays` does not know."""
-    out: list[tuple] = []
-    for block in df._mgr.blocks:  # pandas' block manager: no public way to reach the blocks
-        values = block.values
-        arrow = getattr(values, "_pa_array", None)
-        if arrow is not None:
-            out.append(("arrow", id(values), id(arrow)))
-            continue
-        arrays = _writable_arrays(values)
-        if arrays is None:
-            return None
-        out.append(("numpy", id(values), tuple((id(a), a.flags.writeable) for a in arrays)))
-    return tuple(out)
-
-
-def _protect(df: Any) -> None:
-    """Make ``df``'s NumPy buffers read-only and keep a shallow copy of it (see ``_KEPT``): a write
-    through pandas then lands in a new block, and a write into the buffers themselves
-    (``Series.array[i] = v``) raises instead of changing the cached data."""
-    named: list[Any] = []
-    for block in df._mgr.blocks:
-        arrays = _writable_arrays(block.values) or []
-        for array in arrays:
-            if array.flags.writeable:
-                array.flags.writeable = False
-        named += [block.values, getattr(block.values, "_pa_array", None), *arrays]
-    _KEPT[id(df)] = (df, df.copy(deep=False), (df._mgr, df.columns, df.index, *named))
+    if _arrow_backed(series.dtype):
+        return ("arrow", arr, arr.__arrow_array__())
+    if not isinstance(series.dtype, np.dtype):
+        return ("array", arr)
+    root = series.to_numpy()
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return ("numpy", root)
 
 
 def frame_print(df: Any) -> tuple:
-    """``df`` as a comparable value. Protected frames (pandas with copy-on-write, known array kinds)
-    by the identity of their parts, in microseconds; any other frame by a CRC of its columns."""
+    """``df`` as a comparable value: a protected frame by the identity of its public parts, any other
+    frame by a hash of its content."""
     import pandas as pd
 
-    blocks = _blocks_print(df)
     kept = _KEPT.get(id(df))
-    if blocks is not None and (kept is None or kept[0] is not df):
-        if _copy_on_write(pd):
-            _protect(df)
-            blocks = _blocks_print(df)  # the buffers are read-only now
-        else:
-            blocks = None
-    if blocks is None:
-        return (id(df), tuple(map(str, df.columns)), df.shape, df.index,
-                tuple(_column_print(df[c]) for c in df.columns))
-    return (id(df), id(df._mgr), id(df.columns), tuple(map(str, df.columns)), id(df.index),
-            tuple(map(str, df.index.names)), df.shape, blocks)
+    if kept is None or kept[0] is not df:
+        return ("content", tuple(map(str, df.columns)), tuple(map(str, df.index.names)), df.shape,
+                df.index.dtype.str if hasattr(df.index.dtype, "str") else str(df.index.dtype),
+                tuple(map(str, df.dtypes)),
+                pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    parts = [_column_parts(df.iloc[:, i]) for i in range(df.shape[1])]
+    _KEPT[id(df)] = (*kept[:2], *parts)  # the parts stay alive, so their ids stay theirs
+    columns = tuple((kind, *map(id, objs)) for kind, *objs in parts)
+    return ("protected", id(df), id(df.columns), tuple(map(str, df.columns)), id(df.index),
+            tuple(map(str, df.index.names)), df.shape, columns)
 
 
-def _copy_on_write(pd: Any) -> bool:
+def _copy_on_write() -> bool:
     """pandas copies a shared block before writing to it (always from pandas 3; opt-in before)."""
+    import pandas as pd
+
     if int(pd.__version__.split(".")[0]) >= 3:
         return True
     return pd.get_option("mode.copy_on_write") is True
 
 
-def _array_print(values: Any) -> tuple:
-    """A derived NumPy index (row positions): read-only from its first print, then by identity."""
-    if values.flags.writeable:
-        values.flags.writeable = False
-    _KEPT.setdefault(id(values), (values, None, ()))
-    return (id(values), values.flags.writeable)
+def protect_data(data: Any) -> None:
+    """Rebuild the tables of a loaded data set, and the frames and arrays of its derived indexes,
+    from read-only buffers (see above). Only with copy-on-write: without it a write through pandas
+    would hit the read-only buffers and fail where a fresh kernel succeeds."""
+    import numpy as np
+
+    if not _copy_on_write():
+        return
+    for name in ("responses", "municipalities", "shares"):
+        table = getattr(data, name)
+        if id(table) not in _KEPT:
+            object.__setattr__(data, name, protect(table))  # ProcessedData is a frozen dataclass
+    for value in vars(data).values():
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if hasattr(item, "columns") and id(item) not in _KEPT:
+                    value[key] = protect(item)
+                elif isinstance(item, np.ndarray) and item.flags.writeable:
+                    item.flags.writeable = False
+
+
+def _part_print(value: Any) -> Any:
+    import numpy as np
+
+    if hasattr(value, "columns"):
+        return frame_print(value)
+    if isinstance(value, np.ndarray):
+        _KEPT.setdefault(id(value), (value,))
+        return (id(value), value.flags.writeable)
+    return None
 
 
 def forget_kept() -> None:
@@ -301,35 +316,35 @@ def forget_kept() -> None:
 
 
 def data_fingerprint(data: Any) -> dict[str, Any]:
-    """The tables, the meta and the derived indexes of a loaded data set, as comparable values."""
+    """The tables, the meta and the derived indexes (frames and arrays held in dicts on the data
+    object, once built) of a loaded data set, as comparable values; protects them first."""
+    protect_data(data)
     parts: dict[str, Any] = {"meta": repr(sorted(data.meta.items(), key=str))}
     for name in ("responses", "municipalities", "shares"):
         parts[name] = frame_print(getattr(data, name))
-    derived = vars(data)
-    for name in ("_shares_by_question", "_responses_by_code"):  # cached_property indexes, once built
-        value = derived.get(name)
-        if isinstance(value, dict):
-            parts[name] = tuple((k, frame_print(v) if hasattr(v, "columns") else _array_print(v))
-                                for k, v in value.items())
+    for name, value in vars(data).items():
+        if isinstance(value, dict) and name not in parts and name != "meta":
+            parts[name] = tuple((k, _part_print(v)) for k, v in value.items())
     return parts
 
 
 def _unchanged(ref: Any, now: Any) -> bool:
     """``ref`` and ``now`` are the same fingerprint. Tuple equality checks identity first, in C: an
     unchanged data set compares without calling any array's ``__eq__``; a part that compares
-    element-wise (a replaced pandas Index) is compared with :func:`_same`."""
+    element-wise (a replaced pandas Index) is compared with :func:`same`."""
     try:
         return bool(ref == now)
     except (TypeError, ValueError):
-        return _same(ref, now)
+        return same(ref, now)
 
 
-def _same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any) -> bool:
+    """Two fingerprint parts are the same: tuples item by item, pandas objects by ``equals``."""
     if type(a) is not type(b):
         return False
     if isinstance(a, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if hasattr(a, "equals") and not isinstance(a, (str, bytes)):  # pandas Index, pyarrow arrays: identity first
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "equals") and not isinstance(a, (str, bytes)):  # pandas Index: identity first
         return a is b or bool(a.equals(b))
     return bool(a == b)
 

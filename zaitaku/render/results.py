@@ -55,7 +55,12 @@ def apply_result(out_year: Path, manifest: Manifest, item: Planned, res: Result)
         "seconds": round(res.seconds, 3),
         "worker": res.worker,
     }
-    if res.status == "ok" and res.html is not None:
+    if job.kind == "deck":
+        entry["kind"] = "deck"
+    if res.status == "ok" and job.kind == "deck" and res.content is not None:
+        write_bytes(html_path, res.content)
+        entry.update(bytes=len(res.content))
+    elif res.status == "ok" and res.html is not None:
         data = res.html.encode("utf-8")
         write_bytes(html_path, data)
         csv_path = figures_path(out_year, job.key)

@@ -121,6 +121,8 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
     entries: dict[Scope, dict[str, tuple[str, Mapping]]] = {}
     seen: list[str] = []
     for key, e in manifest.reports.items():
+        if e.get("kind") == "deck":  # linked from the scope's folder (*.pptx) below
+            continue
         scope = Scope(e.get("pref_code", ""), e.get("prefecture", ""), e.get("code", ""), e.get("name", ""),
                       e.get("kana", ""))
         entries.setdefault(scope, {})[e.get("group", "")] = (key, e)

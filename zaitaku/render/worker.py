@@ -207,7 +207,22 @@ class Worker:
             self.kernel.broken = True
             return holder.get("nb"), (type(exc).__name__, str(exc), None, None, False)
 
+    def run_deck(self, job: Job) -> Result:
+        """Build a scope's slide deck here (see :mod:`.decks`); its bytes travel back in the result."""
+        from zaitaku.render.decks import build_deck_bytes
+
+        t0 = time.perf_counter()
+        res = Result(key=job.key, status="ok", worker=self.name, input_hash=job.input_hash)
+        try:
+            res.content = build_deck_bytes(dict(job.parameters))
+        except Exception as exc:
+            res.status, res.ename, res.evalue = "failed", type(exc).__name__, str(exc)
+        res.seconds = time.perf_counter() - t0
+        return res
+
     def run(self, job: Job) -> Result:
+        if job.kind == "deck":
+            return self.run_deck(job)
         t0 = time.perf_counter()
         starts0 = self.kernel.starts
         fig_dir = Path(tempfile.mkdtemp(dir=self.tmpdir, prefix="fig-"))

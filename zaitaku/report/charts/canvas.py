@@ -52,8 +52,8 @@ class Label(Artist):
         if not self.get_visible():
             return
         tr = self.get_transform()
-        svg = getattr(renderer, "_renderer", renderer)  # print_svg wraps it in a MixedModeRenderer
-        if isinstance(svg, RendererSVG):
+        svg = renderer  # print_svg wraps RendererSVG in a MixedModeRenderer, which hands on writer and height
+        if isinstance(svg, RendererSVG) or callable(getattr(getattr(svg, "writer", None), "element", None)):
             style = f"font-size:{self.size:g}px"
             if self.colour.upper() != TEXT:
                 style += f";fill:{self.colour}"

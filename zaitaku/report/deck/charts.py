@@ -14,24 +14,23 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 from pptx.chart.data import CategoryChartData
-from pptx.chart.plot import _BasePlot
 from pptx.enum.chart import (
     XL_CHART_TYPE,
     XL_LABEL_POSITION,
     XL_LEGEND_POSITION,
     XL_TICK_LABEL_POSITION,
 )
-from pptx.oxml.ns import qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.slide import Slide
 from pptx.util import Emu, Pt
 
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
+from zaitaku.report.deck import xml
 from zaitaku.report.deck.style import (
     COMPARISON_RGB,
     FONT,
@@ -40,7 +39,6 @@ from zaitaku.report.deck.style import (
     OPTION_RGB,
     PINK_RGB,
     TEXT_RGB,
-    set_east_asian,
 )
 from zaitaku.report.section import Section
 
@@ -230,10 +228,10 @@ def _font_everywhere(chart_element, size: float) -> None:
     chart.font.size = Pt(size)
     chart.font.name = FONT
     chart.font.color.rgb = TEXT_RGB
-    set_east_asian(chart.font._rPr)
+    xml.set_east_asian(chart.font, FONT)
 
 
-def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
+def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
     position = XL_LABEL_POSITION.CENTER if spec.kind == "stacked" else XL_LABEL_POSITION.OUTSIDE_END
     for s, ser in zip(spec.series, plot.series, strict=True):
         ser.format.fill.solid()
@@ -263,20 +261,20 @@ def _style_points(plot: _BasePlot, spec: ChartSpec, label_size: float) -> None:
         dls.font.size = Pt(label_size)
         dls.font.name = FONT
         dls.font.color.rgb = _white() if dark else TEXT_RGB
-        set_east_asian(dls.font._rPr)
+        xml.set_east_asian(dls.font, FONT)
         for i, text in sorted(s.labels.items()):
             if text == "":
-                _delete_label(ser, i)
+                xml.hide_point_label(ser, i)
                 continue
             dl = ser.points[i].data_label
             tf = dl.text_frame
             tf.text = text
-            tf._bodyPr.set("wrap", "none")
+            tf.word_wrap = False  # wrap="none" on a:bodyPr
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
             run.font.color.rgb = _white() if dark or i in s.pink_points else TEXT_RGB
-            set_east_asian(run.font._rPr)
+            xml.set_east_asian(run.font, FONT)
             dl.position = position
 
 
@@ -284,37 +282,6 @@ def _white():
     from pptx.dml.color import RGBColor
 
     return RGBColor(0xFF, 0xFF, 0xFF)
-
-
-def _delete_label(series, index: int) -> None:
-    """Hide one point's data label (``c:dLbl`` with ``c:delete``), keeping its value in the data."""
-    dlbls = series._element.get_or_add_dLbls()
-    dlbl = dlbls.get_or_add_dLbl_for_point(index)
-    for child in list(dlbl):
-        if child.tag != qn("c:idx"):
-            dlbl.remove(child)
-    from lxml import etree
-
-    delete = etree.SubElement(dlbl, qn("c:delete"))
-    delete.set("val", "1")
-
-
-def _every_label(axis) -> None:
-    """Show every category label (viewers otherwise skip some when they are crowded)."""
-    from lxml import etree
-
-    ax = axis._element
-    for old in ax.findall(qn("c:tickLblSkip")):
-        ax.remove(old)
-    skip = etree.Element(qn("c:tickLblSkip"))
-    skip.set("val", "1")
-    # schema order: ... crossAx, crosses, auto, lblAlgn, lblOffset, tickLblSkip, tickMarkSkip, noMultiLvlLbl
-    found = (ax.find(qn(tag)) for tag in ("c:lblOffset", "c:lblAlgn", "c:auto", "c:crosses", "c:crossAx"))
-    anchor = next((e for e in found if e is not None), None)
-    if anchor is not None:
-        anchor.addnext(skip)
-    else:
-        ax.append(skip)
 
 
 def add_chart(slide: Slide, spec: ChartSpec, left: int, top: int, width: int, height: int,
@@ -352,7 +319,7 @@ def add_chart(slide: Slide, spec: ChartSpec, left: int, top: int, width: int, he
     cat.tick_labels.font.size = Pt(size)
     cat.format.line.color.rgb = GREY_RGB
     cat.has_major_gridlines = False
-    _every_label(cat)
+    xml.show_every_label(cat)
     val = chart.value_axis
     # a 100% stacked axis runs 0–1 whatever the data; clustered values are percentages
     val.minimum_scale = 0

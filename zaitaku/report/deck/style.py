@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lxml import etree
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
-from pptx.oxml.ns import qn
 from pptx.shapes.autoshape import Shape
 from pptx.slide import Slide
-from pptx.text.text import Font, _Paragraph
+from pptx.text.text import Font
 from pptx.util import Emu, Inches, Pt
 
 from zaitaku.report.charts import GREY, NA_COLOUR, OKABE_ITO, PINK
+from zaitaku.report.deck import xml
 
 SLIDE_WIDTH = Emu(12_192_000)  # 13.333 in: PowerPoint's own 16:9 size
 SLIDE_HEIGHT = Emu(6_858_000)  # 7.5 in
@@ -54,18 +53,7 @@ def set_font(font: Font, size: float | None = None, *, bold: bool | None = None,
     if colour is not None:
         font.color.rgb = colour
     font.name = name
-    set_east_asian(font._rPr, name)
-
-
-def set_east_asian(rpr: etree._Element, name: str = FONT) -> None:
-    """Add (or replace) ``a:ea`` right after ``a:latin`` in a run-properties element."""
-    for old in rpr.findall(qn("a:ea")):
-        rpr.remove(old)
-    ea = etree.SubElement(rpr, qn("a:ea"))
-    ea.set("typeface", name)
-    latin = rpr.find(qn("a:latin"))
-    if latin is not None:
-        latin.addnext(ea)
+    xml.set_east_asian(font, name)
 
 
 def write_paragraphs(frame_owner: Shape, lines: Iterable[str], size: float, *, bold: bool = False,
@@ -75,7 +63,7 @@ def write_paragraphs(frame_owner: Shape, lines: Iterable[str], size: float, *, b
     tf.word_wrap = True
     first = True
     for line in lines:
-        p: _Paragraph = tf.paragraphs[0] if first else tf.add_paragraph()
+        p = tf.paragraphs[0] if first else tf.add_paragraph()
         first = False
         p.space_after = Pt(space_after)
         run = p.add_run()

@@ -1,0 +1,95 @@
+"""zaitaku/report/deck/xml.py: each reach into python-pptx's element tree, checked on the saved file's XML
+(read with zipfile and lxml, not through python-pptx), so a python-pptx release that moves an element fails here."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.util import Inches
+
+from zaitaku.report.deck import xml
+
+NS = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+      "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+      "p": "http://schemas.openxmlformats.org/presentationml/2006/main"}
+
+
+def _deck():
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = "連携の状況"
+    run.font.name = "Arial"
+    data = CategoryChartData()
+    data.categories = ["松江市", "島根県", "全国"]
+    data.add_series("実施", (0.5, 0.4, 0.3))
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
+    return prs, slide, box, run, frame
+
+
+def _xml(prs, part: str) -> etree._Element:
+    buf = io.BytesIO()
+    prs.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        name = next(n for n in z.namelist() if n.startswith(part))
+        return etree.fromstring(z.read(name))
+
+
+def test_set_east_asian_puts_a_ea_after_a_latin_once():
+    prs, _, _, run, _ = _deck()
+    xml.set_east_asian(run.font, "IPAexGothic")
+    xml.set_east_asian(run.font, "IPAexGothic")  # replaced, not repeated
+    rpr = _xml(prs, "ppt/slides/slide1.xml").find(".//a:r/a:rPr", NS)
+    assert [etree.QName(e).localname for e in rpr] == ["latin", "ea"]
+    assert rpr.find("a:ea", NS).get("typeface") == "IPAexGothic"
+    assert rpr.find("a:latin", NS).get("typeface") == "Arial"
+
+
+def test_hide_point_label_deletes_one_label_and_keeps_the_value():
+    prs, _, _, _, frame = _deck()
+    series = frame.chart.plots[0].series[0]
+    series.data_labels.show_value = True
+    xml.hide_point_label(series, 1)
+    chart = _xml(prs, "ppt/charts/chart")
+    dlbl = chart.find(".//c:ser/c:dLbls/c:dLbl", NS)
+    assert dlbl.find("c:idx", NS).get("val") == "1"
+    assert dlbl.find("c:delete", NS).get("val") == "1"
+    assert [v.text for v in chart.findall(".//c:ser/c:val//c:v", NS)] == ["0.5", "0.4", "0.3"]
+
+
+def test_show_every_label_sets_tick_label_skip_in_schema_order():
+    prs, _, _, _, frame = _deck()
+    xml.show_every_label(frame.chart.category_axis)
+    xml.show_every_label(frame.chart.category_axis)
+    ax = _xml(prs, "ppt/charts/chart").find(".//c:catAx", NS)
+    names = [etree.QName(e).localname for e in ax]
+    assert names.count("tickLblSkip") == 1
+    assert ax.find("c:tickLblSkip", NS).get("val") == "1"
+    after = [n for n in ("crossAx", "crosses", "auto", "lblAlgn", "lblOffset") if n in names]
+    assert names.index("tickLblSkip") > max(names.index(n) for n in after)
+
+
+def test_set_alt_text_on_a_chart_and_a_text_box():
+    prs, _, box, _, frame = _deck()
+    xml.set_alt_text(frame, "図1", "松江市 50%、島根県 40%、全国 30%")
+    xml.set_alt_text(box, "見出し", "連携の状況")
+    assert xml.alt_text(frame) == ("図1", "松江市 50%、島根県 40%、全国 30%")
+    slide = _xml(prs, "ppt/slides/slide1.xml")
+    chart_pr = slide.find(".//p:graphicFrame/p:nvGraphicFramePr/p:cNvPr", NS)
+    box_pr = slide.find(".//p:sp/p:nvSpPr/p:cNvPr", NS)
+    assert (chart_pr.get("title"), chart_pr.get("descr")) == ("図1", "松江市 50%、島根県 40%、全国 30%")
+    assert (box_pr.get("title"), box_pr.get("descr")) == ("見出し", "連携の状況")
+
+
+def test_text_frame_word_wrap_false_is_wrap_none():
+    """The public property the deck uses for data labels instead of a:bodyPr (was an element reach)."""
+    prs, _, box, _, _ = _deck()
+    box.text_frame.word_wrap = False
+    body = _xml(prs, "ppt/slides/slide1.xml").find(".//p:sp/p:txBody/a:bodyPr", NS)
+    assert body.get("wrap") == "none"
