@@ -60,7 +60,7 @@ def check_data(data_dir: Path, year: str | None = None) -> None:
         except Exception as exc:
             raise DataError(f"処理済みデータ {paths[name]} を読めません（{type(exc).__name__}: {exc}）。"
                             "`zaitaku ingest` をやり直してください") from None
-    problems = Path(data_dir) / "problems.csv"
+    problems = paths.get("problems", Path(data_dir) / "problems.csv")  # this year's
     if problems.is_file():  # every report lists its municipality's problems: the file must be one ingest writes
         from zaitaku.ingest.problems import ProblemsFileError, read_problems
 
