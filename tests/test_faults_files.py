@@ -59,8 +59,8 @@ def batch(forms, tmp_path) -> Path:
     return folder
 
 
-def meta(out: Path) -> dict:
-    return json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))
+def meta(out: Path, year: str = "R3") -> dict:
+    return json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))["years"][year]
 
 
 def ingest_folder(folder: Path, forms: dict, out: Path) -> tuple[int, str]:
