@@ -141,3 +141,17 @@ def test_kill_9_during_an_r4_ingest_leaves_r3_and_the_old_or_new_r4(raw, two_yea
         pd.testing.assert_frame_equal(r4, old_r4)
     else:  # the new R4: the first 10 municipalities of the 19
         assert old_r4["municipality_code"].nunique() == 19 and r4["municipality_code"].nunique() == 10
+
+
+def test_index_page_offers_the_other_years(tmp_path):
+    from zaitaku.render.manifest import Manifest
+    from zaitaku.render.site import build_indexes
+
+    (tmp_path / "R3").mkdir()
+    (tmp_path / "R3" / "index.html").write_text("<html></html>", encoding="utf-8")
+    (tmp_path / "R4").mkdir()
+    top = build_indexes(tmp_path / "R4", Manifest(tmp_path / "R4" / "manifest.json", "R4"), "R4")
+    html = top.read_text(encoding="utf-8")
+    assert "ほかの調査年度" in html and 'href="../R3/index.html"' in html
+    r3 = build_indexes(tmp_path / "R3", Manifest(tmp_path / "R3" / "manifest.json", "R3"), "R3")
+    assert 'href="../R4/index.html"' in r3.read_text(encoding="utf-8")
