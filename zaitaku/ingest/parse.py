@@ -188,7 +188,7 @@ class FileParser:
         out = []
         for c in cols:
             q = self.cb[c.spec.question_id] if c.spec.question_id else None
-            if q is not None and c.spec.kind == "answer":
+            if q is not None and c.spec.kind in ("answer", "list"):
                 listed = printed_options(c.header)
                 if listed:
                     po = match_printed(q, listed, f"{self.fname} {c.label}")
@@ -368,6 +368,10 @@ class FileParser:
             opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
             return ("blank", None) if opt is None else ("set", frozenset({opt}))
         if spec.kind == "list":
+            printed = self.printed.get(c.index)
+            if printed is not None:  # numbers as the header prints them, translated by label
+                got = parse_list(value, tuple(printed.to_codebook))
+                return ("blank", None) if got is None else ("set", frozenset(printed.to_codebook[p] for p in got))
             sel = parse_list(value, q.option_ids)
             return ("blank", None) if sel is None else ("set", sel)
         if spec.kind in ("flag", "choice"):

@@ -52,8 +52,9 @@ def _year_number(year: str) -> int:
 
 
 def nearest_codebook(year: str) -> Codebook:
-    """The built-in codebook of ``year``, else of the latest year before it, else the earliest."""
-    years = built_in_years()
+    """The built-in codebook of ``year``, else of the latest year before it, else the earliest; a demo
+    construction (``r4.yaml``: version ``…-demo-…``, synthetic changes) is never the base of a real form."""
+    years = [y for y in built_in_years() if "-demo-" not in cb_module.load_codebook(y).version] or built_in_years()
     before = [y for y in years if _year_number(y) <= _year_number(year)]
     return cb_module.load_codebook((before or years)[-1])
 
@@ -160,6 +161,27 @@ def add_codebook_argument(parser: argparse.ArgumentParser) -> None:
                         help="使うコードブック（既定: 取り込んだときのもの、なければ組み込み）")
 
 
+def require_codebook(path: Path | str, data_dir: Path | str | None = None) -> Codebook:
+    """Put the codebook ``path`` in use, refusing it (:class:`CodebookError`, Japanese) when the processed set in
+    ``data_dir`` was ingested with another one."""
+    book = use_codebook(Path(path))
+    assert book is not None
+    meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
+    if meta_path is not None and meta_path.is_file():
+        from zaitaku.analysis.processed import years_of
+
+        year_meta = years_of(json.loads(meta_path.read_text(encoding="utf-8"))).get(book.survey_year, {})
+        info = year_meta.get("codebook") or {}  # the codebook the set's year of this codebook was ingested with
+        mine = md5_file(Path(path))
+        if info.get("md5") and info["md5"] != mine:
+            use_codebook(None)
+            raise CodebookError(
+                f"{data_dir} のデータはコードブック {info.get('file')}（md5 {str(info['md5'])[:8]}）で取り込まれています。"
+                f"指定されたコードブック {Path(path).name}（md5 {mine[:8]}）とは違います。"
+                f"`zaitaku ingest … --codebook {path}` で取り込み直すか、コードブックの指定を外してください")
+    return book
+
+
 def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
     """``--codebook`` of render/deck/draft-map put in use; 0, or 2 after a Japanese message (the file is not
     usable, or the processed data was ingested with another codebook)."""
@@ -167,24 +189,10 @@ def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
     if path is None:
         return 0
     try:
-        book = use_codebook(Path(path))
-        data_dir = getattr(args, "data_dir", None)
-        meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
-        if meta_path is not None and meta_path.is_file():
-            from zaitaku.analysis.processed import years_of
-
-            year_meta = years_of(json.loads(meta_path.read_text(encoding="utf-8"))).get(
-                book.survey_year if book is not None else "", {})  # the year the codebook is of
-            info = year_meta.get("codebook") or {}
-            mine = md5_file(Path(path))
-            if info.get("md5") and info["md5"] != mine:
-                raise CodebookError(
-                    f"{data_dir} のデータはコードブック {info.get('file')}（md5 {str(info['md5'])[:8]}）で取り込まれています。"
-                    f"--codebook の {Path(path).name}（md5 {mine[:8]}）とは違います。"
-                    f"`zaitaku ingest … --codebook {path}` で取り込み直すか、--codebook を外してください")
+        book = require_codebook(path, getattr(args, "data_dir", None))
     except CodebookError as exc:
         print(f"zaitaku {command}: {exc}", file=sys.stderr)
         return 2
-    if book is not None and getattr(args, "year", None) and str(args.year).upper() != book.survey_year.upper():
+    if getattr(args, "year", None) and str(args.year).upper() != book.survey_year.upper():
         args.year = book.survey_year
     return 0
