@@ -149,3 +149,13 @@ def test_deck_gains_a_changes_slide(years):
     titles = list(slide_titles(prs))
     assert "前の年度からの変化（令和4年度）" in titles
     assert titles.index("前の年度からの変化（令和4年度）") == titles.index("まとめ") - 1
+
+
+def test_a_question_removed_in_r4_is_a_note_in_the_r4_report(years, monkeypatch):
+    import zaitaku.report.report as report_module
+
+    shown: list[str] = []
+    monkeypatch.setattr(report_module, "display", lambda obj: shown.append(obj.data))
+    rep = report_module.Report("pdca_indicators", MATSUE, "", "R4", years["R4"].data_dir)
+    assert rep.section("q4_1_9") is None
+    assert "問4 ①-9 取組改善（PDCAの運用）に要する目安期間 は令和4年度の調査票にない設問です（令和3年度の調査票にはあります）。" in shown[-1]

@@ -238,7 +238,7 @@ class Report:
 
         Pass a Section (e.g. one whose figures or chart you adapted) to display that instead.
         """
-        if isinstance(question_id, str) and question_id not in {q.id for q in self.codebook}:
+        if isinstance(question_id, str) and self._of_another_year(question_id):
             display(HTML(self.absent_html(question_id)))
             return None
         s = question_id if isinstance(question_id, Section) else self.build(question_id, block)
@@ -247,6 +247,15 @@ class Report:
         display(HTML(self.section_html(s)))
         mark_shown(s)  # as a cell's last line, the returned Section is not shown a second time
         return s
+
+    def _of_another_year(self, question_id: str) -> bool:
+        """An id of another year's questionnaire (R3's 問4 ①-9 in an R4 report), not of this year's."""
+        if question_id in {q.id for q in self.codebook}:
+            return False
+        from zaitaku.reference.codebook import load_codebook
+        from zaitaku.reference.codebook_source import built_in_years
+
+        return any(question_id in {q.id for q in load_codebook(y)} for y in built_in_years())
 
     def absent_html(self, question_id: str) -> str:
         """A question of another year's questionnaire that this year's lacks (the notebooks list every year's)."""
