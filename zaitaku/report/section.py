@@ -279,6 +279,8 @@ def mark_shown(section: Section) -> None:
         return
     if not _SHOWN:
         ip.events.register("post_run_cell", _forget_shown)
+    if len(_SHOWN) > 10_000:  # a kernel that never fires post_run_cell: forget rather than grow
+        _SHOWN.clear()
     _SHOWN.add(id(section))
 
 
