@@ -69,3 +69,18 @@ def test_merged_options_map_values(tmp_path: Path):
     assert cw.options_a("q1", "", "1") == ("1", "2")
     assert cw.link("q1", "", "1").comparability == "caution"
     assert cw.options_a("q1", "", "2") == ("2",)
+
+
+def test_codebook_diff_drafts_the_crosswalk(tmp_path: Path):
+    """`zaitaku codebook diff R3 R4 --crosswalk` writes a draft the reader accepts, with the levels written above
+    for what the diff sees (the exclusive option 8's caution is a person's judgement, not the diff's)."""
+    from zaitaku.cli import main
+
+    out = tmp_path / "r3_r4.csv"
+    assert main(["codebook", "diff", "R3", "R4", "--crosswalk", str(out)]) == 0
+    cw = parse_crosswalk(out, load_codebook("R3"), load_codebook("R4"))
+    for key in [("q1", "", None), ("q4_1_9", "", None), ("q4_2_2_2", "", "9"), ("q4_2_2_2", "", "1"), ("q2", "home", "A")]:
+        q, row, option = key
+        link = cw.removed[q] if q in cw.removed else cw.link(q, row, option)
+        assert link.comparability == EXPECTED[key], key
+        assert link.comparability == "compare" or "要確認" in link.reason

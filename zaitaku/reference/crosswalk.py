@@ -181,3 +181,58 @@ def comparability(year_a: str, year_b: str, question_b: str, row_b: str = "", op
     if qa not in _ids(load_codebook(year_a)):
         return Link("none", f"{year_a} の調査票にない設問です")
     return cw.link(question_b, row_b, option_b)
+
+
+def draft_crosswalk(a: Codebook, b: Codebook) -> list[dict[str, str]]:
+    """A crosswalk drafted from ``zaitaku codebook diff`` (rows of :data:`COLUMNS`, reasons ending 要確認):
+    added or removed questions, options and rows are ``none``, reworded ones and changed conditions
+    ``caution``, options renumbered with the same label a value map; everything else the ``*`` default."""
+    from zaitaku.reference.codebook_diff import diff_codebooks
+
+    check = "（下書き：要確認）"
+    ya, yb = a.survey_year, b.survey_year
+    rows: list[dict[str, str]] = [dict(zip(COLUMNS, (ya, "*", "", "", yb, "*", "", "",
+                                                     "（下の行にない設問は同じ id・同じ選択肢で同じ概念）", "compare",
+                                                     "codebook diff で違いのない設問"), strict=True))]
+    per_question: dict[str, tuple[str, str, list[str]]] = {}  # question_b (or _a) -> (level, question_a, reasons)
+
+    def question(qa: str, qb: str, level: str, reason: str) -> None:
+        key = qb or qa
+        old = per_question.get(key, ("compare", qa, []))
+        per_question[key] = (max(old[0], level, key=LEVELS.index), qa, [*old[2], reason])
+
+    def item(qa: str, qb: str, kind: str, id_a: str, id_b: str, concept: str, level: str, reason: str) -> None:
+        rows.append({"year_a": ya, "question_a": qa, "row_a": id_a if kind == "row" else "",
+                     "option_a": id_a if kind == "option" else "", "year_b": yb, "question_b": qb,
+                     "row_b": id_b if kind == "row" else "", "option_b": id_b if kind == "option" else "",
+                     "concept": concept, "comparability": level, "reason": reason + check})
+
+    for r in diff_codebooks(a, b).to_dict("records"):
+        change, qa, qb = str(r["change"]), str(r["question_a"]), str(r["question_b"])
+        kind = "option" if change.startswith("option") else "row" if change.startswith("row") else ""
+        label = str(r["label_b"] or r["label_a"])
+        if change == "question_added":
+            question("", qb, "none", f"{yb}で加わった設問")
+        elif change == "question_removed":
+            question(qa, "", "none", f"{yb}の調査票にない設問")
+        elif change == "question_reworded":
+            question(qa, qb, "caution", "設問文が変わった")
+        elif change == "type_changed":
+            question(qa, qb, "none", f"回答の形式が変わった（{r['label_a']} → {r['label_b']}）")
+        elif change == "condition_changed":
+            question(qa, qb, "caution", f"回答の条件が変わった（{r['label_a']} → {r['label_b']}）")
+        elif change.endswith("_added"):
+            item(qa, qb, kind, "", str(r["id_b"]), label, "none", f"{yb}で加わった{'選択肢' if kind == 'option' else '行'}")
+        elif change.endswith("_removed"):
+            question(qa, qb, "caution", f"{'選択肢' if kind == 'option' else '行'}「{r['id_a']}.{r['label_a']}」が{yb}にない")
+        elif change.endswith("_reordered"):
+            item(qa, qb, kind, str(r["id_a"]), str(r["id_b"]), label, "compare" if kind == "option" else "caution",
+                 "同じ文言で番号が変わった")
+        elif change.endswith("_reworded"):
+            item(qa, qb, kind, str(r["id_a"]), str(r["id_b"]), label, "caution", "文言が変わった")
+    for key, (level, qa, reasons) in per_question.items():
+        qb = "" if level == "none" and any(x.endswith("の調査票にない設問") for x in reasons) else key
+        rows.insert(1, {"year_a": ya, "question_a": qa, "row_a": "", "option_a": "", "year_b": yb, "question_b": qb,
+                        "row_b": "", "option_b": "", "concept": "", "comparability": level,
+                        "reason": "、".join(dict.fromkeys(reasons)) + check})
+    return rows
