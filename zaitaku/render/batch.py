@@ -169,7 +169,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
     with batch_lock(out_year), data_lock(data_dir, stream=stream):
         uses_zaitaku = any(m == "zaitaku" or m.startswith("zaitaku.") for m in imports)
         if uses_zaitaku:
-            check_data(data_dir)  # before the first report: one message, not one failure per report
+            check_data(data_dir, survey_year)  # before the first report: one message, not one failure per report
         hasher = InputHasher(notebooks, data_dir, survey_year)
         manifest = Manifest(out_year / "manifest.json", survey_year)
         planned = plan(scopes, notebooks, survey_year=survey_year, data_dir=data_dir, national=national,
@@ -221,13 +221,13 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                      if p.job.kind == "deck" and manifest.reports.get(p.job.key, {}).get("status") == "ok"]
         opendata = write_batch_opendata(scopes, out_year, data_dir, national, force=force, stream=stream) \
             if uses_zaitaku else []
-        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
-                              problems=problem_counts(data_dir))
+        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir, survey_year),
+                              problems=problem_counts(data_dir, survey_year))
         accessibility = None
         if check_accessibility:
             accessibility = _check_accessibility(out_year, stream)
-            index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
-                                  problems=problem_counts(data_dir))  # now linking the record
+            index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir, survey_year),
+                                  problems=problem_counts(data_dir, survey_year))  # now linking the record
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
                         time.perf_counter() - t0, reasons, timing, decks, opendata, accessibility)

@@ -36,7 +36,7 @@ def write_batch_opendata(scopes: Sequence[Scope], out_year: Path, data_dir: Path
     nation = len(prefs) >= PREFECTURES
     if not prefs:
         return []
-    data = load_processed(data_dir)
+    data = load_processed(data_dir, out_year.name)  # the batch's survey year
     digest = _digest(data, national)
     written: list[Path] = []
     targets = [*prefs, *([(None, None)] if nation else [])]

@@ -139,6 +139,9 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
     names = [g for g in DEFAULT_GROUPS if g in seen] + sorted(g for g in seen if g not in DEFAULT_GROUPS)
     groups = [Group(g, labels.get(g, g)) for g in names]
     common = {"year": survey_year, "groups": groups, "synthetic": synthetic, "has_problems": bool(problems)}
+    other_years = sorted((d.name for d in out_year.parent.iterdir()
+                          if d.is_dir() and d.name != out_year.name and (d / "index.html").is_file()),
+                         key=lambda y: (len(y), y))  # the other survey years rendered beside this one
 
     def row(scope: Scope, page_dir: Path, href: str | None) -> Row:
         r = Row(scope, href)
@@ -185,5 +188,5 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
         timing_href=TIMING_PAGE if timing.is_file() else None, has_decks=any(r.decks for r in top_rows),
         opendata_href=national.name if national.is_file() else None,
         accessibility_href=ACCESSIBILITY_RECORD if (out_year / ACCESSIBILITY_RECORD).is_file() else None,
-        search=True, **common))
+        search=True, other_years=[(y, f"../{y}/index.html") for y in other_years], **common))
     return top

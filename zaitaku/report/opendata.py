@@ -277,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports"), help="出力フォルダ（既定 reports/、年度のフォルダの下）")
     parser.add_argument("--data-dir", type=Path, default=Path("data/processed"))
     parser.add_argument("--national", choices=NATIONAL_CHOICES, default="auto")
+    parser.add_argument("--year", default=None, help="調査年度（例 R3。既定は処理済みデータの最新の年度）")
     args = parser.parse_args(argv)
-    data = load_processed(args.data_dir)
+    data = load_processed(args.data_dir, args.year)
     for path in write_opendata(data, args.out, args.prefecture, nation=args.all, national=args.national):
         print(path)
     return 0
