@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ from zaitaku.ingest.values import CellError, is_blank, is_not_asked, normalize_c
 from zaitaku.ingest.workbook import ReadError, col_letter
 from zaitaku.reference.codebook import Codebook, Question, load_codebook
 from zaitaku.reference.codebook_source import add_codebook_argument
-from zaitaku.reference.municipalities import looks_like_municipality
+from zaitaku.reference.municipalities import load_registry, looks_like_municipality
 
 REVIEW_BELOW = 80
 MAP_COLUMNS = ["header", "kind", "question_id", "row_id", "option_id", "column", "confidence", "review", "reason",
@@ -60,6 +61,11 @@ def _values(table: Table, j: int, limit: int = 400) -> list[str]:
     return out
 
 
+@cache
+def _prefecture_names() -> frozenset[str]:
+    return frozenset(load_registry()["prefecture"])
+
+
 def _key_kind(header: str, values: list[str], numbered: bool) -> tuple[str, str] | None:
     h = clean_header(header)
     if "データ区分" in h:
@@ -73,8 +79,9 @@ def _key_kind(header: str, values: list[str], numbered: bool) -> tuple[str, str]
             return "name", f"値の {kinds['name']}/{n} が市区町村名"
     if numbered:
         return None
-    if "都道府県" in h and "コード" not in h:
-        return "prefecture", "見出しが都道府県"
+    if re.fullmatch(r"(都道府県|県)名?", h) or (values and sum(v in _prefecture_names() for v in values)
+                                              >= 0.8 * len(values)):
+        return "prefecture", "見出しが都道府県" if "県" in h else "値が都道府県名"
     if re.search(r"(市区?町村|自治体|保険者).*コード|団体コード", h):
         return "code", "見出しが市区町村コード"
     if re.search(r"(市区?町村|自治体|保険者)名?$", h):
@@ -139,6 +146,12 @@ def _code_like(v: str, q: Question) -> bool:
     return any(qmatch.score(v, o.label) >= 90 for o in q.options)
 
 
+def _without(part: str, text: str) -> str:
+    """``part`` without the question's text when it holds the text and more."""
+    f, t = qmatch.fold(part), qmatch.fold(text)
+    return f.replace(t, "") if t and t in f and len(f) > len(t) else part
+
+
 def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
     header = " | ".join(p for i, p in enumerate(parts) if p and (i == 0 or p != parts[i - 1]))
     nonempty = [p for p in parts if p]
@@ -154,8 +167,11 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
     conf = 100.0
     if q is not None:
         reasons.append(f"設問番号 {q.number}")
-        rest_parts = [qmatch.number_span(p) if qmatch.number_key(p) else ("" if qmatch.fold(p) == qmatch.fold(q.number)
-                      else p) for p in nonempty]
+        rest_parts = [_without(p, q.text) for p in nonempty]
+        rest_parts = [qmatch.number_span(p) if qmatch.number_key(p) and qmatch.fold(p).startswith("問") else
+                      ("" if qmatch.fold(p) == qmatch.fold(q.number) else p) for p in rest_parts]
+    elif not values:
+        return MapRow(header, "ignore", confidence=90, reason="値も設問番号もない列（表題・注記）")
     else:
         hit = None
         for p in nonempty:
@@ -168,6 +184,7 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
         conf = min(conf, hit.score)
         reasons.append(hit.reason)
         rest_parts = nonempty
+    rest_parts = [_without(p, q.text) for p in rest_parts]  # 「設問文\n行の文言」 in one cell: the row's wording
     rest_parts = [p for p in rest_parts if p and qmatch.score(p, q.title) < 80 and qmatch.score(p, q.text) < 80]
     listing = next((p for p in rest_parts if qmatch.listed_options(q, p)), "")
     if listing:
@@ -207,7 +224,7 @@ def draft_column(cb: Codebook, parts: list[str], values: list[str]) -> MapRow:
             kind, opt = ("list" if q.is_multi else "answer"), ""
             if q.is_multi and values and not any(re.search(r"[,、，;・\s]", v) or len(v) > 1 for v in values):
                 pass
-            if last and len(last) > 1 and not re.fullmatch(r"回答|番号|選択肢|コード|\(?番号\)?", last):
+            if last and len(last) > 1 and not re.fullmatch(r"回答|番号|選択肢|コード|\(?番号\)?|回答\(?複数回答\)?", last):
                 conf = min(conf, 75)
                 reasons.append(f"「{last}」を選択肢と読めません")
     if kind in ("flag", "choice"):

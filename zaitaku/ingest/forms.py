@@ -29,6 +29,10 @@ def looks_like_form(grid: Grid) -> bool:
     """Narrow and long, with a municipality name label near the top."""
     if grid.width > MAX_FORM_WIDTH or len(grid.cells) < 10:
         return False
+    names_down = [sum(1 for row in grid.cells[:60] if c < len(row) and row[c] not in (None, "")
+                      and looks_like_municipality(row[c])) for c in range(grid.width)]
+    if max(names_down, default=0) >= 3:  # municipalities down a column: a table (long or compiled), not a form
+        return False
     top = [part_text(v) for row in grid.cells[:40] for v in row]
     return any(NAME_LABEL.search(t) for t in top[:80]) or sum(bool(re.match(r"問\s*\d", t)) for t in top) >= 2
 
@@ -186,7 +190,7 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
     flush()
     if len(parts) <= 3:
         raise ReadError(f"{grid.path}: 調査票の設問（問1 など）が見つかりません")
-    one_row = Grid(grid.path, [values], sheet=grid.sheet, encoding=grid.encoding)
+    one_row = Grid(grid.path, [values], sheet=grid.sheet, encoding=grid.encoding, skipped_sheets=grid.skipped_sheets)
     t = Table(one_row, [], parts, [0], [], 0)
     t.cell_names = cells
     return t

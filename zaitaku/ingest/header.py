@@ -160,7 +160,8 @@ def find_table(grid: Grid) -> Table:
         r = top - 1
         texts = _filled_rows(grid, range(r, r + 1))[0]
         values = {v for v in texts if v}
-        if len(values) <= 1:
+        raw_filled = sum(v not in (None, "") for v in cells[r])
+        if len(values) <= 1 and raw_filled <= 1:  # a title (one cell, maybe merged across); 「回答」 repeated is a header
             break
         top = r
     header_rows = list(range(top, first))
