@@ -362,18 +362,24 @@ def check_data(data_dir: str | None) -> bool:
     if not processed.loaded_count():
         return True
     try:
-        data = processed.load_processed(data_dir)
-        ref = st.data.get(id(data))
-        if ref is not None and ref[0] is data:
+        sets = list(processed.load_years(data_dir).values())  # every survey year (reports show the trend)
+        same = True
+        for data in sets:
+            ref = st.data.get(id(data))
+            if ref is None or ref[0] is not data:
+                same = False
+                break
             now = data_fingerprint(data)
-            if all(_unchanged(ref[1][k], now[k]) for k in ref[1]):
-                ref[1].update(now)  # indexes built since are part of the reference from now on
-                return True
+            if not all(_unchanged(ref[1][k], now[k]) for k in ref[1]):
+                same = False
+                break
+            ref[1].update(now)  # indexes built since are part of the reference from now on
+        if same:
+            return True
         processed.forget_loaded()
         st.data = {}
         forget_kept()
-        fresh = processed.load_processed(data_dir)
-        st.data = {id(fresh): (fresh, data_fingerprint(fresh))}
+        st.data = {id(fresh): (fresh, data_fingerprint(fresh)) for fresh in processed.load_years(data_dir).values()}
     except Exception:
         processed.forget_loaded()
         st.data = {}
