@@ -65,6 +65,7 @@ class Table:
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (row, text, 合計行/注記行)
     key_col: int = 0
     cell_names: list[str] | None = None  # questionnaire forms: the form's cell of each column (B12)
+    printed: dict[int, dict[str, str]] | None = None  # forms: column -> the options printed beside it (ingest.labels)
 
     @property
     def headers(self) -> list[str]:
