@@ -161,6 +161,7 @@ class FileParser:
             raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
                             "対応付けた列がありません")
         self.key_label = keys[0].label
+        self.key_col_index = keys[0].index
         self.key_letter = f"{keys[0].letter}列"  # short: a duplicate row is reported once per repeat
         self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
         self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
@@ -255,7 +256,7 @@ class FileParser:
     # ------------------------------------------------------------------ rows
 
     def code_of(self, r: int, row: list[str]) -> str | None:
-        excel_row = r + 1
+        excel_row: int | str = r + 1 if self.t.locate is None else self.t.locate(r, self.key_col_index)[0]
         name = row[self.name_cols[0].index] if self.name_cols else ""
         pref = row[self.pref_cols[0].index] if self.pref_cols else ""
         value = row[self.code_cols[0].index] if self.code_cols else ""
@@ -363,8 +364,18 @@ class FileParser:
             return ("mark", parse_flag(value))
         return ("text", value)
 
+    def _at(self, r: int, c: Column) -> tuple[int | str, str]:
+        """(row, column label) of a cell as delivered (reshaped layouts name the original cell)."""
+        if self.t.locate is None:
+            return r + 1, c.label
+        row, col = self.t.locate(r, c.index)
+        return row, f"{col}「{c.header}」"
+
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
+        if self.t.locate is not None and self.columns:
+            at = self.t.locate(r, self.key_col_index)
+            rec.row, rec.code_column = at[0] if isinstance(at[0], int) else r + 1, at[1]
         marks: dict[tuple[str, str], dict[str, bool | None]] = {}
         na_marks: dict[tuple[str, str], int] = {}
         for c in self.answer_cols:
@@ -375,7 +386,7 @@ class FileParser:
             hit = self._read(c, value)
             self.reads[(spec.question_id, spec.kind, c.guessed)] += 1
             if hit[0] == "error":
-                self.report(rec.row, c.label, value, f"{spec.question_id}: {hit[1]}", AS_NA)
+                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA)
                 rec.answers[key] = INVALID
             elif hit[0] == "na":
                 if spec.kind in ("answer", "list"):
@@ -387,7 +398,7 @@ class FileParser:
                 rec.answers[key] = hit[1]
                 note = self._label_notes.get((c.index, value))
                 if note:
-                    self.report(rec.row, c.label, value, f"{spec.question_id}: {note}", "選択肢の文言で読みました")
+                    self.report(*self._at(r, c), value, f"{spec.question_id}: {note}", "選択肢の文言で読みました")
             elif hit[0] == "blank":
                 rec.answers[key] = BLANK
             elif hit[0] == "mark":
