@@ -20,6 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from zaitaku.ingest.problems import COLUMNS_JA as PROBLEM_COLUMNS_JA
 from zaitaku.render.batch import RenderError, batch_lock, render_batch, sweep_temp_files
 from zaitaku.render.data import DataError, data_lock
 from zaitaku.render.manifest import Manifest
@@ -57,7 +58,7 @@ def tiny_processed(d: Path) -> Path:
     munis.to_parquet(d / "municipalities.parquet", index=False)
     responses.to_parquet(d / "responses.parquet", index=False)
     shares.to_parquet(d / "shares.parquet", index=False)
-    (d / "problems.csv").write_text("file,row,column,value,problem\n", encoding="utf-8")
+    (d / "problems.csv").write_text(",".join(PROBLEM_COLUMNS_JA.values()) + "\n", encoding="utf-8")
     (d / "ingest_meta.json").write_text(json.dumps({"survey_year": "R3", "synthetic": True}), encoding="utf-8")
     return d
 

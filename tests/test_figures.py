@@ -20,6 +20,8 @@ from zaitaku.analysis.aggregate import (
 from zaitaku.analysis.free_text import free_text_for
 from zaitaku.analysis.problems import problem_counts, problems_for
 from zaitaku.analysis.standing import summary_for
+from zaitaku.files.atomic import write_csv
+from zaitaku.ingest.problems import Problem, ProblemKind, problems_frame, to_excel_columns
 from zaitaku.reference.codebook import load_codebook, parse_codebook
 from zaitaku.reference.municipalities import load_registry
 from zaitaku.report.figures_csv import figures_frame, municipality_matrix
@@ -50,7 +52,7 @@ def _write(tmp: Path, rows: list[dict], responded: list[str], problems: pd.DataF
     munis.to_parquet(tmp / "municipalities.parquet", index=False)
     compute_shares(responses, munis).to_parquet(tmp / "shares.parquet", index=False)
     if problems is not None:
-        problems.to_csv(tmp / "problems.csv", index=False, encoding="utf-8-sig")
+        write_csv(to_excel_columns(problems), tmp / "problems.csv", excel=True)
     (tmp / "ingest_meta.json").write_text(json.dumps({"survey_year": "R3"}), encoding="utf-8")
     return tmp
 
@@ -143,11 +145,11 @@ def shimane5(tmp_path):
     for c, (a, m) in q3.items():
         rows += _rows(c, "q3", [a], "analysis") + _rows(c, "q3", [m], "measures")
     rows += _rows("322024", "dept", ["6"], text={"6": "<script>alert(1)</script> &amp; 課"})
-    problems = pd.DataFrame([
-        {"file": "raw.csv", "row": "3", "column": "問1", "value": "'=cmd|' /C calc'!A0",
-         "problem": "q1: not an option", "action": "answer to this question treated as 未回答"},
-        {"file": "raw.csv", "row": "99", "column": "コード", "value": "999999",
-         "problem": "unknown municipality", "action": "row excluded: fix the code or the name in the raw file"},
+    problems = problems_frame([  # through ingest's own writer: the reader must take what it writes
+        Problem("raw.csv", 3, "E列「問1」", "=cmd|' /C calc'!A0", "q1: 選択肢として読めません",
+                "この設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, "322016"),
+        Problem("raw.csv", 99, "A列「コード」", "999999", "市区町村を特定できません", "行を除外しました",
+                ProblemKind.ROW_EXCLUDED),
     ])
     return load_processed(_write(tmp_path, rows, codes, problems))
 
@@ -206,7 +208,7 @@ def test_problems_for_a_municipality(shimane5):
     assert len(p) == 1
     r = p.iloc[0]
     assert r["value"] == "=cmd|' /C calc'!A0"  # as delivered (the CSV writer's quote removed)
-    assert (r["kind"], r["kind_ja"]) == ("no_answer", "未回答として集計")
+    assert (r["kind"], r["kind_ja"]) == ("read_as_blank", "未回答として集計")
     counts = problem_counts(shimane5).set_index("pref_code")
     assert counts.loc["32", ["responded", "with_problems", "problems"]].tolist() == [5, 1, 1]
 

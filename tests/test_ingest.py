@@ -232,7 +232,7 @@ def test_round_trip_free_text(demo_result, demo_survey):
 
 def test_round_trip_summary(demo_result, demo_raw):
     assert demo_result.problems.empty
-    assert list(demo_result.problems.columns) == ["file", "row", "column", "value", "problem", "action"]
+    assert list(demo_result.problems.columns) == ["file", "row", "column", "value", "problem", "action", "kind", "code"]
     assert demo_result.n_municipalities == 1741
     assert demo_result.meta["n_municipalities"] == 1741
     assert demo_result.meta["n_problems"] == 0
@@ -772,7 +772,20 @@ def test_missing_question_columns(sample, expected, header_map, tmp_path):
     pd.testing.assert_frame_equal(result.responses, want)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "euc_jis_2004"])
+def test_excel_unicode_text_is_read(demo_raw, tmp_path):
+    """Excel's 「Unicode テキスト」: UTF-16 with a byte-order mark, tab-separated, saved as .txt."""
+    from zaitaku.ingest.workbook import read_grid
+
+    csv = demo_raw / "demo_r3_cp932.csv"
+    rows = [line.split(",") for line in csv.read_bytes().decode("cp932").splitlines()[:40]]
+    path = tmp_path / "export.txt"
+    path.write_bytes("\r\n".join("\t".join(r) for r in rows).encode("utf-16"))
+    got = read_grid(path)
+    assert got.encoding == "utf-16 タブ区切り"
+    assert [[("" if v is None else v) for v in r] for r in got.cells] == rows
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-be", "euc_jis_2004"])
 def test_whole_file_in_the_wrong_encoding(demo_raw, tmp_path, encoding):
     text = (demo_raw / "demo_r3_cp932.csv").read_bytes().decode("cp932")
     path = tmp_path / f"export_{encoding}.csv"
@@ -837,7 +850,7 @@ def test_bad_header_map_row_is_a_problem_naming_file_and_row(header_map, sample,
     line = next(n for n, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1)
                 if f",{new}," in f"{text},")
     result = ingest([write_grid(sample, tmp_path / "sample.csv")], header_map=path)  # one bad row: no stop
-    bad = result.problems[(result.problems["file"] == path.name) & (result.problems["row"] == line)]
+    bad = result.problems[(result.problems["file"] == path.name) & (result.problems["row"] == str(line))]
     assert len(bad) == 1, result.problems.head()
     assert words in bad["problem"].iloc[0]
     assert result.n_municipalities > 0
@@ -944,7 +957,7 @@ def test_cli_problems_csv_and_meta(cli_out, demo_raw):
     _, _, out = cli_out
     raw = (out / "problems.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert raw.decode("utf-8-sig").splitlines() == ["ファイル,行,列,値,問題,対応"]
+    assert raw.decode("utf-8-sig").splitlines() == ["ファイル,行,列,値,問題,対応,種類,市区町村コード"]
     assert raw == outputs(out)["problems"].read_bytes()
     meta = json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))
     assert meta["synthetic"] is True and meta["n_municipalities"] == 1741 and meta["n_problems"] == 0
@@ -964,7 +977,7 @@ def test_cli_problems_csv_with_problems(sample, tmp_path):
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, encoding="utf-8-sig")
     assert problems.to_dict("records") == [{
         "ファイル": "京都府_回答.csv", "行": str(line), "列": "G列「問1 協議会の設置 | 回答」", "値": "7",
-        "問題": problems["問題"].iloc[0], "対応": AS_NA,
+        "問題": problems["問題"].iloc[0], "対応": AS_NA, "種類": "read_as_blank", "市区町村コード": code,
     }]
     assert problems["問題"].iloc[0].startswith("q1: この設問の選択肢ではありません")
 
@@ -978,7 +991,7 @@ def _broken_writer():
 
     def write(self, path, *args, **kwargs):
         Path(path).write_bytes(b"PAR1 partial")
-        raise OSError(28, "No space left on device")
+        raise OSError(28, "No space left on device", str(path))
 
     return write
 
@@ -995,9 +1008,10 @@ def test_failed_write_leaves_previous_output_intact(sample, tmp_path, monkeypatc
     # the first member, or the last one written before the commit, fails: nothing changes
     for method in ("to_parquet", "to_csv"):
         monkeypatch.setattr(pd.DataFrame, method, _broken_writer())
-        with pytest.raises(OSError, match="No space left"):
-            run_cli("ingest", second, "--out", out)
+        rc, printed = run_cli("ingest", second, "--out", out)
         monkeypatch.undo()
+        assert rc == 2 and "ディスクの空きが足りない" in printed and "前の状態のまま" in printed
+        assert "Traceback" not in printed
         assert _snapshot(out) == before  # no new member, no temporary file left behind
         pd.testing.assert_frame_equal(load_processed(out).responses, old)
 

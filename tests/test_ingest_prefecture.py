@@ -76,7 +76,7 @@ def test_drafted_map_needs_no_edits_and_ingest_equals_the_answer_table(kind, fil
     data = load_processed(tmp_path / "out")
     assert mismatches(data.responses, expected).empty  # every (municipality, question, row, option)
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, encoding="utf-8-sig")
-    assert list(problems.columns) == ["ファイル", "行", "列", "値", "問題", "対応"]
+    assert list(problems.columns) == ["ファイル", "行", "列", "値", "問題", "対応", "種類", "市区町村コード"]
     # not-applicable marks (―, 該当なし, 対象外 …) are read as not asked without a problem row each
     assert set(problems["問題"]) <= {"合計行を読み飛ばしました", "注記行を読み飛ばしました"}
     assert md5(raw) == before

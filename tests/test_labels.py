@@ -1,7 +1,7 @@
 """Option labels a file prints are checked against the codebook (zaitaku.ingest.labels).
 
 A compiled workbook written by tests/fixtures/forms/generate.py from an answer table kept apart: its headers
-print 問1's options reworded and reversed and 問4 ①-1's reversed, its answers are codes, 「n.label」 and bare
+print 問1's options reworded and reversed, 問4 ①-1's reversed and 問7's (multiple choice) reordered, its answers are codes, 「n.label」 and bare
 labels in the file's own numbering. Ingest must give the answer table back: 0 cells silently wrong.
 """
 
@@ -70,7 +70,7 @@ def test_printed_options_reordered_and_reworded_are_read_by_label(tmp_path: Path
     assert set(q1) >= {"1", "2"} and {a["q4_1_1"] for a in answers} >= {"1", "5"}  # both printed orders exercised
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, encoding="utf-8-sig")
     notes = problems[problems["問題"].str.contains("印刷された選択肢の番号がコードブックと違います", na=False)]
-    assert sorted(notes["問題"].str.split(":").str[0]) == ["q1", "q4_1_1"]
+    assert sorted(notes["問題"].str.split(":").str[0]) == ["q1", "q4_1_1", "q7"]
     assert "1.設置していない → 2.設置していない" in notes["問題"].iloc[0] + notes["問題"].iloc[1]
 
 

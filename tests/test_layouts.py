@@ -139,5 +139,5 @@ def test_reshaped_layouts_name_the_cell_as_delivered(layout, damage, tmp_path: P
     problems = ingest([raw], header_map=map_path).problems
     bad = problems[problems["value"] == "9"]
     assert len(bad) == 1, problems.to_string()
-    assert bad.iloc[0]["row"] == row and bad.iloc[0]["column"].startswith(f"{col}「"), bad.iloc[0].to_dict()
-    assert bad.iloc[0]["problem"].startswith("q1:")
+    assert bad.iloc[0]["row"] == str(row) and bad.iloc[0]["column"].startswith(f"{col}「"), bad.iloc[0].to_dict()
+    assert bad.iloc[0]["problem"].startswith("q1:") and bad.iloc[0]["kind"] == "read_as_blank"

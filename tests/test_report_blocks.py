@@ -185,9 +185,12 @@ def test_header_and_summary_escape_names_and_place_the_toc():
     overview = {"survey": "調査", "year": "R3", "subject": "<b>主題</b>", "respondents": "全国 1,741",
                 "how_to_read": ["ピンク色が<松江>の回答です。"]}
     out = rh.render("header.html.j2", css=rh.markup(rh.CSS), title="<松江> & 題", nav=nav, synthetic=True,
-                    overview=overview, problems=["行 3 の値 <x>"], page_header='<松江>" 連携')
+                    overview=overview, page_header='<松江>" 連携',
+                    problems={"lines": ["行 3 の値 <x>"], "count": 1, "by_kind": "除外 1 件", "excluded": True,
+                              "notes": []})
     assert "&lt;松江&gt; &amp; 題" in out and "<松江>" not in out and "&lt;b&gt;主題" in out
     assert "データについての注意" in out and "行 3 の値 &lt;x&gt;" in out
+    assert "問題 1 件：除外 1 件" in out and "取り込み時に除外" in out
     assert "デモ用の架空データ" in out
     assert out.index("<!--zaitaku:toc-here-->") > out.index('class="overview"')
     summary = {"parts": [{"title": "県より進んでいる項目", "entries": ["<i>協議会</i>"], "empty": ""},

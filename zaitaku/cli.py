@@ -96,7 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.command_module.run(args) or 0)
+    try:
+        return int(args.command_module.run(args) or 0)
+    except OSError as exc:  # disk full, read-only folder, long name…: one Japanese line, exit 2
+        from zaitaku.files.oserrors import os_error_line
+
+        print(f"zaitaku {args.command}: {os_error_line(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,16 +1,10 @@
 """Ingest problems as data, per municipality and per prefecture (``problems.csv`` of the processed folder).
 
-``zaitaku ingest`` writes one row per problem (file, row, column, value, problem, action). A problem
-belongs to a municipality when its file and row are the municipality's source row, when it is a
-duplicate of that municipality's code, or when it concerns the whole file (a column or question
-missing from the file) the municipality came from. ``kind`` says what happened to the answer:
-
-- ``excluded``: the row or municipality was left out (unknown code, conflicting duplicates);
-- ``no_answer``: the answer was read as 未回答;
-- ``not_asked``: the answer was treated as not asked (非該当);
-- ``dropped``: an identical duplicate row was dropped;
-- ``file``: the file lacks a question or has an unknown column;
-- ``kept``: kept as delivered (e.g. an option not chosen in the parent question).
+The file is read by :func:`zaitaku.ingest.problems.read_problems`, next to its writer. A problem
+belongs to the municipality ingest named in its ``code`` column; failing that, to the municipality
+whose source row it concerns; a problem about the whole file (a column not read, a question
+missing) concerns every municipality read from that file. ``kind`` is the code ingest wrote
+(:class:`~zaitaku.ingest.problems.ProblemKind`); ``kind_ja`` says it for people.
 """
 
 from __future__ import annotations
@@ -19,30 +13,11 @@ import pandas as pd
 
 from zaitaku.analysis.index import data_index
 from zaitaku.analysis.processed import ProcessedData
-from zaitaku.files.atomic import FORMULA_START
+from zaitaku.ingest.problems import COLUMNS as FILE_COLUMNS
+from zaitaku.ingest.problems import FILE_KINDS, KIND_JA, ProblemKind, read_problems
 
-KIND_JA = {"excluded": "除外", "no_answer": "未回答として集計", "not_asked": "非該当（対象外）として集計",
-           "dropped": "重複行を除外", "file": "ファイル全体", "kept": "そのまま集計"}
 COLUMNS = ["code", "name", "file", "row", "column", "value", "problem", "action", "kind", "kind_ja"]
-
-
-def _kind(problem: str, action: str) -> str:
-    if "column ignored" in action or problem.startswith("no column for question"):
-        return "file"
-    if "dropped" in action:
-        return "dropped"
-    if "excluded" in action:
-        return "excluded"
-    if "未回答" in action:
-        return "no_answer"
-    if "not asked" in action or "非該当" in action:
-        return "not_asked"
-    return "kept"
-
-
-def _delivered(value: str) -> str:
-    """The value as delivered (undo the CSV writer's protection against Excel formulas)."""
-    return value[1:] if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START) else value
+EXCLUDED = ProblemKind.ROW_EXCLUDED.value
 
 
 def load_problems(data: ProcessedData) -> pd.DataFrame:
@@ -51,27 +26,20 @@ def load_problems(data: ProcessedData) -> pd.DataFrame:
         path = data.data_dir / "problems.csv"
         if not path.exists():
             return pd.DataFrame(columns=COLUMNS)
-        p = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        p = read_problems(path)
         if p.empty:
             return pd.DataFrame(columns=COLUMNS)
-        p["value"] = p["value"].map(_delivered)
-        p["kind"] = [_kind(a, b) for a, b in zip(p["problem"], p["action"], strict=True)]
-        p["kind_ja"] = p["kind"].map(KIND_JA)
         m = data.municipalities
         by_row = {(f, str(r)): c for c, f, r in zip(m["code"], m["source_file"], m["source_row"], strict=True) if f}
-        codes = set(m["code"])
-        names = dict(zip(m["code"], m["name"], strict=True))
-        p["code"] = [by_row.get((f, r), v if v in codes and "appears" in pr else "")
-                     for f, r, v, pr in zip(p["file"], p["row"], p["value"], p["problem"], strict=True)]
-        files = [(row, f) for row, f in zip(p.index, p["file"], strict=True) if p.at[row, "kind"] == "file"]
-        extra = []
-        for i, f in files:  # a file-level problem concerns every municipality read from that file
-            for c in m.loc[m["source_file"] == f, "code"]:
-                extra.append(p.loc[i].to_dict() | {"code": c})
-        p = p[p["kind"] != "file"]
+        p["code"] = [c or by_row.get((f, r), "") for c, f, r in zip(p["code"], p["file"], p["row"], strict=True)]
+        file_level = p["kind"].isin({k.value for k in FILE_KINDS})
+        extra = [p.loc[i].to_dict() | {"code": c}  # a file-level problem concerns every municipality of that file
+                 for i in p.index[file_level] for c in m.loc[m["source_file"] == p.at[i, "file"], "code"]]
+        p = p[~file_level]
         if extra:
-            p = pd.concat([p, pd.DataFrame(extra)], ignore_index=True)
-        p["name"] = p["code"].map(names).fillna("")
+            p = pd.concat([p, pd.DataFrame(extra, columns=FILE_COLUMNS)], ignore_index=True)
+        p["kind_ja"] = p["kind"].map({k.value: v for k, v in KIND_JA.items()})
+        p["name"] = p["code"].map(dict(zip(m["code"], m["name"], strict=True))).fillna("")
         return p[COLUMNS].reset_index(drop=True)
 
     return data_index(data).memo("problems", build)
@@ -96,7 +64,7 @@ def problem_counts(data: ProcessedData) -> pd.DataFrame:
         mine = p[p["pref_code"] == pc]
         rows.append({"pref_code": pc, "prefecture": name, "responded": int(g["responded"].sum()),
                      "with_problems": int(mine["code"].nunique()), "problems": len(mine),
-                     "excluded": int(mine.loc[mine["kind"] == "excluded", "code"].nunique())})
+                     "excluded": int(mine.loc[mine["kind"] == EXCLUDED, "code"].nunique())})
     return pd.DataFrame(rows)
 
 

@@ -42,6 +42,7 @@ from zaitaku.explore.views import (
 )
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
+from zaitaku.reference.codebook_source import require_codebook
 
 DEFAULT_PREFECTURE = "島根県"
 
@@ -57,8 +58,11 @@ class Explorer:
     """
 
     def __init__(self, data_dir: Path | str = "", municipality: str | int = "",
-                 question: str = "", exports_dir: Path | str | None = None) -> None:
+                 question: str = "", exports_dir: Path | str | None = None, codebook: Path | str = "") -> None:
         import ipywidgets as w
+
+        if codebook:  # must be the one the data was ingested with
+            require_codebook(codebook, data_dir or PROCESSED_DATA_DIR)
 
         self.data = load_processed(data_dir or PROCESSED_DATA_DIR)
         self.codebook = self.data.codebook

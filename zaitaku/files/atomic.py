@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -19,8 +20,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; it replaces ``target`` only if the block succeeds."""
     target = Path(target)
+    if len(target.name.encode()) > 255:  # said before anything is written, naming the file asked for
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    token = secrets.token_hex(6)
+    tmp_name = f".{target.name}.{token}.tmp"
+    if len(tmp_name.encode()) > 255:  # a legal long name: the temporary one must stay legal too
+        tmp_name = f".{token}.tmp"
+    tmp_path = target.parent / tmp_name
     # O_EXCL: never another's file; mode 0o666 lets the process umask give the usual permissions
     os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:

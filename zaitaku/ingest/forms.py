@@ -190,7 +190,7 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
     flush()
     if len(parts) <= 3:
         raise ReadError(f"{grid.path}: 調査票の設問（問1 など）が見つかりません")
-    one_row = Grid(grid.path, [values], sheet=grid.sheet, encoding=grid.encoding)
+    one_row = Grid(grid.path, [values], sheet=grid.sheet, encoding=grid.encoding, skipped_sheets=grid.skipped_sheets)
     t = Table(one_row, [], parts, [0], [], 0)
     t.cell_names = cells
     return t

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from zaitaku.ingest.qmatch import score
 from zaitaku.ingest.workbook import ReadError
 from zaitaku.reference.codebook import Question
+from zaitaku.reference.codebook_form import printed_listing
 
 MATCH = 75.0  # a printed label and a codebook label at least this similar are the same option
 MARGIN = 8.0  # ...and clearly closer than the next option
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_TOKEN = re.compile(r"(?:^|(?<=[\s(、,/|｜]))(\d{1,2}|[A-E])\s*[.:]\s*(?=\S)")
 _ANSWER = re.compile(r"^\s*(\d{1,2}|[A-Ea-e])\s*[.．:：)）]\s*(\S.*)$")
 
 
@@ -34,39 +33,8 @@ def fold(text: str) -> str:
 
 
 def printed_options(header: str) -> dict[str, str]:
-    """Options a header lists, printed id → label (empty unless two or more numbered in order 1, 2… or A, B…);
-    「1.…」 first, 「①…」 when the header has no such listing (a row label 「①現状分析…」 is not a listing)."""
-    found = _listing(fold(header).replace("\n", " "))
-    if not found:
-        circled = "".join(f" {_CIRCLED.index(ch) + 1}." if ch in _CIRCLED and nxt not in "-－‐" else ch
-                          for ch, nxt in zip(header, header[1:] + " ", strict=True))
-        found = _listing(fold(circled).replace("\n", " "))
-    return found
-
-
-def _listing(text: str) -> dict[str, str]:
-    tokens = list(_TOKEN.finditer(text))
-    if len(tokens) < 2:
-        return {}
-    start = tokens[0].start()
-    if start > 0 and text[start - 1] == "(":  # the listing ends where its bracket closes
-        depth = 0
-        for k in range(start, len(text)):
-            depth += {"(": 1, ")": -1}.get(text[k], 0)
-            if depth < 0:
-                text = text[:k]
-                break
-    tokens = [t for t in tokens if t.start() < len(text)]
-    found: dict[str, str] = {}
-    for k, m in enumerate(tokens):
-        end = tokens[k + 1].start() if k + 1 < len(tokens) else len(text)
-        label = text[m.end():end].strip(" 、,/|｜")
-        oid = m.group(1)
-        if label and oid not in found:
-            found[oid] = label
-    ids = list(found)
-    expected = [str(i + 1) for i in range(len(ids))] if ids and ids[0].isdigit() else [chr(65 + i) for i in range(len(ids))]
-    return found if len(found) >= 2 and ids == expected else {}
+    """Options a header lists, printed id → label (see :func:`zaitaku.reference.codebook_form.printed_listing`)."""
+    return printed_listing(header)
 
 
 def label_to_option(q: Question, label: str, exclude: frozenset[str] = frozenset()) -> tuple[str | None, float]:

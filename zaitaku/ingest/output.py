@@ -13,16 +13,18 @@ prints ``ZAITAKU_INGEST_STEP <n> <what>`` to stderr: a hook for the fault-inject
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
+from filelock import Timeout
 
 from zaitaku.analysis.aggregate import compute_shares
 from zaitaku.analysis.processed import (
@@ -51,6 +53,22 @@ def _step(n: int, what: str) -> None:
         print(f"ZAITAKU_INGEST_STEP {n} {what}", file=sys.stderr, flush=True)
         if not at or int(at) == n:
             time.sleep(float(seconds))
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """The processed set's lock, saying so on stderr when it has to wait for a running render or ingest."""
+    lock = processed_lock(out_dir)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"zaitaku ingest: {out_dir} を他の zaitaku（render など）が使っているため、終わるのを待っています…",
+              file=sys.stderr, flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _old_members(out_dir: Path) -> list[Path]:
@@ -83,7 +101,7 @@ def write_processed(responses: pd.DataFrame, municipalities: pd.DataFrame, probl
     out_dir = Path(out_dir)
     check_not_inputs(list(inputs), out_dir)
     shares = compute_shares(responses, municipalities)
-    with processed_lock(out_dir):
+    with _locked(out_dir):
         check_not_inputs(list(inputs), out_dir)
         old = _old_members(out_dir)
         listed = {p.resolve() for p in old} | {Path(p).resolve() for p in inputs}

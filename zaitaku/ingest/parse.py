@@ -24,7 +24,8 @@ from zaitaku.ingest.labels import (
 )
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap
 from zaitaku.ingest.prefecture import infer as infer_prefecture
-from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Problem, Record
+from zaitaku.ingest.problems import Problem, ProblemKind
+from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Record
 from zaitaku.ingest.values import (
     CellError,
     is_not_asked,
@@ -139,14 +140,16 @@ class FileParser:
             spec = spec_map.spec(key, letter)
             if spec is None:
                 if key:
-                    self.report(header_row, f"{letter}列「{shown}」", "", "対応表にない列", "この列は読みませんでした")
+                    self.report(header_row, f"{letter}列「{shown}」", "", "対応表にない列", "この列は読みませんでした",
+                                ProblemKind.COLUMN_IGNORED)
                 continue
             if spec.kind != "ignore":
                 cell = table.cell_names[j] if table.cell_names else ""
                 cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell, key in spec_map.guessed))
         self.columns = self._check_labels(self._drop_duplicates(cols, header_row), header_row)
         for r, text, what in table.skipped:
-            self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません")
+            self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません",
+                        ProblemKind.SHEET_SKIPPED if what.endswith("シート") else ProblemKind.ROW_SKIPPED)
         covered = {c.spec.question_id for c in self.columns if c.spec.kind in ANSWER_KINDS}
         missing = [q for q in codebook if q.id not in covered]
         if len(covered) < MIN_COVERED * len(codebook):
@@ -177,7 +180,7 @@ class FileParser:
         self._codes: dict[tuple[str, ...], str | None] = {}
         for q in missing:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
-                        "このファイルの市区町村はこの設問を未回答として扱いました")
+                        "このファイルの市区町村はこの設問を未回答として扱いました", ProblemKind.QUESTION_MISSING)
 
     def _check_labels(self, cols: list[Column], header_row: int) -> list[Column]:
         """Options the headers print, matched to the codebook by label (see :mod:`zaitaku.ingest.labels`)."""
@@ -186,24 +189,27 @@ class FileParser:
         out = []
         for c in cols:
             q = self.cb[c.spec.question_id] if c.spec.question_id else None
-            if q is not None and c.spec.kind == "answer":
+            if q is not None and c.spec.kind in ("answer", "list"):
                 listed = printed_options(c.header)
                 if listed:
                     po = match_printed(q, listed, f"{self.fname} {c.label}")
                     self.printed[c.index] = po
                     if po.note:
                         self.report(header_row, c.label, "", f"{q.id}: {po.note}",
-                                    "番号ではなく選択肢の文言で対応付けて読みました")
+                                    "番号ではなく選択肢の文言で対応付けて読みました",
+                                    ProblemKind.READ_BY_LABEL)
             elif q is not None and c.spec.kind in ("flag", "choice") and c.spec.option_id:
                 oid, note = check_option_column(q, c.header, c.spec.option_id, f"{self.fname} {c.label}")
                 if oid != c.spec.option_id:
-                    self.report(header_row, c.label, "", f"{q.id}: {note}", "見出しの選択肢の文言で対応付けて読みました")
+                    self.report(header_row, c.label, "", f"{q.id}: {note}", "見出しの選択肢の文言で対応付けて読みました",
+                                ProblemKind.READ_BY_LABEL)
                     c = Column(c.index, c.letter, c.header, replace(c.spec, option_id=oid), c.hidden, c.form_cell)
             out.append(c)
         return out
 
-    def report(self, row: int | str, column: str, value: object, problem: str, action: str) -> None:
-        self.problems.append(Problem(self.fname, row, column, str(value), problem, action))
+    def report(self, row: int | str, column: str, value: object, problem: str, action: str,
+               kind: ProblemKind, code: str = "") -> None:
+        self.problems.append(Problem(self.fname, row, column, str(value), problem, action, kind, code))
 
     def _drop_duplicates(self, cols: list[Column], header_row: int) -> list[Column]:
         """One column per target; a hidden copy loses to a visible column; each clash is a problem."""
@@ -236,7 +242,7 @@ class FileParser:
                 loser, winner = (w, o) if all(c.hidden for c in w) and not all(c.hidden for c in o) else (o, w)
                 for c in loser:
                     self.report(header_row, c.label, "", f"{winner[0].label} と同じ設問（{c.spec.question_id}）に対応しています",
-                                f"{winner[0].letter}列を使い、{c.letter}列は読みませんでした")
+                                f"{winner[0].letter}列を使い、{c.letter}列は読みませんでした", ProblemKind.COLUMN_IGNORED)
                 drop |= {c.index for c in loser}
                 self.clashes += len(loser)
         return [c for c in cols if c.index not in drop]
@@ -249,7 +255,8 @@ class FileParser:
             f" 選択肢 {used.spec.option_id}" if used.spec.option_id else "")
         for c in others:
             self.report(header_row, c.label, "", f"{used.label} と同じ対応先（{where}）の列が 2 つあります",
-                        f"{used.letter}列を使い、{c.letter}列は読みませんでした。違う場合は対応表の column 列で指定してください")
+                        f"{used.letter}列を使い、{c.letter}列は読みませんでした。違う場合は対応表の column 列で指定してください",
+                        ProblemKind.COLUMN_IGNORED)
         self.clashes += len(others)
         return {c.index for c in others}
 
@@ -263,7 +270,8 @@ class FileParser:
         try:
             pref_code = normalize_prefecture(pref) if pref else self.pref
         except CodeError as exc:
-            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {japanese(exc)}", "行を除外しました")
+            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {japanese(exc)}", "行を除外しました",
+                        ProblemKind.ROW_EXCLUDED)
             return None
         try:
             if value:
@@ -276,7 +284,8 @@ class FileParser:
                     if named != code:
                         self.report(excel_row, self.code_cols[0].label, value,
                                     f"コード {code} と市区町村名「{name}」（{named}）が一致しません",
-                                    "行を除外しました。元のファイルのコードか名前を直してください")
+                                    "行を除外しました。元のファイルのコードか名前を直してください",
+                                    ProblemKind.ROW_EXCLUDED, code)
                         return None
                 return code
             if name:
@@ -284,9 +293,11 @@ class FileParser:
         except CodeError as exc:
             col = self.code_cols[0].label if value and self.code_cols else self.name_cols[0].label
             self.report(excel_row, col, value or name, f"市区町村を特定できません: {japanese(exc)}",
-                        "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）")
+                        "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）",
+                        ProblemKind.ROW_EXCLUDED)
             return None
-        self.report(excel_row, self.key_label, "", "市区町村コードも名前もありません", "行を除外しました")
+        self.report(excel_row, self.key_label, "", "市区町村コードも名前もありません", "行を除外しました",
+                    ProblemKind.ROW_EXCLUDED)
         return None
 
     def _resolve_name(self, name: str, pref_code: str | None) -> str:
@@ -358,6 +369,10 @@ class FileParser:
             opt = parse_code(value, q.option_ids, {o.id: o.label for o in q.options}, self.map.values.get(q.id))
             return ("blank", None) if opt is None else ("set", frozenset({opt}))
         if spec.kind == "list":
+            printed = self.printed.get(c.index)
+            if printed is not None:  # numbers as the header prints them, translated by label
+                got = parse_list(value, tuple(printed.to_codebook))
+                return ("blank", None) if got is None else ("set", frozenset(printed.to_codebook[p] for p in got))
             sel = parse_list(value, q.option_ids)
             return ("blank", None) if sel is None else ("set", sel)
         if spec.kind in ("flag", "choice"):
@@ -386,7 +401,8 @@ class FileParser:
             hit = self._read(c, value)
             self.reads[(spec.question_id, spec.kind, c.guessed)] += 1
             if hit[0] == "error":
-                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA)
+                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA,
+                            ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID
             elif hit[0] == "na":
                 if spec.kind in ("answer", "list"):
@@ -398,7 +414,8 @@ class FileParser:
                 rec.answers[key] = hit[1]
                 note = self._label_notes.get((c.index, value))
                 if note:
-                    self.report(*self._at(r, c), value, f"{spec.question_id}: {note}", "選択肢の文言で読みました")
+                    self.report(*self._at(r, c), value, f"{spec.question_id}: {note}", "選択肢の文言で読みました",
+                                ProblemKind.READ_BY_LABEL, rec.code)
             elif hit[0] == "blank":
                 rec.answers[key] = BLANK
             elif hit[0] == "mark":
@@ -418,7 +435,7 @@ class FileParser:
                         and c.spec.option_id in chosen]
                 self.report(rec.row, "・".join(f"{x}列" for x in cols), ",".join(sorted(chosen)),
                             f"{q.id}{'（' + key[1] + '）' if key[1] else ''}: 単一回答の行に印が {len(chosen)} つあります",
-                            AS_NA)
+                            AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID
                 continue
             rec.answers[key] = chosen if chosen else BLANK

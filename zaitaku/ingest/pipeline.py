@@ -16,7 +16,7 @@ import datetime as dt
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,7 @@ import pandas as pd
 from zaitaku import __version__
 from zaitaku.analysis.schema import responses_schema
 from zaitaku.files import atomic
+from zaitaku.files.oserrors import os_error_line
 from zaitaku.ingest import shapes
 from zaitaku.ingest.forms import form_table, looks_like_form
 from zaitaku.ingest.header import Table, find_table
@@ -36,13 +37,11 @@ from zaitaku.ingest.layout import (
 )
 from zaitaku.ingest.output import PROBLEMS_NAME, OutputError, write_processed
 from zaitaku.ingest.parse import FileParser
+from zaitaku.ingest.problems import Problem, ProblemKind, problems_frame, to_excel_columns
 from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
     BLANK,
     INVALID,
     NOT_ASKED,
-    PROBLEM_COLUMNS,
-    PROBLEM_COLUMNS_JA,
-    Problem,
     Record,
     check_logic,
     dedupe,
@@ -70,15 +69,29 @@ class IngestResult:
         return int(self.municipalities["responded"].sum())
 
 
-def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder stands for the xlsx/xls/csv files directly inside it (sorted)."""
+# files an operating system leaves in folders: not survey files, passed over without a word
+SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+def expand_inputs(paths: list[Path], unread: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Files as given; a folder stands for the files directly inside it (sorted) that zaitaku reads.
+
+    Every other file of a folder (not hidden, not an Excel lock file ``~$…``, not an operating
+    system's) is added to ``unread`` with a Japanese reason, so no file passes unaccounted for.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$"))
-                          and f.suffix.lower() in EXCEL_SUFFIXES | CSV_SUFFIXES)
-        else:
+        if not p.is_dir():
             out.append(p)
+            continue
+        for f in sorted(p.iterdir()):
+            if not f.is_file() or f.name.startswith((".", "~$")) or f.name.lower() in SYSTEM_FILES:
+                continue
+            if f.suffix.lower() in EXCEL_SUFFIXES | CSV_SUFFIXES:
+                out.append(f)
+            elif unread is not None:
+                unread.append((str(f), f"{f}: zaitaku が読まない種類のファイルです（{f.suffix or '拡張子なし'}）。"
+                                       "調査結果なら xlsx・xls・xlsb・ods・csv・txt のどれかで保存してください"))
     return out
 
 
@@ -124,15 +137,19 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
     spec_map = load_map(header_map, survey_year)
     problems: list[Problem] = [
         Problem(Path(src).name, line, header, "", f"対応表の行を使えません: {why}",
-                "この行は使わず、この見出しの列は読みませんでした。対応表を直すと読めます")
+                "この行は使わず、この見出しの列は読みませんでした。対応表を直すと読めます", ProblemKind.MAP_ROW_UNUSED)
         for src, line, header, why in spec_map.unusable]
     records: list[Record] = []
-    raw_files, failed = [], []
+    raw_files: list[dict] = []
+    failed: list[tuple[str, str]] = []
     synthetic = False
     clashes = 0
     reads: Counter[tuple[str, str, bool]] = Counter()
     inferred: list[dict[str, str]] = []
-    for p in expand_inputs(paths):
+    files = expand_inputs(paths, failed)
+    if failed and strict:
+        raise ReadError(failed[0][1])
+    for p in files:
         try:
             table = read_table(p, encoding, sheet, survey_year)
             parser = FileParser(table, spec_map, cb, problems, prefecture)
@@ -141,6 +158,8 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
                 raise
             failed.append((str(p), str(exc)))
             continue
+        for why in table.grid.skipped_sheets:
+            parser.report("", "", "", why, "このシートは読みませんでした", ProblemKind.SHEET_SKIPPED)
         recs = parser.parse()
         clashes += parser.clashes
         reads.update(parser.reads)
@@ -150,9 +169,9 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         synthetic |= any("synthetic" in str(table.cell(r, j)) or "架空" in str(table.cell(r, j))
                          for j in syn for r in table.data_rows[:50])
 
-        def report(rec, q, row, value, problem, action, _parser=parser):
+        def report(rec, q, row, value, problem, action, kind, _parser=parser):
             col = f"{q.number} {q.title}" + (f"：{q.row(row).label}" if row else "")
-            _parser.report(rec.row, col, value, f"{q.id}: {problem}", action)
+            _parser.report(rec.row, col, value, f"{q.id}: {problem}", action, kind, rec.code)
 
         for r in recs:
             check_logic(r, cb, report)
@@ -160,6 +179,8 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         raw_files.append({"path": str(p), "name": p.name, "md5": atomic.md5_file(p), "bytes": p.stat().st_size,
                           "encoding": table.grid.encoding, "sheet": table.grid.sheet,
                           "header_rows": [r + 1 for r in table.header_rows], "data_rows": len(table.data_rows)})
+    problems += [Problem(Path(f).name, "", "", "", message, "このファイルは読みませんでした", ProblemKind.FILE_FAILED)
+                 for f, message in failed]
     records = dedupe(records, problems)
     tidy = responses_schema.validate(to_tidy(records, cb))
     reg = load_registry()
@@ -169,7 +190,7 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
         source_file=reg["code"].map(lambda c: src.get(c, ("", 0))[0]),
         source_row=reg["code"].map(lambda c: src.get(c, ("", 0))[1]).astype("int64"),
     )
-    problems_df = pd.DataFrame([asdict(p) for p in problems], columns=PROBLEM_COLUMNS)
+    problems_df = problems_frame(problems)
     meta = {
         "survey_year": cb.survey_year,
         "codebook_version": cb.version,
@@ -218,7 +239,7 @@ def print_question_summary(meta: dict) -> None:
 
 
 def problems_for_excel(problems: pd.DataFrame) -> pd.DataFrame:
-    return problems.rename(columns=PROBLEM_COLUMNS_JA)
+    return to_excel_columns(problems)
 
 
 def write_outputs(result: IngestResult, out_dir: Path, inputs: Sequence[Path | str] = ()) -> list[Path]:
@@ -247,6 +268,9 @@ def _err(message: str) -> None:
     print(f"zaitaku ingest: {message}", file=sys.stderr)
 
 
+KEPT = "処理済みデータは前の状態のままです"
+
+
 def choose_codebook(args: argparse.Namespace, raw: list[Path]) -> str:
     """Put in use the codebook of ``--codebook`` or of a raw folder; returns the survey year to read."""
     path = args.codebook or codebook_in_folders([Path(p) for p in raw])
@@ -260,6 +284,8 @@ def choose_codebook(args: argparse.Namespace, raw: list[Path]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit 0: every file read and the set written; 1: written, some files, sheets or columns left out
+    (listed); 2: nothing written, the previous processed data kept — whatever the cause."""
     try:
         return _run(args)
     finally:
@@ -276,26 +302,32 @@ def _run(args: argparse.Namespace) -> int:
         if not args.raw:
             _err("調査結果のファイルを 1 つ以上指定してください")
             return 2
-        inputs = expand_inputs(args.raw)
+        unread: list[tuple[str, str]] = []
+        inputs = expand_inputs(args.raw, unread)
         if not inputs:
-            _err("指定したフォルダに xlsx/csv ファイルがありません")
+            for _, message in unread:
+                _err(message)
+            _err(f"指定したフォルダに読めるファイル（xlsx・xls・xlsb・ods・csv・txt）がありません。{KEPT}")
             return 2
         from zaitaku.ingest.output import check_not_inputs
 
         check_not_inputs(inputs, args.out)
-        result = ingest(inputs, header_map=args.header_map, survey_year=args.year, encoding=args.encoding,
+        result = ingest(list(args.raw), header_map=args.header_map, survey_year=args.year, encoding=args.encoding,
                         sheet=args.sheet, prefecture=args.prefecture, strict=False)
         for _, message in result.failed:
             _err(message)
         if not result.meta["raw_files"]:
-            _err("読めたファイルがありません。処理済みデータは変更していません")
+            _err(f"読めたファイルがありません。{KEPT}")
             return 2
         write_outputs(result, args.out, inputs)
     except (ReadError, HeaderMapError, OutputError, CodeError, CodebookError) as exc:
-        _err(str(exc))
+        _err(f"{exc}" if KEPT in str(exc) else f"{exc}（{KEPT}）")
+        return 2
+    except OSError as exc:  # disk full, read-only folder, long name: nothing was committed
+        _err(os_error_line(exc, kept=KEPT))
         return 2
     except KeyboardInterrupt:
-        _err("中断しました。処理済みデータは前の状態のままです")
+        _err(f"中断しました。{KEPT}")
         return 130
     try:
         print_question_summary(result.meta)

@@ -13,26 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from zaitaku.ingest.problems import Problem, ProblemKind
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 
 BLANK, NOT_ASKED, INVALID = "blank", "not_asked", "invalid"
 # chosen options (a frozenset from parsing; hand-built records may use a set) or BLANK/NOT_ASKED/INVALID
 Answer = AbstractSet[str] | str
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem", "action"]
-# problems.csv is read by staff in Excel: its column names in Japanese
-PROBLEM_COLUMNS_JA = {"file": "ファイル", "row": "行", "column": "列", "value": "値", "problem": "問題",
-                      "action": "対応"}
 AS_NA = "この設問は未回答として扱いました"
-
-
-@dataclass
-class Problem:
-    file: str
-    row: int | str
-    column: str
-    value: str
-    problem: str
-    action: str
 
 
 @dataclass
@@ -45,7 +32,7 @@ class Record:
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
-Report = Callable[[Record, Question, str, str, str, str], None]
+Report = Callable[[Record, Question, str, str, str, str, ProblemKind], None]
 
 
 def check_logic(rec: Record, codebook: Codebook, report: Report) -> None:
@@ -58,27 +45,29 @@ def check_logic(rec: Record, codebook: Codebook, report: Report) -> None:
                 excl = [o.id for o in q.options if o.exclusive and o.id in val]
                 if excl:
                     report(rec, q, row, ",".join(sorted(val)),
-                           f"排他的な選択肢 {excl[0]} が他の選択肢と同時に選ばれています", AS_NA)
+                           f"排他的な選択肢 {excl[0]} が他の選択肢と同時に選ばれています", AS_NA,
+                           ProblemKind.READ_AS_BLANK)
                     val = INVALID
             if q.asked_if is not None and not _condition_met(q, rec):
                 if isinstance(val, frozenset):
                     report(rec, q, row, ",".join(sorted(val)),
                            f"回答の条件（{q.asked_if.question}）を満たさないのに回答があります",
-                           "非該当として扱いました（回答はこの一覧にだけ残ります）")
+                           "非該当として扱いました（回答はこの一覧にだけ残ります）", ProblemKind.READ_AS_NOT_ASKED)
                 val = NOT_ASKED
             if q.subset_of and isinstance(val, frozenset):
                 parent = rec.answers.get((q.subset_of, row))
                 extra = sorted(val - parent) if isinstance(parent, frozenset) else sorted(val)
                 if extra:
                     report(rec, q, row, ",".join(sorted(val)),
-                           f"選択肢 {','.join(extra)} が {q.subset_of} で選ばれていません", "回答のまま残しました")
+                           f"選択肢 {','.join(extra)} が {q.subset_of} で選ばれていません", "回答のまま残しました",
+                           ProblemKind.KEPT)
             rec.answers[key] = BLANK if val == INVALID else val
         for (qid, row, opt), text in list(rec.texts.items()):
             if qid == q.id:
                 chosen = rec.answers.get((qid, row))
                 if not (isinstance(chosen, frozenset) and opt in chosen):
                     report(rec, q, row, text, f"選ばれていない選択肢 {opt} の自由記述があります",
-                           "自由記述はこの一覧にだけ残しました")
+                           "自由記述はこの一覧にだけ残しました", ProblemKind.TEXT_SET_ASIDE)
                     del rec.texts[(qid, row, opt)]
 
 
@@ -104,11 +93,13 @@ def dedupe(records: list[Record], problems: list[Problem]) -> list[Record]:
         first_at = f"{f.row} 行目" if f.file == r.file else f"{f.file} {f.row} 行目"
         problems.append(Problem(
             r.file, r.row, r.code_column, r.code, f"重複（最初は {first_at}）" + ("" if same else "、回答が異なる"),
-            "同じ回答のため除外" if same else "回答が食い違うため、この市区町村を除外"))
+            "同じ回答のため除外" if same else "回答が食い違うため、この市区町村を除外",
+            ProblemKind.DUPLICATE_DROPPED if same else ProblemKind.ROW_EXCLUDED, r.code))
     for code in conflicting:
         f = first[code]
         problems.append(Problem(f.file, f.row, f.code_column, code, f"市区町村 {code} が重複し、回答が食い違います",
-                                "この市区町村は除外しました。元のファイルで重複を解消してください"))
+                                "この市区町村は除外しました。元のファイルで重複を解消してください",
+                                ProblemKind.ROW_EXCLUDED, code))
     return [r for c, r in first.items() if c not in conflicting]
 
 

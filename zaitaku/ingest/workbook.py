@@ -18,9 +18,20 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import python_calamine
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+from zaitaku.ingest.limits import (
+    archive_reason,
+    check_file_size,
+    check_sheet,
+    check_text,
+    long_cell,
+    scan_xlsx,
+)
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}  # python-calamine reads all five
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 CSV_ENCODINGS = ("utf-8-sig", "cp932")
+# Excel's 「Unicode テキスト」 is UTF-16 with a byte-order mark
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!",
                 "#CALC!"}
 
@@ -40,6 +51,7 @@ class Grid:
     hidden_cols: set[int] = field(default_factory=set)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 inclusive
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # error cells and formulas without value
+    skipped_sheets: list[str] = field(default_factory=list)  # other sheets not read, each with its reason
 
     @property
     def width(self) -> int:
@@ -65,7 +77,12 @@ def _col_index(letters: str) -> int:
 
 def decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
     data = path.read_bytes()
-    tried = [encoding] if encoding else list(CSV_ENCODINGS)
+    if data[:4] == b"PK\x03\x04" and not encoding:  # a zip: an Excel or OpenDocument file under another name
+        raise ReadError(f"{path}: 中身は Excel などの表計算ファイル（zip 形式）で、CSV ではありません。"
+                        "拡張子を .xlsx（または .ods）に直すか、CSV で保存し直してください")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and not encoding:
+        raise ReadError(f"{path}: 中身は古い形式の Excel ファイル（.xls）で、CSV ではありません。拡張子を .xls に直してください")
+    tried = [encoding] if encoding else (["utf-16"] if data.startswith(UTF16_BOMS) else list(CSV_ENCODINGS))
     errors = []
     for enc in tried:
         try:
@@ -81,16 +98,33 @@ def decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
         "UTF-8 か cp932（Shift_JIS）で保存し直すか、--encoding で文字コードを指定してください")
 
 
+def delimiter(text: str, suffix: str) -> str:
+    """Tab or comma: Excel's 「テキスト（タブ区切り）」 and 「Unicode テキスト」 are saved as .txt with tabs."""
+    if suffix == ".tsv":
+        return "\t"
+    head = [line for line in text[:200_000].splitlines()[:50] if line.strip()]
+    tabs = sum(line.count("\t") for line in head)
+    commas = sum(line.count(",") for line in head)
+    return "\t" if tabs > commas else ","
+
+
 def _read_csv(path: Path, encoding: str | None) -> Grid:
     text, enc = decode(path, encoding)
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    reason = check_text(path, text)
+    if reason:
+        raise ReadError(reason)
+    sep = delimiter(text, path.suffix.lower())
     try:
         # keep blank lines so that row numbers stay those of the file
         df = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                          skip_blank_lines=False, sep=sep)
     except Exception as exc:  # any parser failure is a whole-file error
         raise ReadError(f"{path}: CSV（{enc}）として読めません: {str(exc).splitlines()[0]}") from None
-    return Grid(path, df.to_numpy(dtype=object).tolist(), encoding=enc)
+    cells = df.to_numpy(dtype=object).tolist()
+    reason = long_cell(path, cells)
+    if reason:
+        raise ReadError(reason)
+    return Grid(path, cells, encoding=enc + (" タブ区切り" if sep == "\t" else ""))
 
 
 def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -157,7 +191,28 @@ def _scan_sheet_xml(xml: str, grid: Grid) -> None:
                 grid.errors[(r, c)] = "=" + _unescape(f.group(1)) if f else "=（数式）"
 
 
+def _prescan(path: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """xlsx/xlsm: per sheet, the reason it may not be read ("" when it may) and its number of values."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml_paths = _sheet_xml_paths(zf)
+        total, scans = scan_xlsx(path, xml_paths)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReadError(f"{path}: Excel ファイルとして読めません（ファイルが壊れています: {type(exc).__name__}）。"
+                        "Excel で開けるか確かめ、xlsx で保存し直してください") from None
+    if not scans and total:
+        raise ReadError(archive_reason(path, total))
+    return {sc.name: check_sheet(path, sc) for sc in scans}, {sc.name: sc.values for sc in scans}
+
+
 def _read_excel(path: Path, sheet: str | None) -> Grid:
+    reason = check_file_size(path)
+    if reason:
+        raise ReadError(reason)
+    refused: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        refused, sizes = _prescan(path)
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # any reader failure is a whole-file error
@@ -166,21 +221,34 @@ def _read_excel(path: Path, sheet: str | None) -> Grid:
     names = list(wb.sheet_names)
     if sheet is not None and sheet not in names:
         raise ReadError(f"{path}: シート「{sheet}」がありません（シート: {'、'.join(names)}）")
+    if sheet is not None and refused.get(sheet):
+        raise ReadError(refused[sheet])
+    if sizes and not sheet:  # the sheet with the most values is the data sheet: it must be readable
+        biggest = max(sizes, key=lambda n: sizes[n])
+        if refused.get(biggest):
+            raise ReadError(refused[biggest])
+    skipped = [why for why in refused.values() if why] if sheet is None else []
     data = {}
-    for name in [sheet] if sheet else names:
+    failures = []
+    for name in [sheet] if sheet else [n for n in names if not refused.get(n)]:
         try:
             data[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception:  # a chart sheet or similar: not data
+        except Exception as exc:  # a chart sheet, or a sheet calamine cannot parse: named in the message
+            failures.append(f"シート「{name}」: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             continue
     if not data:
-        raise ReadError(f"{path}: 読めるシートがありません")
+        why = "；".join(failures + skipped) or "シートがありません"
+        raise ReadError(f"{path}: 読めるシートがありません（{why}）")
 
     def filled(rows: Sequence[Sequence[object]]) -> int:
         return sum(1 for r in rows for v in r if v not in ("", None))
 
     chosen = sheet or max(data, key=lambda n: filled(data[n]))
     cells: list[list[object]] = [[None if v == "" else v for v in r] for r in data[chosen]]
-    grid = Grid(path, cells, sheet=chosen, encoding="xlsx")
+    reason = long_cell(path, cells)
+    if reason:
+        raise ReadError(reason)
+    grid = Grid(path, cells, sheet=chosen, encoding="xlsx", skipped_sheets=skipped)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             with zipfile.ZipFile(path) as zf:

@@ -60,6 +60,25 @@ def best_label(label: str, candidates: list[tuple[str, str]]) -> tuple[str | Non
     return (best, score) if score >= LABEL_MATCH else (None, score)
 
 
+def pair_labels(new: list[tuple[str, str]], old: list[tuple[str, str]]) -> dict[str, str]:
+    """New id → old id, one to one, the most similar labels paired first (each pair at least :data:`LABEL_MATCH`)."""
+    scored = []
+    for nid, nlabel in new:
+        for oid, olabel in old:
+            s = similarity(nlabel, olabel)
+            a, b = squash(nlabel), squash(olabel)
+            if a and b and (a in b or b in a):
+                s = max(s, 90.0)
+            scored.append((s, nid, oid))
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for s, nid, oid in sorted(scored, key=lambda t: -t[0]):
+        if s >= LABEL_MATCH and nid not in out and oid not in used:
+            out[nid] = oid
+            used.add(oid)
+    return out
+
+
 @dataclass
 class Draft:
     """One drafted question: the YAML dict, its confidence and why a person should look."""
@@ -98,7 +117,8 @@ def match_questions(forms: list[FormQuestion], base: Codebook) -> list[Question 
     used: set[str] = set()
     for fq in forms:
         q = by_number.get(fold_number(fq.number))
-        if q is not None and q.id not in used and (not fq.text or similarity(fq.text, q.text) >= MATCH_TEXT):
+        if q is not None and q.id not in used and (
+                not fq.text or max(similarity(fq.text, q.text), similarity(fq.text, q.title)) >= MATCH_TEXT):
             out.append(q)
             used.add(q.id)
             continue
@@ -120,9 +140,10 @@ def _options(d: Draft) -> None:
     old = [(o.id, o.label) for o in base.options] if base else []
     options: list[dict[str, Any]] = []
     changed: list[str] = []
+    pairing = pair_labels([(o.id, o.label) for o in fq.options], old)
     for o in fq.options:
         entry: dict[str, Any] = {"id": o.id, "label": o.label}
-        oid, _ = best_label(o.label, old) if base else (None, 0.0)
+        oid = pairing.get(o.id)
         if base and oid is not None:
             bo = base.option(oid)
             if bo.exclusive:
@@ -195,6 +216,9 @@ def _type(d: Draft) -> None:
         if d.base is not None and d.base.type != hinted:
             d.flag(f"回答の形式が前年（{d.base.type}）と異なります", 0.1)
         return
+    if d.form.from_header and d.base is not None and d.base.is_matrix == bool(d.form.rows) and not d.base.is_multi:
+        d.raw["type"] = d.base.type  # a compiled workbook marks 複数回答 only: no mark, one answer
+        return
     if d.base is not None and d.base.is_matrix == bool(d.form.rows):
         d.raw["type"] = d.base.type
         d.flag("「１つ選択」「複数回答」などの指示が読めないため回答の形式は前年のまま", 0.3)
@@ -230,6 +254,14 @@ def _find_target(where: str, i: int, drafts: list[Draft]) -> Draft | None:
 def _conditions(drafts: list[Draft]) -> None:
     for i, d in enumerate(drafts):
         sentence = _condition_sentence(d.form)
+        if not sentence and d.form.from_header and d.base is not None and d.base.asked_if is not None:
+            c = d.base.asked_if
+            target = next((x for x in drafts[:i] if x.raw["id"] == c.question), None)
+            ids = {o["id"] for o in target.raw["options"]} if target else set()
+            if target is not None and set(c.values) <= ids and (c.row is None or c.row in {r["id"] for r in target.raw.get("rows", [])}):
+                d.raw["asked_if"] = {"question": c.question, **({"row": c.row} if c.row else {}), "in": list(c.values)}
+                d.flag("集計表の見出しには回答の条件が印刷されないため、前年の条件を引き継ぎました", 0.1)
+                continue
         if not sentence:
             if d.base is not None and d.base.asked_if is not None:
                 d.flag("前年は条件付きの設問ですが、調査票に条件の文が見つかりません（条件なしとしました）", 0.3)
@@ -244,6 +276,22 @@ def _conditions(drafts: list[Draft]) -> None:
             d.flag(f"条件「{sentence[:40]}」の選択肢が特定できません（条件なしとしました）", 0.3)
             continue
         d.raw["asked_if"] = cond
+
+
+def _drop_invalid_conditions(drafts: list[Draft]) -> None:
+    """A condition the drafted target cannot carry (option or row missing, matrix without row) is removed and
+    flagged, so the draft stays a valid codebook."""
+    for i, d in enumerate(drafts):
+        c = d.raw.get("asked_if")
+        if not c:
+            continue
+        target = next((x for x in drafts[:i] if x.raw["id"] == c["question"]), None)
+        ids = {o["id"] for o in target.raw["options"]} if target else set()
+        rows = {r["id"] for r in target.raw.get("rows", [])} if target else set()
+        ok = target is not None and set(c["in"]) <= ids and (c.get("row") in rows if rows else "row" not in c)
+        if not ok:
+            del d.raw["asked_if"]
+            d.flag(f"条件（{c['question']} の {'・'.join(c['in'])}）が下書きの設問と合わないため外しました", 0.3)
 
 
 def _resolve(sentence: str, target: Draft) -> dict[str, Any] | None:
@@ -285,7 +333,9 @@ def _carry(d: Draft, taken: set[str], previous_group: str) -> None:
         d.raw.update(id=base.id, group=base.group, number=fq.number, deck=base.deck, title=base.title)
         if fold_number(base.number) != fold_number(fq.number):
             d.flag(f"前年の{base.number}と同じ設問とみなしました（番号が変わっています）", 0.2)
-        if fq.text and similarity(fq.text, base.text) < SAME_TEXT:
+        if fq.from_header:
+            fq.text = base.text
+        elif fq.text and similarity(fq.text, base.text) < SAME_TEXT:
             d.flag("設問文が前年と異なります", 0.1, review=False)
     else:
         title = re.split(r"[、。？?]", fq.text)[0][:30] if fq.text else fq.number
@@ -314,7 +364,8 @@ def draft(paths: list[Path], base: Codebook, year: str, today: dt.date | None = 
                 seen.add(fold_number(fq.number))
                 forms.append(fq)
     if not forms:
-        raise ValueError("調査票から設問（問1 など）が読めませんでした: " + "、".join(p.name for p in paths))
+        raise ValueError("、".join(p.name for p in paths) + ": 設問（問番号と選択肢）が読めませんでした。空欄の調査票か、"
+                         "見出しに問番号と選択肢（1.… 2.…）が印刷された集計表を指定してください")
     matched = match_questions(forms, base)
     drafts: list[Draft] = []
     taken: set[str] = set()
@@ -333,6 +384,7 @@ def draft(paths: list[Path], base: Codebook, year: str, today: dt.date | None = 
             d.flag(note, 0.1)
         drafts.append(d)
     _conditions(drafts)
+    _drop_invalid_conditions(drafts)
     for d in drafts:
         if d.base is not None and d.base.subset_of and d.base.subset_of in taken:
             target = next(x for x in drafts if x.raw["id"] == d.base.subset_of)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 NUMBER = re.compile(
     r"^\s*(?P<n>問\s*[0-9０-９]+(?:\s*[①-⑳](?:\s*[-‐－ー][0-9０-９]+(?:[.．][0-9０-９]+)*)?"
@@ -33,6 +35,7 @@ SINGLE_HINT = re.compile(r"[1１一]つ")
 FREE_TEXT = re.compile(r"[（(]\s*(?:具体的に|内容|自由記述)[^）)]*[）)]\s*$")
 CONDITION = re.compile(r"伺います|お答えください|回答してください")
 HEADER_WORDS = {"番号", "選択肢", "回答", "回答欄", "項目", "回答（○）", "○", "記入欄"}
+TITLE_ROW = re.compile(r"^(令和|平成)\s*[0-9０-９元]+\s*年度.*(調査|調査票)|（市町村票）\s*$")
 NAME_ROW = re.compile(r"(都道府県|市区?町村|自治体|保険者)名|記入者|担当者|電話|メール")
 
 
@@ -74,6 +77,7 @@ class FormQuestion:
     rows: list[tuple[str, int]] = field(default_factory=list)  # (label, line)
     grid: bool = False  # options printed across a header row
     notes: list[str] = field(default_factory=list)
+    from_header: bool = False  # read from a compiled workbook's header (no wording, no condition printed)
 
     @property
     def hinted_type(self) -> str | None:
@@ -114,9 +118,20 @@ def _text(v: object) -> str:
     return str(v).strip()
 
 
+def open_workbook(path: Path) -> openpyxl.Workbook:
+    """The workbook read-only, values only; a Japanese :class:`ValueError` when it is not an .xlsx/.xlsm file."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise ValueError(f"{path.name}: 調査票は Excel の .xlsx ファイルで指定してください"
+                         "（.xls・.csv は Excel で開いて「Excel ブック（.xlsx）」として保存し直してください）")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise ValueError(f"{path.name}: Excel ファイルとして開けません（{exc}）") from None
+
+
 def sheet_lines(path: Path) -> list[tuple[int, list[tuple[int, str]]]]:
     """The form sheet's non-empty rows: (1-based row, [(column, text)]); the sheet with the most 問 cells."""
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = open_workbook(path)
     try:
         best: list[tuple[int, list[tuple[int, str]]]] = []
         best_score = -1
@@ -135,7 +150,8 @@ def sheet_lines(path: Path) -> list[tuple[int, list[tuple[int, str]]]]:
 
 
 def read_form(path: Path) -> list[FormQuestion]:
-    """The questions a blank or filled 調査票 prints, in order."""
+    """The questions a blank or filled 調査票 prints, in order (「※」 notes, 【section】 headings, the title
+    repeated at page breaks and the 市区町村名 fields are skipped)."""
     questions: list[FormQuestion] = []
     pending_condition = ""
     q: FormQuestion | None = None
@@ -150,10 +166,11 @@ def read_form(path: Path) -> list[FormQuestion]:
             pending_condition = ""
             questions.append(q)
             continue
-        if first.startswith(("※", "＊", "*")) and CONDITION.search(first):
-            pending_condition = first.lstrip("※＊* 　")
-            continue
-        if q is None or NAME_ROW.search(first) or first.startswith("【"):
+        if first.startswith(("※", "＊", "*")):
+            if CONDITION.search(first):
+                pending_condition = first.lstrip("※＊* 　")
+            continue  # otherwise a note to the respondent
+        if q is None or NAME_ROW.search(first) or first.startswith("【") or TITLE_ROW.search(first):
             continue
         _option_line(q, r, cells)
     for fq in questions:
@@ -210,7 +227,57 @@ def _finish(q: FormQuestion) -> None:
 
 # ------------------------------------------------------------------ compiled workbooks
 
-LISTED = re.compile(r"(?:^|[\s　（(、,])([0-9０-９]{1,2}|[A-EＡ-Ｅ])\s*[.．:：]\s*([^\s　、,（）()]+(?:（[^）]*）)?)")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_TOKEN = re.compile(r"(?:^|(?<=[\s(、,/|｜]))(\d{1,2}|[A-E])\s*[.:]\s*(?=\S)")
+
+
+def printed_listing(header: str) -> dict[str, str]:
+    """Options a header lists, printed id → label as printed (empty unless two or more numbered in order 1, 2…
+    or A, B…): 「（1.設置していない　2.協議会を設置している）」; 「①…②…」 when there is no 「1.」 listing
+    (a row label 「①現状分析…」 is not a listing)."""
+    found = _listing(header.replace("\n", " "))
+    if not found:
+        circled = "".join(f" {_CIRCLED.index(ch) + 1}." if ch in _CIRCLED and nxt not in "-－‐" else ch
+                          for ch, nxt in zip(header, header[1:] + " ", strict=True))
+        found = _listing(circled.replace("\n", " "))
+    return found
+
+
+_HALF = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # full-width ASCII, one char for one
+
+
+def _listing(original: str) -> dict[str, str]:
+    text = original.translate(_HALF)  # same length: positions found here cut the printed text
+    tokens = list(_TOKEN.finditer(text))
+    if len(tokens) < 2:
+        return {}
+    start = tokens[0].start()
+    if start > 0 and text[start - 1] == "(":  # the listing ends where its bracket closes
+        depth = 0
+        for k in range(start, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth < 0:
+                text = text[:k]
+                break
+    tokens = [t for t in tokens if t.start() < len(text)]
+    found: dict[str, str] = {}
+    for k, m in enumerate(tokens):
+        end = tokens[k + 1].start() if k + 1 < len(tokens) else len(text)
+        label = original[m.end():end].strip(" 　、,，/|｜")
+        if label and m.group(1) not in found:
+            found[m.group(1)] = label
+    ids = list(found)
+    expected = [str(i + 1) for i in range(len(ids))] if ids and ids[0].isdigit() else [chr(65 + i) for i in range(len(ids))]
+    return found if len(found) >= 2 and ids == expected else {}
+
+
+
+
+def _is_data_row(row: list[object]) -> bool:
+    """Mostly numbers, codes and ○ marks: a municipality's answers, not a header."""
+    texts = [_text(v) for v in row if _text(v)]
+    short = sum(bool(re.fullmatch(r"[0-9０-９.,，]+|[A-EＡ-Ｅ]|[○●◯✓]", t)) for t in texts)
+    return len(texts) >= 3 and short >= len(texts) / 2
 
 
 def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion]:
@@ -219,10 +286,14 @@ def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion
     One question per header that names a question number and lists at least two options; a question whose
     options are spread over one column each (「問6 ①｜1.…」) is gathered by its number.
     """
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    wb = open_workbook(path)
     try:
-        ws = wb.worksheets[0]
-        rows = [list(r) for _, r in zip(range(header_rows), ws.iter_rows(values_only=True), strict=False)]
+        ws = max(wb.worksheets, key=lambda w: w.max_row or 0)
+        rows = []
+        for _, r in zip(range(header_rows), ws.iter_rows(values_only=True), strict=False):
+            if _is_data_row(list(r)):
+                break  # the header block ends where the answers begin
+            rows.append(list(r))
     finally:
         wb.close()
     width = max((len(r) for r in rows), default=0)
@@ -230,19 +301,35 @@ def read_header_questions(path: Path, header_rows: int = 8) -> list[FormQuestion
     current = ""
     for c in range(width):
         parts = [_text(r[c]) for r in rows if c < len(r) and _text(r[c])]
-        joined = "\n".join(parts)
-        m = NUMBER.match(joined)
+        lines = [x.strip() for p in parts for x in p.split("\n") if x.strip()]
+        m = NUMBER.match(lines[0]) if lines else None
         if m:
             current = fold_number(m.group("n"))
-        if not current:
+        if not current or not lines:
             continue
         q = by_number.get(current)
         if q is None:
             rest = (m.group("rest") or "") if m else ""
-            title = re.split(r"[\n（(]", rest.strip())[0] if rest else ""
-            q = by_number[current] = FormQuestion(current, title, 1)
-        for oid, label in LISTED.findall(joined):
-            lab, free = clean_option(label)
-            if all(o.id != option_id(oid) for o in q.options):
-                q.options.append(FormOption(option_id(oid), lab, free, 1))
+            q = by_number[current] = FormQuestion(current, rest.strip(), 1, from_header=True)
+        row_label = ""
+        for line in lines[1:] if m else lines:
+            listed = printed_listing(line)
+            single = OPTION.match(line) if not listed else None
+            if single:  # one column per option: 「1. 年度による推移を比較している」
+                listed = {option_id(single.group("id")): single.group("label")}
+            if listed:
+                for oid, label in listed.items():
+                    lab, free = clean_option(label)
+                    if all(o.id != oid for o in q.options):
+                        q.options.append(FormOption(oid, lab, free, 1))
+                hint = split_hint(line)[1]
+                if hint:
+                    q.hint = hint
+            elif not row_label and line not in HEADER_WORDS and not re.search(r"自由記述|具体的に", line):
+                row_label = line
+        if row_label and all(label != row_label for label, _ in q.rows):
+            q.rows.append((row_label, c + 1))
+    for q in by_number.values():
+        if len(q.rows) == 1:  # one column per question: the line under the title is not a matrix row
+            q.rows = []
     return [q for q in by_number.values() if len(q.options) >= 2]

@@ -160,6 +160,24 @@ def add_codebook_argument(parser: argparse.ArgumentParser) -> None:
                         help="使うコードブック（既定: 取り込んだときのもの、なければ組み込み）")
 
 
+def require_codebook(path: Path | str, data_dir: Path | str | None = None) -> Codebook:
+    """Put the codebook ``path`` in use, refusing it (:class:`CodebookError`, Japanese) when the processed set in
+    ``data_dir`` was ingested with another one."""
+    book = use_codebook(Path(path))
+    assert book is not None
+    meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
+    if meta_path is not None and meta_path.is_file():
+        info = json.loads(meta_path.read_text(encoding="utf-8")).get("codebook") or {}
+        mine = md5_file(Path(path))
+        if info.get("md5") and info["md5"] != mine:
+            use_codebook(None)
+            raise CodebookError(
+                f"{data_dir} のデータはコードブック {info.get('file')}（md5 {str(info['md5'])[:8]}）で取り込まれています。"
+                f"指定されたコードブック {Path(path).name}（md5 {mine[:8]}）とは違います。"
+                f"`zaitaku ingest … --codebook {path}` で取り込み直すか、コードブックの指定を外してください")
+    return book
+
+
 def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
     """``--codebook`` of render/deck/draft-map put in use; 0, or 2 after a Japanese message (the file is not
     usable, or the processed data was ingested with another codebook)."""
@@ -167,20 +185,10 @@ def apply_codebook_argument(args: argparse.Namespace, command: str) -> int:
     if path is None:
         return 0
     try:
-        book = use_codebook(Path(path))
-        data_dir = getattr(args, "data_dir", None)
-        meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
-        if meta_path is not None and meta_path.is_file():
-            info = json.loads(meta_path.read_text(encoding="utf-8")).get("codebook") or {}
-            mine = md5_file(Path(path))
-            if info.get("md5") and info["md5"] != mine:
-                raise CodebookError(
-                    f"{data_dir} のデータはコードブック {info.get('file')}（md5 {str(info['md5'])[:8]}）で取り込まれています。"
-                    f"--codebook の {Path(path).name}（md5 {mine[:8]}）とは違います。"
-                    f"`zaitaku ingest … --codebook {path}` で取り込み直すか、--codebook を外してください")
+        book = require_codebook(path, getattr(args, "data_dir", None))
     except CodebookError as exc:
         print(f"zaitaku {command}: {exc}", file=sys.stderr)
         return 2
-    if book is not None and getattr(args, "year", None) and str(args.year).upper() != book.survey_year.upper():
+    if getattr(args, "year", None) and str(args.year).upper() != book.survey_year.upper():
         args.year = book.survey_year
     return 0

@@ -95,6 +95,14 @@ def check_data(data_dir: Path) -> None:
         except Exception as exc:
             raise DataError(f"処理済みデータ {path} を読めません（{type(exc).__name__}: {exc}）。"
                             "`zaitaku ingest` をやり直してください") from None
+    problems = Path(data_dir) / "problems.csv"
+    if problems.is_file():  # every report lists its municipality's problems: the file must be one ingest writes
+        from zaitaku.ingest.problems import ProblemsFileError, read_problems
+
+        try:
+            read_problems(problems)
+        except (ProblemsFileError, ValueError, OSError) as exc:
+            raise DataError(str(exc)) from None
 
 
 def is_synthetic(data_dir: Path) -> bool:

@@ -70,7 +70,7 @@ def problem_lines(problems: pd.DataFrame) -> list[str]:
     """One line per ingest problem of the municipality: where, what was delivered, what was done."""
     lines = []
     for p in problems.itertuples(index=False):
-        where = f"{p.file} {p.row}行目" + (f"・{p.column}列" if str(p.column) else "")
+        where = f"{p.file}" + (f" {p.row}行目" if str(p.row) else "") + (f"・{p.column}" if str(p.column) else "")
         value = f"（値「{p.value}」）" if str(p.value) else ""
         lines.append(f"{where}{value}：{p.problem} → {p.kind_ja}")
     return lines

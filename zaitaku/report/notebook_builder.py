@@ -40,12 +40,13 @@ survey_year = "R3"            # 調査年度（コードブック zaitaku/refere
 data_dir = ""                 # zaitaku ingest の出力フォルダ。"" はプロジェクトの data/processed
 national = "auto"             # 全国の値: "auto"（公表値があれば公表値）、"computed"（データから集計）、"published"（公表値）
 figures_csv = ""              # 指定するとグラフの数値をこの CSV に書き出します
+codebook = ""                 # コードブック（YAML）。"" は取り込んだときのもの（zaitaku ingest --codebook）
 '''
 
 SETUP = '''\
 from zaitaku.report.report import Report
 
-rep = Report("{group}", municipality_code, prefecture, survey_year, data_dir, national, figures_csv)
+rep = Report("{group}", municipality_code, prefecture, survey_year, data_dir, national, figures_csv, codebook)
 rep.header()'''
 
 

@@ -33,12 +33,12 @@ from zaitaku.analysis.aggregate import (
     load_processed,
 )
 from zaitaku.analysis.free_text import free_text_for
-from zaitaku.analysis.problems import problem_counts, problems_for
+from zaitaku.analysis.problems import EXCLUDED, problem_counts, problems_for
 from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
 from zaitaku.files import atomic
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
-from zaitaku.reference.codebook_source import describe
+from zaitaku.reference.codebook_source import describe, require_codebook
 from zaitaku.report import html as rh
 from zaitaku.report.blocks import (
     Block,
@@ -77,10 +77,12 @@ class Report:
 
     def __init__(self, group: str, municipality_code: str = "", prefecture: str = "",
                  survey_year: str = "R3", data_dir: str | Path = "",
-                 national: str = "auto", figures_csv: str = "") -> None:
+                 national: str = "auto", figures_csv: str = "", codebook: str | Path = "") -> None:
         if national not in NATIONAL_CHOICES:
             raise ValueError(f"national は {'・'.join(NATIONAL_CHOICES)} のいずれかです（{national!r} が指定されました）")
         data_dir = data_dir or PROCESSED_DATA_DIR
+        if codebook:  # must be the one the data was ingested with
+            require_codebook(codebook, data_dir)
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
@@ -154,14 +156,21 @@ class Report:
             return "手元データ全体（全国ではありません）"
         return "全国の公表値（公表値のある設問）"
 
-    def problems(self) -> list[str]:
-        """Notes near the top: the municipality's ingest problems, and what the data covers."""
+    def problems(self) -> dict[str, object]:
+        """Notes near the top: the ingest problems (each with what was done: excluded, read as 未回答, not
+        asked), counted by what was done, and what the data covers."""
         if self.focus.code:
-            lines = problem_lines(problems_for(self.data, self.focus.code))
+            mine = problems_for(self.data, self.focus.code)
+            lines = problem_lines(mine)
+            count = len(mine)
+            by_kind = "、".join(f"{k} {n} 件" for k, n in mine["kind_ja"].value_counts(sort=False).items())
+            excluded = bool((mine["kind"] == EXCLUDED).any())
         else:
             lines = prefecture_problem_lines(problem_counts(self.data), self.focus.pref_code)
+            count, by_kind, excluded = 0, "", False
         note = coverage_note(self.data, self.focus)
-        return [*lines, note] if note else lines
+        return {"lines": lines, "count": count, "by_kind": by_kind, "excluded": excluded,
+                "notes": [note] if note else []}
 
     def summary(self) -> object:
         """まとめ: ahead of / behind the prefecture and the same kind (largest gaps first), and whom to

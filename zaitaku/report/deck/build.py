@@ -12,11 +12,14 @@ callers and tests can check the charts against :func:`zaitaku.report.section.bui
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from pptx import Presentation
 from pptx.presentation import Presentation as PresentationType
 
@@ -32,6 +35,8 @@ from zaitaku.report.section import Section, build_section
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CLOSING_TEMPLATE = TEMPLATES / "closing.txt.j2"
+# characters XML 1.0 (and so PowerPoint) cannot hold: controls other than tab, LF and CR
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SURVEY_YEAR_JA = {"R3": "令和3年度", "R4": "令和4年度", "R5": "令和5年度", "R6": "令和6年度"}
 
 
@@ -94,13 +99,22 @@ def closing_text(focus: Focus, survey: str, year: str, template: Path | None = N
     path = Path(template) if template else CLOSING_TEMPLATE
     if not path.is_file():
         raise FileNotFoundError(f"結びのページのテンプレート {path} が見つかりません")
-    env = jinja2.Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    bad = CONTROL.search(contact)
+    if bad:
+        raise ValueError(f"連絡先に使えない制御文字（U+{ord(bad.group()):04X}）があります。取り除いてください")
+    # the template comes from users: a sandbox keeps it from reaching Python (no os, no attributes with _)
+    env = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                               undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     try:
         text = env.from_string(path.read_text(encoding="utf-8")).render(
             prefecture=focus.pref_name, area=slides.who(focus), survey=survey, year=year, contact=contact)
+    except SecurityError as exc:
+        raise ValueError(f"結びのページのテンプレート {path}：テンプレートで使えない操作があります（{exc}）") from exc
     except jinja2.TemplateError as exc:
         raise ValueError(f"結びのページのテンプレート {path}：{exc}") from exc
+    bad = CONTROL.search(text)
+    if bad:
+        raise ValueError(f"結びのページのテンプレート {path} に使えない制御文字（U+{ord(bad.group()):04X}）があります")
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     if not lines:
         raise ValueError(f"結びのページのテンプレート {path} が空です（1行目がタイトルです）")
