@@ -42,6 +42,7 @@ test-latest: venv
 
 ## demo: synthetic survey export -> ingest -> reports for the demo prefecture
 demo: venv
+	-$(BIN)/python -m zaitaku.explore.workspace --install-filter
 	$(BIN)/zaitaku demo --out data/raw/demo
 	$(BIN)/zaitaku ingest data/raw/demo/demo_r3.xlsx --out data/processed
 	$(BIN)/zaitaku render --prefecture $(PREF) --formats html,pptx --out reports
@@ -70,12 +71,14 @@ bench: venv
 	$(BIN)/python -m benchmarks.run_bench
 	$(BIN)/python -m benchmarks.bench_steady
 
-## lab: JupyterLab on notebooks/ (explorer.ipynb, workshop/ made by `make tutorials`); --allow-root only where we run as root (containers)
+## lab: copies of the notebooks in lab/ (ignored by git; existing copies kept), then JupyterLab on the project at lab/
+## (reports/ opens from the file browser with working links); --allow-root only where we run as root (containers)
 lab: tutorials
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/python -m zaitaku.explore.workspace
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: venv
-	$(BIN)/nbstripout --extra-keys "metadata.language_info cell.metadata.execution" notebooks/*.ipynb notebooks/tutorial/*.ipynb
+	$(BIN)/nbstripout --keep-id --extra-keys "$$($(BIN)/python -c 'from zaitaku.explore.workspace import EXTRA_KEYS; print(EXTRA_KEYS)')" notebooks/*.ipynb notebooks/tutorial/*.ipynb
 
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports

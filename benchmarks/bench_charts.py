@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     legacy = load_legacy(args.legacy) if args.legacy else None
 
     for s in sections[:3]:  # warm-up: imports, fonts, budoux model
-        svg_tag(s.chart(), s.alt)
+        svg_tag(s.report_figure(), s.alt)
         if legacy:
             legacy_chart(legacy, s)
     before: dict[str, list[float]] = {}
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     for s in sections:
         kind = chart_kind(s.question.type, s.figures)
         t = time.perf_counter()
-        markup = svg_tag(s.chart(), s.alt)
+        markup = svg_tag(s.report_figure(), s.alt)
         after.setdefault(kind, []).append(time.perf_counter() - t)
         bytes_after.append(len(markup.encode()))
         if legacy:

@@ -158,8 +158,17 @@ def run_all(page, base: str, token: str, name: str, timeout: float = 240) -> Non
     raise AssertionError(f"the notebook did not run: prompt {prompt.text_content()!r}")
 
 
+CHART_TEXT_PX = """() => Array.from(document.querySelectorAll('.zaitaku-output svg.chart')).map(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const sizes = Array.from(svg.querySelectorAll('text')).map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return [svg.getBoundingClientRect().width, Math.min(...sizes), sizes.length];
+})"""
+"""Per chart in the explorer's output: its drawn width, the smallest text as drawn (px), the number of texts."""
+
+
 def test_explorer_in_jupyterlab(processed_dir, tmp_path, monkeypatch):
-    """Open explorer.ipynb, run all cells, pick another municipality: the chart changes."""
+    """Open explorer.ipynb, run all cells, pick another municipality: the chart changes; put a second
+    municipality beside it: both charts keep their text at ≥ 12 px (the reports' size)."""
     monkeypatch.setenv("ZAITAKU_ROOT", str(tmp_path / "project"))  # the kernel's data/processed is the copy
     root = tmp_path / "project" / "notebooks"
     shutil.copytree(PROJECT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -169,30 +178,40 @@ def test_explorer_in_jupyterlab(processed_dir, tmp_path, monkeypatch):
         page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         run_all(page, base, token, "explorer.ipynb")
-        chart = page.locator("img.zaitaku-chart").first
+        chart = page.locator(".zaitaku-output .zaitaku-chart svg.chart").first
         chart.wait_for(timeout=120_000)
-        before = chart.get_attribute("src")
+        before = chart.get_attribute("aria-label")
         municipality = page.locator(".zaitaku-municipality input")
         assert municipality.input_value() == "322016 松江市"
         options = municipality.evaluate("el => Array.from(el.list.options).map(o => o.value)")
         assert "322032 出雲市" in options and all(o[:2] == "32" for o in options)  # the prefecture's list
         assert page.locator(".zaitaku-output").inner_text().count("松江市") >= 1
+        assert "全国の中核市（n=62）" in before  # the same kind is shown by default, as in the reports
         page.screenshot(path=_artifact("explorer_matsue.png"))
 
         municipality.fill("出雲")  # part of a name, then Enter
         municipality.press("Enter")
         page.wait_for_function(
-            "old => { const i = document.querySelector('img.zaitaku-chart'); return i && i.src !== old; }",
-            arg=before, timeout=60_000)
+            "old => { const s = document.querySelector('.zaitaku-output svg.chart'); "
+            "return s && s.getAttribute('aria-label') !== old; }", arg=before, timeout=60_000)
         page.wait_for_function(
             "() => document.querySelector('.zaitaku-municipality input').value === '322032 出雲市'", timeout=30_000)
-        after = page.locator("img.zaitaku-chart").first
-        assert after.get_attribute("src") != before
-        assert after.evaluate("img => img.complete && img.naturalWidth > 0")
+        after = page.locator(".zaitaku-output svg.chart").first
+        assert "全国の市（中核市を除く）" in after.get_attribute("aria-label")  # 出雲市's own kind
         text = page.locator(".zaitaku-output").inner_text()
         assert "出雲市" in text and "表示できませんでした" not in text
         page.screenshot(path=_artifact("explorer_izumo.png"))
-        page.locator(".zaitaku-output").screenshot(path=_artifact("explorer_izumo_output.png"))
+
+        compare = page.locator(".zaitaku-compare input")  # side by side: 松江市 under 出雲市
+        compare.fill("松江市")
+        compare.press("Enter")
+        page.wait_for_function("() => document.querySelectorAll('.zaitaku-output svg.chart').length === 2",
+                               timeout=60_000)
+        sizes = page.evaluate(CHART_TEXT_PX)
+        print("explorer side by side (width px, smallest text px, texts):", sizes)
+        assert len(sizes) == 2 and all(n > 5 for _, _, n in sizes)
+        assert all(smallest >= 11.95 for _, smallest, _ in sizes), sizes  # the reports' ≥ 12 px
+        page.locator(".zaitaku-output").screenshot(path=_artifact("explorer_side_by_side.png"))
 
 
 def _platform_fonts(page, selector: str) -> list[str]:
@@ -290,6 +309,30 @@ def reader(tmp_path: Path) -> Iterator:
             yield browser.new_page(viewport=READER_VIEWPORT, locale="ja-JP")
         finally:
             browser.close()
+
+
+def test_report_links_work_from_jupyterlab(shimane_reports, tmp_path):
+    """As `make lab` serves the project: a report opened from JupyterLab's file browser (「Open in New Browser
+    Tab」, under /files/) reaches its neighbours through its relative links."""
+    project = tmp_path / "project"
+    shutil.copytree(shimane_reports, project / "reports" / "R3")
+    start = "reports/R3/32_島根県/322016_松江市/partnerships.html"
+    expected = {"全国の一覧": "reports/R3/index.html", "松江市のレポート一覧": "reports/R3/32_島根県/322016_松江市/index.html",
+                "島根県全体の同じレポート": "reports/R3/32_島根県/prefecture/partnerships.html",
+                "課題と都道府県の支援": "reports/R3/32_島根県/322016_松江市/prefectural_support.html"}
+    with jupyterlab(project, tmp_path) as server, chromium(tmp_path) as page:
+        base, token = server.split("|")
+        url = f"{base}/files/{urllib.parse.quote(start)}?token={token}"
+        response = page.goto(url)
+        assert response is not None and response.ok
+        for label, target in expected.items():
+            page.goto(url)
+            with page.expect_navigation():
+                page.locator("nav.report-nav").first.get_by_role("link", name=label, exact=True).click()
+            reached = urllib.parse.unquote(urllib.parse.urlsplit(page.url).path)
+            assert reached == "/files/" + target, (label, page.url)
+            assert "404" not in page.title() and page.locator("h1").count() >= 1, (label, page.url)
+        page.screenshot(path=_artifact("report_from_jupyterlab.png"))
 
 
 def test_report_navigation_links_reach_every_neighbour(shimane_reports, tmp_path):

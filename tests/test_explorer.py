@@ -109,7 +109,7 @@ def test_initial_view_matsue_q1(explorer):
     # what the Output widget shows: the chart, the sentence and the figures table
     (shown,) = ex.output.outputs
     html = shown["data"]["text/html"]
-    assert 'class="chart zaitaku-chart"' in html and ex.current_sentence in html
+    assert 'class="zaitaku-chart"' in html and '<svg class="chart"' in html and ex.current_sentence in html
     assert "60.0%（3/5）" in html and "62.5%（5/8）" in html
 
 
@@ -185,7 +185,7 @@ def test_same_type_needs_data_for_the_nation(explorer):
     assert box.disabled and not box.value and "全国を含まない" in box.description
     view = build_view(explorer.data, "q1", explorer.current_views[0].focus, ["prefecture", "type"])
     assert "type" not in set(view.figures["scope"])
-    assert any("同じ類型との比較は表示していません" in n.text for n in view.notes)
+    assert any("同じ種類の市町村との比較は表示していません" in n.text for n in view.notes)
 
 
 def test_same_type_on_the_demo_data(processed_dir, tmp_path):
@@ -193,9 +193,9 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
     from zaitaku.explore.explorer import Explorer
 
     ex = Explorer(processed_dir, municipality="松江市", question="q1", exports_dir=tmp_path)
-    box = ex.scopes["type"]
-    assert not box.disabled and box.description.startswith("全国の市")
-    box.value = True
+    box = ex.scopes["type"]  # on by default, as in the reports, and named as the bars and the sentence name it
+    assert not box.disabled and box.value and box.description == "全国の中核市"
+    assert "全国の中核市（n=62）" in ex.current_sentence
     data = ex.data
     m = data.municipalities
     # 松江市 is a 中核市: compared with its own kind (figures rules, issue 11)
@@ -206,7 +206,7 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
     assert figure(ex, "type")[:2] == (n_sel, n_base) and n_base == 62
     assert "全国の中核市（n=62）" in set(ex.current_figures["scope_label"])
     ex.municipality.value = "奥出雲町"
-    assert box.description.startswith("全国の町")
+    assert box.description == "全国の町"
     labels = set(ex.current_figures.loc[ex.current_figures["scope"] == "type", "scope_label"])
     assert len(labels) == 1 and labels.pop().startswith("全国の町（n=")
 
@@ -287,16 +287,26 @@ def test_save_writes_csv_with_bom_and_png(explorer, tmp_path):
     ex = explorer
     ex.compare_with.value = "312011 鳥取市"
     ex.save_button.click()
-    csv, *pngs = ex.last_saved
+    csv, *charts = ex.last_saved
     assert csv == tmp_path / "exports" / "322016_松江市_q1_vs_312011_鳥取市.csv"
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the Japanese
-    back = pd.read_csv(csv, encoding="utf-8-sig", dtype={"focus_code": str, "scope_code": str, "option_id": str})
+    back = pd.read_csv(csv, encoding="utf-8-sig")
+    assert list(back.columns[:9]) == ["対象", "設問番号", "設問", "項目", "選択肢", "集計範囲", "該当数", "分母", "割合(%)"]
     assert len(back) == len(ex.current_figures)
-    row = back[(back["focus_code"] == "312011") & (back["scope"] == "prefecture") & (back["option_id"] == "1")]
-    assert (row["n_selected"].item(), row["n_base"].item()) == (2, 3)
-    assert [p.name for p in pngs] == ["322016_松江市_q1.png", "312011_鳥取市_q1.png"]
-    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
-    assert pngs[0].read_bytes() == ex.current_png
+    row = back[(back["対象"] == "鳥取市（鳥取県）") & (back["集計範囲"] == "鳥取県") & (back["選択肢"] == "設置している")]
+    assert (row["該当数"].item(), row["分母"].item()) == (2, 3)
+    assert pd.isna(row["割合(%)"].item())  # n under 5: read 該当数/分母, as in the reports' CSV
+    mine = back[(back["対象"] == "松江市（島根県）") & (back["集計範囲"] == "島根県") & (back["選択肢"] == "設置している")]
+    assert mine["割合(%)"].item() == 60.0  # a percentage, not a share: 3 of 5
+    assert [p.name for p in charts] == ["322016_松江市_q1.png", "322016_松江市_q1.svg",
+                                        "312011_鳥取市_q1.png", "312011_鳥取市_q1.svg"]
+    assert charts[0].read_bytes().startswith(b"\x89PNG") and charts[2].read_bytes().startswith(b"\x89PNG")
+    assert charts[0].read_bytes() == ex.current_png
+    svg = charts[1].read_text(encoding="utf-8")
+    for text in ("問1 協議会の設置", "松江市（島根県）", "島根県（n=5）", "手元データ全体（全国ではありません）（n=8）",
+                 "出典：令和3年度 在宅医療・介護連携推進事業の実施状況に関する調査（市町村票）", "設問：貴市区町村では"):
+        assert text in svg, text
+    assert "デモ用の架空データ" not in svg  # the tiny set is not marked synthetic
     assert "保存しました" in ex.status.value
 
 
@@ -319,7 +329,7 @@ def test_tutorial_helpers(tiny_dir, tmp_path):
     assert (top["選択肢"], top["該当数"], top["n"], top["割合（%）"]) == ("退院時の連携（退院調整）の割合", 3, 3, 100.0)
     assert shares.set_index("選択肢").loc["入院時の情報提供の割合", "割合（%）"] == 33.3
     paths = v.save(tmp_path / "out")
-    assert [p.suffix for p in paths] == [".csv", ".png"] and all(p.stat().st_size for p in paths)
+    assert [p.suffix for p in paths] == [".csv", ".png", ".svg"] and all(p.stat().st_size for p in paths)
 
 
 @pytest.mark.parametrize("typed, code", [
@@ -364,8 +374,8 @@ def test_show_and_save_a_section(tiny_dir, tmp_path):
     data = load_processed(tiny_dir)
     s = build_section(data, "q1", focus_of(data, "322016"))
     panel = show_section(s)._repr_html_()
-    assert 'class="chart zaitaku-chart"' in panel and "data:image/png;base64," in panel
+    assert 'class="zaitaku-chart"' in panel and '<svg class="chart"' in panel
     assert "60.0%（3/5）" in panel and s.sentences[0] in panel
-    csv, png = save_section(s, tmp_path)
-    assert (csv.name, png.name) == ("322016_松江市_q1.csv", "322016_松江市_q1.png")
+    csv, png, svg = save_section(s, tmp_path)
+    assert (csv.name, png.name, svg.name) == ("322016_松江市_q1.csv", "322016_松江市_q1.png", "322016_松江市_q1.svg")
     assert png.read_bytes().startswith(b"\x89PNG") and csv.read_bytes().startswith(b"\xef\xbb\xbf")

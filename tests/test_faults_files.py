@@ -102,7 +102,8 @@ def test_a_stray_value_on_a_remarks_sheet_skips_that_sheet(batch, forms, tmp_pat
     wb.create_sheet("備考")["XFD1048576"] = "メモ"
     wb.save(izumo)
     rc, out = ingest_folder(batch, forms, tmp_path / "out")
-    assert rc == 0, out
+    assert rc == 1, out  # written; the sheet left out is listed
+    assert "シートを読まず 1 件" in out
     assert meta(tmp_path / "out")["n_municipalities"] == 19
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     skipped = problems[problems["種類"] == "sheet_skipped"]

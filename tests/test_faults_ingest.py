@@ -182,7 +182,7 @@ def test_problems_csv_is_safe_in_excel(raw, tmp_path):
     path = tmp_path / "inject.csv"
     path.write_bytes("\r\n".join(text).encode("cp932"))
     out = tmp_path / "out"
-    assert cli("ingest", path, "--header-map", raw["map"], "--out", out)[0] == 0
+    assert cli("ingest", path, "--header-map", raw["map"], "--out", out)[0] == 1  # written, the row left out
     problems = pd.read_csv(out / "problems.csv", dtype=str, encoding="utf-8-sig")
     assert list(problems.columns) == list(PROBLEM_COLUMNS_JA.values())
     assert problems["値"].tolist() == ["'=cmd|' /C calc'!A0"]

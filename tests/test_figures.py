@@ -234,3 +234,15 @@ def test_prefecture_report_counts_the_municipalities_with_problems():
     assert prefecture_problem_lines(counts, "32") == [
         "回答した19市町村のうち2市町村のデータに、取り込み時の問題が計3件ありました、うち1市町村は回答を除外。"
         "内容は各市町村のレポートの冒頭にあります。"]
+
+
+def test_a_long_free_text_is_shortened_in_reports_with_a_note():
+    from zaitaku.report.html_summary import FREE_TEXT_MAX, free_text_lines
+
+    texts = pd.DataFrame([{"name": "浜田市", "row_id": "", "row_label": "", "option_id": "6",
+                           "text": "連携" * 100_000}, {"name": "松江市", "row_id": "", "row_label": "", "option_id": "6",
+                                                      "text": "短い回答"}])
+    long, short = free_text_lines(texts, None, None, with_names=True)
+    assert short == "松江市：短い回答"
+    assert long.startswith("浜田市：" + "連携" * (FREE_TEXT_MAX // 2) + "…")
+    assert "全 200,000 文字" in long and len(long) < FREE_TEXT_MAX + 100

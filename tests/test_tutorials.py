@@ -127,11 +127,13 @@ def test_tutorial_runs_clean(name, versions, processed_dir, tmp_path):
     assert all(c.execution_count for c in code), "every cell ran"
     shown = [o for c in code for o in c.outputs if {"text/html", "image/png"} & set(o.get("data", {}))]
     assert len(shown) >= 3
-    if path.name.startswith("02_"):  # Sections shown with their chart, and saved (CSV with BOM, PNG)
-        assert sum("data:image/png;base64," in o["data"].get("text/html", "") for o in shown) >= 2
+    if path.name.startswith("02_"):  # Sections shown with their chart, and saved (CSV with BOM, PNG, SVG)
+        assert sum('<svg class="chart"' in o["data"].get("text/html", "") for o in shown) >= 2
         exports = tmp_path / "exports"
-        assert sorted(p.name for p in exports.iterdir()) == ["322016_松江市_q1.csv", "322016_松江市_q1.png"]
-        assert (exports / "322016_松江市_q1.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+        assert sorted(p.name for p in exports.iterdir()) == ["322016_松江市_q1.csv", "322016_松江市_q1.png",
+                                                             "322016_松江市_q1.svg"]
+        csv = (exports / "322016_松江市_q1.csv").read_bytes()
+        assert csv.startswith(b"\xef\xbb\xbf") and "設問番号,設問,項目,選択肢,集計範囲,該当数,分母,割合(%)" in csv.decode("utf-8-sig")
 
 
 @pytest.mark.slow
@@ -151,4 +153,4 @@ def test_explorer_notebook_runs_headless(processed_dir, tmp_path, monkeypatch):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     outputs = [m["state"].get("outputs", []) for m in state.values() if m["model_name"] == "OutputModel"]
     html = "".join(o["data"].get("text/html", "") for outs in outputs for o in outs)
-    assert "zaitaku-chart" in html and "data:image/png;base64," in html
+    assert "zaitaku-chart" in html and '<svg class="chart"' in html

@@ -112,8 +112,8 @@ def test_walkthrough_on_a_file_with_problems(layout, tmp_path, capsys):
     assert rc == 0, out
     rc, out = run(capsys, "ingest", *raw, "--header-map", tmp_path / "map.csv", "--out", tmp_path / "processed",
                   "--prefecture", "島根県")
-    assert rc == 0, out
-    assert "Traceback" not in out
+    assert rc == 1, out  # written, with rows left out (安来市) and listed
+    assert "一部を読まずに書き出しました（除外 2 件）" in out and "Traceback" not in out
 
     problems = pd.read_csv(tmp_path / "processed" / "problems.csv", dtype=str, keep_default_na=False,
                            encoding="utf-8-sig")

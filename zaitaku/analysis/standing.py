@@ -17,10 +17,14 @@ Rules (stated for the reports):
 - **ahead / behind** (prefecture): the prefecture's share against the nation's (computed, only when
   the data covers the nation), by at least :data:`PREF_GAP` points.
 - **learn from**: for each item the municipality did not do (the ones most common in its prefecture
-  first), up to :data:`EXEMPLARS` municipalities that did it: first from the same prefecture, then of
-  the same kind elsewhere; among them, those that did more items of the same questionnaire group
-  first, ties by municipality code. In prefecture mode, for the items where the prefecture is behind
-  (or, without national data, the least common ones), the municipalities of the prefecture that did them.
+  first), up to :data:`EXEMPLARS` municipalities that did that item, ranked by how comparable they are:
+  the same prefecture and the same kind (「同じ県・同じ種類（中核市）で実施」), the same prefecture
+  (「同じ県で実施」), the same kind elsewhere (「同じ種類の市で実施」); within a rank, those named for
+  fewer of the items before it first (so that the items name different municipalities where they
+  can), then those that did more items of the same questionnaire group, ties by municipality code.
+  Each carries its reason. The registry has no population, so size enters only through the kind. In
+  prefecture mode, for the items where the prefecture is behind (or, without national data, the least
+  common ones), the municipalities of the prefecture that did them, varied across items the same way.
 - **stand out** (prefecture): the municipalities that did the largest share of the items they were
   asked, at least :data:`STAND_OUT_MIN_ITEMS` items asked, ties by code.
 
@@ -56,8 +60,9 @@ STAND_OUT_MIN_ITEMS = 10
 RULES = (
     "「進んでいる／遅れている」は、その項目を実施していて比較先（県内・同じ種類の市町村）の半数未満しか実施していない場合／"
     "実施しておらず比較先の半数超が実施している場合で、差（ポイント）の大きい順に示します。比較先が5市町村未満の場合は比べません。",
-    "「参考になる市町村」は、実施していない項目ごとに、実施している市町村を県内から、足りなければ全国の同じ種類の市町村から"
-    f"最大{EXEMPLARS}つ、同じ分野の取組の多い順（同数は市町村コード順）に挙げます。",
+    "「参考になる市町村」は、実施していない項目ごとに、その項目を実施している市町村を、同じ県で同じ種類、同じ県、"
+    f"全国の同じ種類の順に最大{EXEMPLARS}つ挙げ、理由を添えます。同じ順位の中では、ほかの項目でまだ挙げていない市町村、"
+    "同じ分野の取組の多い市町村の順（同数は市町村コード順）です。",
 )
 
 
@@ -95,6 +100,7 @@ class Exemplar:
     same_prefecture: bool
     related: int  # items done in the same questionnaire group (stand out: items done)
     asked: int = 0  # stand out: items asked
+    reason: str = ""  # learn from: why this one (「同じ県で実施」「同じ種類の市で実施」)
 
 
 @dataclass(frozen=True)
@@ -184,17 +190,32 @@ def _selected(t: _Table, group: str | None) -> list[int]:
     return [j for j, it in enumerate(t.items) if not group or it.group == group]
 
 
-def _exemplars(t: _Table, j: int, candidates: np.ndarray, focus: Focus, k: int) -> list[Exemplar]:
-    """Up to k municipalities among ``candidates`` that did item j: more related items first, ties by code."""
+def reason(same_prefecture: bool, same_kind: bool, kind: str) -> str:
+    """Why a municipality is named for an item (the rank of :func:`_exemplars`)."""
+    if same_prefecture and same_kind:
+        return f"同じ県・同じ種類（{kind}）で実施"
+    if same_prefecture:
+        return "同じ県で実施"
+    return f"同じ種類の{kind}で実施"
+
+
+def _exemplars(t: _Table, j: int, in_pref: np.ndarray, same_kind: np.ndarray, focus: Focus, k: int,
+               uses: dict[str, int]) -> list[Exemplar]:
+    """Up to k municipalities that did item j, the most comparable first (same prefecture and kind, same
+    prefecture, same kind elsewhere); in a rank, named less often so far (``uses``, updated), more items
+    of the same group, then code."""
     grp = [i for i, it in enumerate(t.items) if it.group == t.items[j].group]
     related = np.nansum(t.done[:, grp], axis=1)
-    rows = [i for i in np.flatnonzero(candidates & (t.done[:, j] == 1)) if t.codes[i] != focus.code]
-    rows.sort(key=lambda i: (-related[i], t.codes[i]))
+    rank = np.where(in_pref & same_kind, 0, np.where(in_pref, 1, 2))
+    rows = [i for i in np.flatnonzero((in_pref | same_kind) & (t.done[:, j] == 1)) if t.codes[i] != focus.code]
+    rows.sort(key=lambda i: (rank[i], uses.get(str(t.codes[i]), 0), -related[i], t.codes[i]))
     out = []
     for i in rows[:k]:
-        mu = t.munis.iloc[i]
-        out.append(Exemplar(str(t.codes[i]), str(mu["name"]), str(mu["prefecture"]), str(mu["peer"]),
-                            mu["pref_code"] == focus.pref_code, int(related[i])))
+        mu, code = t.munis.iloc[i], str(t.codes[i])
+        uses[code] = uses.get(code, 0) + 1
+        kind = str(mu["peer"])
+        out.append(Exemplar(code, str(mu["name"]), str(mu["prefecture"]), kind, bool(in_pref[i]), int(related[i]),
+                            reason=reason(bool(in_pref[i]), bool(same_kind[i]), kind) if focus.code else "県内で実施"))
     return out
 
 
@@ -245,11 +266,10 @@ def summary_for(data: ProcessedData, focus: Focus, national: str = "auto", group
     pref_share, _ = _shares(t, in_pref)
     todo = [j for j in cols if me[j] == 0]
     todo.sort(key=lambda j: (-np.nan_to_num(pref_share[j]), order[t.items[j]]))
-    peers = (t.munis["peer"] == focus.peer).to_numpy() & ~in_pref
+    same_kind = (t.munis["peer"] == focus.peer).to_numpy() if focus.peer else np.zeros(len(t.codes), dtype=bool)
+    uses: dict[str, int] = {}
     for j in todo[:learn_items]:
-        ex = _exemplars(t, j, in_pref, focus, exemplars)
-        if len(ex) < exemplars and focus.peer:
-            ex += _exemplars(t, j, peers, focus, exemplars - len(ex))
+        ex = _exemplars(t, j, in_pref, same_kind, focus, exemplars, uses)
         if ex:
             s.learn_from.append(LearnFrom(t.items[j], tuple(ex)))
     return s
@@ -284,8 +304,10 @@ def _prefecture_summary(t: _Table, s: Summary, cols: list[int], order: dict[Item
         s.notes.append("データが全国を含まないため、全国とは比べていません。県内で実施の少ない項目について、実施している市町村を挙げます。")
         todo = [j for j in cols if n[j] >= 1 and share[j] < 0.5]
         todo.sort(key=lambda j: (share[j], order[t.items[j]]))
+    uses: dict[str, int] = {}
+    none = np.zeros(len(t.codes), dtype=bool)
     for j in todo[:learn_items]:
-        ex = _exemplars(t, j, in_pref, focus, exemplars)
+        ex = _exemplars(t, j, in_pref, none, focus, exemplars, uses)
         if ex:
             s.learn_from.append(LearnFrom(t.items[j], tuple(ex)))
     sub = t.done[:, cols]

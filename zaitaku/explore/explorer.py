@@ -32,6 +32,7 @@ from zaitaku.explore.views import (
     View,
     build_view,
     compare,
+    default_scopes,
     find_code,
     find_focus,
     municipality_label,
@@ -40,7 +41,7 @@ from zaitaku.explore.views import (
     save_section,
     show_section,
 )
-from zaitaku.files import atomic
+from zaitaku.lookup import find_question
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook_source import require_codebook
 
@@ -49,12 +50,14 @@ DEFAULT_PREFECTURE = "島根県"
 
 class Explorer:
     """ipywidgets explorer: prefecture → municipality, question group → question, comparison scopes,
-    a second municipality side by side, and a button that saves the figures (CSV) and chart (PNG).
+    a second municipality shown under the first (each chart at the reports' size: text ≥ 12 px), and a
+    button that saves the figures (CSV with the reports' columns) and the charts (PNG, SVG with title and source).
 
     The state behind the display is public, for tests and for further work in the notebook:
     ``current_figures`` (DataFrame of every panel, with ``focus_code``/``focus_name`` columns),
     ``current_sentence`` (the main panel's), ``current_sentences``, ``current_png``,
-    ``current_views``, ``current_html``, ``last_saved`` (paths), ``last_error``.
+    ``current_views``, ``current_html``, ``last_saved`` (paths), ``last_error``; ``current_png`` is the main
+    panel's chart as it would be saved.
     """
 
     def __init__(self, data_dir: Path | str = "", municipality: str | int = "",
@@ -79,7 +82,6 @@ class Explorer:
         self.current_figures = pd.DataFrame()
         self.current_sentence = ""
         self.current_sentences: list[str] = []
-        self.current_png: bytes | None = None
         self.current_html = ""
 
         code = self._initial_code(municipality)
@@ -92,19 +94,21 @@ class Explorer:
         self.municipality = w.Combobox(options=self._labels(pref), value=self._label(code), ensure_option=False,
                                        continuous_update=False, placeholder="市町村名またはコード（例：松江、322016）",
                                        description="市町村", layout=wide, style=style)
-        q = self.codebook[question] if question else self.codebook.in_group(next(iter(self.codebook.groups)))[0]
+        q = find_question(self.codebook, question) if question else self.codebook.in_group(next(iter(self.codebook.groups)))[0]
         self.group = w.Dropdown(options=[(label, g) for g, label in self.codebook.groups.items()], value=q.group,
                                 description="設問群", layout={"width": "48em"}, style=style)
         self.question = w.Dropdown(options=self._questions(q.group), value=q.id, description="設問",
                                    layout={"width": "48em"}, style=style)
-        self.scopes = {s: w.Checkbox(value=s in DEFAULT_SCOPES, description=label, indent=False,
+        defaults = default_scopes(self.data)
+        self.scopes = {s: w.Checkbox(value=s in defaults, description=label, indent=False,
                                      layout={"width": "auto"}) for s, label in SCOPES.items()}
         self.compare_with = w.Combobox(options=[self._label(c) for c in self._muni["code"]], value="",
                                        ensure_option=False, continuous_update=False,
                                        placeholder="並べて比べる市町村（任意・空欄でなし）",
                                        description="比較相手", layout=wide, style=style)
-        self.save_button = w.Button(description="CSVとPNGを保存", icon="download", button_style="info",
-                                    tooltip=f"数値（CSV）とグラフ（PNG）を {self.exports_dir} に保存します")
+        self.save_button = w.Button(description="CSVと画像を保存", icon="download", button_style="info",
+                                    layout={"width": "auto"},
+                                    tooltip=f"数値（CSV）とグラフ（PNG・SVG）を {self.exports_dir} に保存します")
         self.status = w.HTML()
         self.output = w.Output(layout={"border": "1px solid #ddd", "padding": "0.5em"})
         for widget, name in ((self.prefecture, "prefecture"), (self.municipality, "municipality"),
@@ -153,11 +157,11 @@ class Explorer:
 
     def _update_type_label(self) -> None:
         box = self.scopes["type"]
-        if covers_nation(self.data):
-            box.description = f"全国の{self._by_code.loc[self._code, 'type']}（同じ類型）"
-        else:  # the same type nationwide needs data for the nation
+        if covers_nation(self.data):  # named as the bars and the sentences name it: 全国の中核市
+            box.description = focus_of(self.data, self._code).peer_label
+        else:  # the same kind nationwide needs data for the nation
             box.value, box.disabled = False, True
-            box.description = "全国の同じ類型（データが全国を含まないため使えません）"
+            box.description = "全国の同じ種類（データが全国を含まないため使えません）"
 
     @contextlib.contextmanager
     def _hold(self) -> Iterator[None]:
@@ -231,7 +235,7 @@ class Explorer:
 
     def select(self, question_id: str) -> None:
         """Show a question of any group (sets the group, then the question; refreshes once)."""
-        q = self.codebook[question_id]
+        q = find_question(self.codebook, question_id)
         with self._hold():
             self.group.value = q.group
             self.question.options = self._questions(q.group)
@@ -262,7 +266,6 @@ class Explorer:
         self.current_figures = self.current_figures[["focus_code", "focus_name", *views[0].figures.columns]]
         self.current_sentences = [v.sentence for v in views]
         self.current_sentence = views[0].sentence
-        self.current_png = views[0].png
         if len(views) == 1:
             body = views[0].html()
         else:
@@ -271,9 +274,17 @@ class Explorer:
         self.output.outputs = ({"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": body, "text/plain": self.current_sentence}},)
 
+    @property
+    def current_png(self) -> bytes | None:
+        """The main panel's chart as saved (PNG with title and source); None without a comparison scope."""
+        return self.current_views[0].png if self.current_views else None
+
     # ------------------------------------------------------------------ saving
     def save(self, exports_dir: Path | str | None = None) -> list[Path]:
-        """Save the current figures (CSV, UTF-8 with BOM) and each panel's chart (PNG)."""
+        """Save the current figures (CSV with the reports' Japanese columns, UTF-8 with BOM) and each
+        panel's chart (PNG and SVG carrying title, question, municipality, scopes with n and source)."""
+        from zaitaku.explore.export import save_views
+
         folder = Path(exports_dir) if exports_dir else self.exports_dir
         views = self.current_views
         if not views:
@@ -283,13 +294,12 @@ class Explorer:
         stem = safe_name(f"{main.focus.code}_{main.focus.name}_{main.question.id}")
         if len(views) > 1:
             stem += "_vs_" + safe_name(f"{views[1].focus.code}_{views[1].focus.name}")
-        paths = [folder / f"{stem}.csv"]
-        atomic.write_csv(self.current_figures, paths[0], excel=True)
-        for v in views:
-            if v.png is not None:
-                p = folder / (safe_name(f"{v.focus.code}_{v.focus.name}_{v.question.id}") + ".png")
-                atomic.write_bytes(p, v.png)
-                paths.append(p)
+        chart_stems = [safe_name(f"{v.focus.code}_{v.focus.name}_{v.question.id}") for v in views]
+        try:
+            paths = save_views([v.drawn for v in views], folder, stem, self.data.synthetic, chart_stems)
+        except OSError as exc:
+            self._say(f"保存できませんでした（{folder}）：{exc.strerror or exc}", error=True)
+            return []
         self.last_saved = paths
         self._say("保存しました：" + "、".join(str(p) for p in paths))
         return paths
@@ -306,4 +316,4 @@ class Explorer:
 
 
 __all__ = ["DEFAULT_SCOPES", "EXPORTS_DIR", "SCOPES", "Explorer", "QuestionInfo", "View", "answers", "build_view",
-           "compare", "find_code", "find_focus", "municipality_label", "question_info", "responded", "save_section", "show_section"]
+           "compare", "default_scopes", "find_code", "find_focus", "municipality_label", "question_info", "responded", "save_section", "show_section"]

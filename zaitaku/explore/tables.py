@@ -10,6 +10,7 @@ import pandas as pd
 from zaitaku.analysis.aggregate import ProcessedData
 from zaitaku.explore import html
 from zaitaku.explore.views import find_code, responded
+from zaitaku.lookup import find_question
 from zaitaku.reference.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
 from zaitaku.reference.municipalities import normalize_prefecture
 
@@ -36,7 +37,7 @@ class QuestionInfo:
 
 def question_info(data: ProcessedData, question_id: str) -> QuestionInfo:
     """The question's text, type and options (番号・選択肢) as a table."""
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     opts = pd.DataFrame({"番号": [*q.option_ids, NO_ANSWER], "選択肢": [*(o.label for o in q.options), NO_ANSWER_LABEL]})
     if q.is_matrix:
         opts = pd.concat([pd.DataFrame({"番号": ["（行）"] * len(q.rows), "選択肢": [r.label for r in q.rows]}), opts],
@@ -57,7 +58,7 @@ def answers(data: ProcessedData, question_id: str, prefecture: str | int | None 
     Narrow down with ``prefecture`` (name or code), ``type`` (市, 町, 村, 特別区, 政令市) or
     ``municipality`` (name or code, as typed). Matrix questions get one column per row.
     """
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     m = responded(data)
     if prefecture:
         m = m[m["pref_code"] == normalize_prefecture(prefecture)]

@@ -6,13 +6,13 @@ comparison scopes only) and its chart as PNG; in a notebook it displays itself::
     v = compare(data, "q1", "松江市")              # name, 6- or 5-digit code, 14702 as an int
     v.section.figures                              # the numbers of the chart and the table
     v.shares("prefecture")                         # one scope as a plain table
-    v.save("exports")                              # CSV (UTF-8 with BOM) and PNG
+    v.save("exports")                              # CSV (the reports' columns), PNG and SVG with title and source
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -23,7 +23,7 @@ import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation, focus_of
 from zaitaku.explore import html
-from zaitaku.files import atomic
+from zaitaku.lookup import InputError, find_question, suggestion
 from zaitaku.paths import PROJ_ROOT
 from zaitaku.reference.codebook import Question
 from zaitaku.reference.municipalities import CodeError, resolve
@@ -35,11 +35,18 @@ SCOPES = {
     "prefecture": "都道府県",
     "nation": "全国（データからの集計）",
     "published": "全国（公表値）",
-    "type": "全国の同じ類型（市・町・村など）",
+    "type": "全国の同じ種類（中核市・市・町・村など）",
 }
-DEFAULT_SCOPES = ("prefecture", "nation")
+DEFAULT_SCOPES = ("prefecture", "type", "nation")
+"""As the reports: the prefecture, the same kind nationwide and the nation (the same kind only when the data
+covers the nation: :func:`default_scopes`)."""
 EXPORTS_DIR = PROJ_ROOT / "exports"
-NO_SAME_TYPE = "※ 手元のデータが全国を含まないため、全国の同じ類型との比較は表示していません。"
+NO_SAME_TYPE = "※ 手元のデータが全国を含まないため、全国の同じ種類の市町村との比較は表示していません。"
+
+
+def default_scopes(data: ProcessedData) -> tuple[str, ...]:
+    """The scopes a report compares with: the same kind nationwide only when the data covers the nation."""
+    return DEFAULT_SCOPES if covers_nation(data) else tuple(s for s in DEFAULT_SCOPES if s != "type")
 
 
 def safe_name(text: str) -> str:
@@ -88,7 +95,7 @@ def find_code(data: ProcessedData, text: str | int, prefecture: str | None = Non
     """
     s = unicodedata.normalize("NFKC", str(text)).strip()
     if not s:
-        raise ValueError("市町村名またはコードを入力してください。")
+        raise InputError("市町村名またはコードを入力してください。")
     label = re.match(r"^(\d{6})\s+\S", s)
     ok = responded(data)
     try:
@@ -102,10 +109,13 @@ def find_code(data: ProcessedData, text: str | int, prefecture: str | None = Non
         if len(hits) > 1:
             names = "、".join(municipality_label(c, n) for c, n in zip(hits["code"][:5], hits["name"][:5], strict=True))
             more = "…" if len(hits) > 5 else ""
-            raise ValueError(f"「{s}」に当たる市区町村が{len(hits)}あります（{names}{more}）。") from exc
-        raise ValueError(f"「{s}」に当たる市区町村が見つかりません（{exc}）。") from exc
+            raise InputError(f"「{s}」に当たる市区町村が{len(hits)}あります（{names}{more}）。") from exc
+        choices = {**{f"{p}{n}": municipality_label(c, n) for c, p, n in ok[["code", "prefecture", "name"]].itertuples(index=False)},
+                   **{n: municipality_label(c, n) for c, n in ok[["code", "name"]].itertuples(index=False)}}
+        hint = suggestion(s, choices)
+        raise InputError(f"「{s}」に当たる市区町村が見つかりません。" + (f"{hint}。" if hint else "")) from exc
     if code not in set(ok["code"]):
-        raise ValueError(f"「{s}」（{code}）の回答データがありません。")
+        raise InputError(f"「{s}」（{code}）の回答データがありません。")
     return code
 
 
@@ -123,13 +133,32 @@ class View:
     """One question compared for one municipality: what the explorer shows in one panel.
 
     ``section`` holds exactly the numbers of the chart and the table (its ``figures``: one row per
-    shown scope × option), the sentence and the notes; ``png`` is the chart (None when no
-    comparison scope is chosen). In a notebook a View displays itself.
+    shown scope × option), the sentence and the notes. The panel shows the report's inline SVG chart
+    at its full width (text ≥ 12 px; scrolled sideways in a narrower window); ``png`` is the chart
+    as saved (title, question, municipality, scopes with n, source; None when no comparison scope
+    is chosen). In a notebook a View displays itself.
     """
 
     section: Section
     scopes: tuple[str, ...]
-    png: bytes | None = None
+
+    @property
+    def drawn(self) -> Section:
+        """The section as charted (matrices draw the first chosen scope large)."""
+        return dataclasses.replace(self.section, figures=_chart_frame(self.question, self.section.figures))
+
+    @functools.cached_property
+    def png(self) -> bytes | None:
+        """The saved chart (:func:`zaitaku.explore.export.captioned_figure`) as PNG, made when first asked."""
+        if not self.section.has_figures:
+            return None
+        from zaitaku.explore.export import captioned_figure
+
+        return charts.figure_png(captioned_figure(self.drawn, self.synthetic))
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.section.extras.get("synthetic", False))
 
     def __repr__(self) -> str:
         return f"View({self.question.id}, {self.focus.label}, scopes={list(self.scopes)})"
@@ -157,15 +186,14 @@ class View:
     @property
     def title(self) -> str:
         f = self.focus
-        return f"{f.name}（{f.pref_name}・{f.type}）" if f.code else f.pref_name
+        return f"{f.name}（{f.pref_name}・{f.peer or f.type}）" if f.code else f.pref_name
 
     def html(self, heading: bool = True) -> str:
         s = self.section
         table = html.frame_html(s.table(), classes="figures") if s.has_figures else ""
-        png = base64.b64encode(self.png).decode("ascii") if self.png is not None else ""
+        chart = html.trusted(self.drawn.chart_html()) if s.has_figures else ""
         return html.render("view.html.j2", heading=heading, title=self.title, q=s.question, notes=s.notes,
-                           png_base64=png, alt=s.alt, sentences=s.sentences, table=table,
-                           open_table=not s.question.is_matrix)
+                           chart=chart, sentences=s.sentences, table=table, open_table=not s.question.is_matrix)
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -190,15 +218,12 @@ class View:
         return out.drop(columns="項目").sort_values("割合（%）", ascending=False, kind="stable").reset_index(drop=True)
 
     def save(self, folder: Path | str = EXPORTS_DIR, stem: str | None = None) -> list[Path]:
-        """Write ``<stem>.csv`` (UTF-8 with BOM, opens in Excel) and ``<stem>.png`` into ``folder``."""
+        """Write ``<stem>.csv`` (UTF-8 with BOM, the reports' Japanese columns and percentages) and the chart
+        as ``<stem>.png`` and ``<stem>.svg`` (title, question, municipality, scopes with n, source) into ``folder``."""
+        from zaitaku.explore.export import save_views
+
         stem = stem or safe_name(f"{self.focus.code}_{self.focus.name}_{self.question.id}")
-        folder = Path(folder)
-        paths = [folder / f"{stem}.csv"]
-        atomic.write_csv(self.figures, paths[0], excel=True)
-        if self.png is not None:
-            paths.append(folder / f"{stem}.png")
-            atomic.write_bytes(paths[1], self.png)
-        return paths
+        return save_views([self.drawn], folder, stem, self.synthetic, [stem])
 
 
 def _chart_frame(q: Question, df: pd.DataFrame) -> pd.DataFrame:
@@ -209,14 +234,6 @@ def _chart_frame(q: Question, df: pd.DataFrame) -> pd.DataFrame:
         if (df["scope"] == scope).any():
             return df.assign(scope=df["scope"].replace({scope: "prefecture"}))
     return df
-
-
-def chart_png(section: Section) -> bytes | None:
-    """The section's chart as PNG (the explorer shows and saves PNG), in the house style."""
-    if not section.has_figures:
-        return None
-    drawn = dataclasses.replace(section, figures=_chart_frame(section.question, section.figures))
-    return charts.figure_png(drawn.chart())  # drawn and saved inside charts.house_style(): rcParams untouched
 
 
 def _shown_figures(data: ProcessedData, q: Question, focus: Focus, scopes: tuple[str, ...]
@@ -251,41 +268,42 @@ def _shown_figures(data: ProcessedData, q: Question, focus: Focus, scopes: tuple
 
 
 def build_view(data: ProcessedData, question_id: str, focus: Focus,
-               scopes: Iterable[str] = DEFAULT_SCOPES) -> View:
+               scopes: Iterable[str] | None = None) -> View:
     """Compare one question for one municipality against the chosen scopes (see :data:`SCOPES`).
 
     ``published`` shows the ministry's national figures where they exist; where they do not, the
     same note as in the reports is shown and the nation computed from the data is used only when
     the data covers the nation.
     """
-    requested = set(scopes)
+    requested = set(default_scopes(data) if scopes is None else scopes)
     if requested - set(SCOPES):
         raise ValueError(f"比べる範囲 {sorted(requested - set(SCOPES))} はありません（{'、'.join(SCOPES)} から選びます）")
     chosen = tuple(s for s in SCOPES if s in requested)
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     shown, told, notes = _shown_figures(data, q, focus, chosen)
     section = dataclasses.replace(told, figures=shown, notes=notes,
                                   national="published" if "published" in chosen else "computed")
-    return View(section, chosen, chart_png(section))
+    return View(section, chosen)
 
 
 def compare(data: ProcessedData, question_id: str, municipality: str | int,
-            scopes: Iterable[str] = DEFAULT_SCOPES) -> View:
+            scopes: Iterable[str] | None = None) -> View:
     """One question for a municipality (name or code, as typed) against its prefecture and the nation.
 
     ``scopes`` chooses the comparison: any of ``"prefecture"``, ``"nation"``, ``"published"``,
-    ``"type"`` (municipalities of the same type nationwide).
+    ``"type"`` (municipalities of the same kind nationwide); by default those of the reports
+    (:func:`default_scopes`).
     """
     return build_view(data, question_id, find_focus(data, municipality), scopes)
 
 
 def show_section(section: Section) -> View:
     """A Section as the explorer shows it (chart, sentence, figures table); displays itself in a notebook."""
-    return View(section, (), chart_png(section))
+    return View(section, ())
 
 
 def save_section(section: Section, folder: Path | str = EXPORTS_DIR) -> list[Path]:
-    """Save a Section's figures (CSV, UTF-8 with BOM) and chart (PNG) as ``<code>_<name>_<question>``."""
+    """Save a Section's figures (CSV with the reports' columns) and chart (PNG, SVG) as ``<code>_<name>_<question>``."""
     f = section.focus
     stem = safe_name(f"{f.code or f.pref_code}_{f.label}_{section.question.id}")
     return show_section(section).save(folder, stem)

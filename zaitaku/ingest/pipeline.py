@@ -37,7 +37,14 @@ from zaitaku.ingest.layout import (
 )
 from zaitaku.ingest.output import PROBLEMS_NAME, OutputError, write_processed
 from zaitaku.ingest.parse import FileParser
-from zaitaku.ingest.problems import Problem, ProblemKind, problems_frame, to_excel_columns
+from zaitaku.ingest.problems import (
+    KIND_JA,
+    LEFT_OUT,
+    Problem,
+    ProblemKind,
+    problems_frame,
+    to_excel_columns,
+)
 from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
     BLANK,
     INVALID,
@@ -50,7 +57,12 @@ from zaitaku.ingest.records import (  # noqa: F401  (re-exported)
 from zaitaku.ingest.workbook import CSV_SUFFIXES, EXCEL_SUFFIXES, ReadError, read_grid
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Codebook, CodebookError, load_codebook
-from zaitaku.reference.codebook_source import codebook_in_folders, for_meta, use_codebook
+from zaitaku.reference.codebook_source import (
+    FOLDER_NAMES,
+    codebook_in_folders,
+    for_meta,
+    use_codebook,
+)
 from zaitaku.reference.municipalities import CodeError, load_registry
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
@@ -87,6 +99,8 @@ def expand_inputs(paths: list[Path], unread: list[tuple[str, str]] | None = None
         for f in sorted(p.iterdir()):
             if not f.is_file() or f.name.startswith((".", "~$")) or f.name.lower() in SYSTEM_FILES:
                 continue
+            if f.name in FOLDER_NAMES:
+                continue  # the folder's codebook (choose_codebook), not a data file
             if f.suffix.lower() in EXCEL_SUFFIXES | CSV_SUFFIXES:
                 out.append(f)
             elif unread is not None:
@@ -338,15 +352,29 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{args.out} に書き出しました（問題の一覧: {args.out / PROBLEMS_NAME}）")
     if len(result.problems):
         try:
-            print(problems_for_excel(result.problems).head(20).to_string(index=False))
+            print_problems(result.problems)
         except BrokenPipeError:  # `zaitaku ingest … | head`: the data is written; stop printing quietly
             sys.stdout = None
-    status = 0
+    left_out = result.problems[result.problems["kind"].isin({k.value for k in LEFT_OUT})]
     if result.meta["column_clashes"]:
         _err(f"警告: 同じ設問に対応する列が重なっていたため {result.meta['column_clashes']} 列を読みませんでした"
              f"（{args.out / PROBLEMS_NAME} に両方の列と使った列があります）。対応表を確かめてください")
-        status = 1
     if result.failed:
         _err(f"{len(result.failed)} 個のファイルを読めませんでした（上記）。他のファイルは取り込みました")
-        status = 1
-    return status
+    if len(left_out):
+        counts = "、".join(f"{KIND_JA[ProblemKind(k)]} {n} 件" for k, n in left_out["kind"].value_counts(sort=False).items())
+        _err(f"一部を読まずに書き出しました（{counts}）。内容は {args.out / PROBLEMS_NAME} にあります")
+        return 1
+    return 0
+
+
+def print_problems(problems: pd.DataFrame, limit: int = 10) -> None:
+    """What was found, by kind, then the first ``limit`` problems one line each (all of them in problems.csv)."""
+    counts = "、".join(f"{KIND_JA[ProblemKind(k)]} {n} 件" for k, n in problems["kind"].value_counts(sort=False).items())
+    print(f"問題の内訳: {counts}")
+    for p in problems.head(limit).itertuples(index=False):
+        where = p.file + (f" {p.row} 行目" if p.row else "") + (f" {p.column[:40]}" if p.column else "")
+        value = f"（値「{p.value[:30]}」）" if p.value else ""
+        print(f"  {where}{value}: {p.problem} → {p.action}")
+    if len(problems) > limit:
+        print(f"  …ほか {len(problems) - limit:,} 件")

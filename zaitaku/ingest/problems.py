@@ -54,6 +54,10 @@ KIND_JA = {
 # kinds that concern every municipality read from the file, not one row
 FILE_KINDS = frozenset({ProblemKind.COLUMN_IGNORED, ProblemKind.QUESTION_MISSING})
 
+# kinds that mean part of the delivered data was left out: ingest exits 1 when any is found
+LEFT_OUT = frozenset({ProblemKind.ROW_EXCLUDED, ProblemKind.FILE_FAILED, ProblemKind.SHEET_SKIPPED,
+                      ProblemKind.COLUMN_IGNORED, ProblemKind.MAP_ROW_UNUSED})
+
 # English name → Japanese header of problems.csv, in file order
 COLUMNS_JA = {"file": "ファイル", "row": "行", "column": "列", "value": "値", "problem": "問題", "action": "対応",
               "kind": "種類", "code": "市区町村コード"}

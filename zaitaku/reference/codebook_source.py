@@ -147,9 +147,9 @@ _from_meta_in_use: list[str] = []
 
 def _materialize(text: str, key: str, name: str) -> Path:
     """The stored codebook as a file (for md5 and for kernels started later), in the temporary folder."""
-    folder = Path(tempfile.gettempdir()) / "zaitaku-codebooks"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{key[:12]}-{name}"
+    folder = Path(tempfile.gettempdir()) / "zaitaku-codebooks" / key[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name  # the name it had when ingested, for footers and notes
     if not path.exists():
         write_text(path, text)
     return path

@@ -217,8 +217,8 @@ def published_note(question_id: str, survey_year: str = "R3",
         parts.append("公表資料にnの記載がないため、全国のnは「–」です。")
     worst = max(pub["confidence"], key=CONFIDENCE.index)
     if worst != "high":
-        parts.append(f"選択肢との対応づけの確度: {CONFIDENCE_JA[worst]}（data/raw/reference/national_"
-                     f"{survey_year.lower()}.csv の note 参照）。")
+        parts.append(f"選択肢との対応づけの確度：{CONFIDENCE_JA[worst]}（公表資料のグラフから読み取った値を、"
+                     "凡例の並びなどから調査票の選択肢に対応づけています）。")
     return "".join(parts)
 
 

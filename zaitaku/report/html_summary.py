@@ -39,7 +39,9 @@ def _gap(g: Gap, who: str, prefecture_mode: bool) -> str:
 
 
 def _exemplar(e: Exemplar) -> str:
-    return e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）"
+    """「出雲市（同じ県で実施）」, 「鳥取市（鳥取県・同じ種類の中核市で実施）」."""
+    where = "" if e.same_prefecture else f"{e.pref_name}・"
+    return f"{e.name}（{where}{e.reason}）" if e.reason else (e.name if e.same_prefecture else f"{e.name}（{e.pref_name}）")
 
 
 def summary_view(s: Summary, scope_note: str = "") -> SummaryView:
@@ -87,6 +89,16 @@ def prefecture_problem_lines(counts: pd.DataFrame, pref_code: str) -> list[str]:
             f"計{int(r['problems'])}件ありました{excluded}。内容は各市町村のレポートの冒頭にあります。"]
 
 
+FREE_TEXT_MAX = 400  # characters of one free-text answer shown in a report
+
+
+def shorten_free_text(text: str, limit: int = FREE_TEXT_MAX) -> str:
+    """The text, or its first ``limit`` characters with a note saying how long the whole answer is."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（長いため {limit:,} 文字で省略。全 {len(text):,} 文字は処理済みデータ responses の free_text 列にあります）"
+
+
 def free_text_lines(texts: pd.DataFrame, rows: tuple[str, ...] | None, options: tuple[str, ...] | None,
                     with_names: bool) -> list[str]:
     """「その他」 text of one question (limited to a part's rows or options), names first in prefecture mode."""
@@ -97,7 +109,7 @@ def free_text_lines(texts: pd.DataFrame, rows: tuple[str, ...] | None, options: 
         t = t[t["option_id"].isin(options)]
     out = []
     for r in t.itertuples(index=False):
-        text = str(r.text).strip()
+        text = shorten_free_text(str(r.text).strip())
         if not text:
             continue
         where = f"{r.row_label!s}：" if r.row_label else ""

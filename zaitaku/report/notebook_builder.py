@@ -29,7 +29,11 @@ INTRO = """\
 - 下の「パラメータ」のセルで市区町村コードなどを書き換え、メニューの Run → Run All Cells で実行します。
   `zaitaku render` はこのノートブックを市区町村ごとに実行して HTML にします。
 - 各設問のセルは `s = rep.section(...)` の形です。実行後、`s.figures` でグラフの数値（表）を、
-  `s.chart()` でグラフ（matplotlib の Figure）を取り出して、確かめたり作り替えたりできます。
+  `fig = s.chart()` でグラフ（matplotlib の Figure。`ax = fig.axes[0]` の棒・目盛り・凡例）を取り出して、
+  題（`fig.suptitle("…")`）や色を変えられます。作り替えた `s` は `rep.section(s)` でレポートと同じ形に表示します。
+- 自分で描く図に同じ体裁と日本語フォントを使うには `from zaitaku.report.charts import use_house_style` の後
+  `use_house_style()`（1つの図だけなら `with house_style():`）。
+- 作業は `make lab` が作る `lab/` のコピーで行います（git に入りません。元のノートブックは変わりません）。
 - このセル（説明）はレポートには出ません。"""
 
 PARAMETERS = '''\

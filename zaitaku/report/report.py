@@ -36,6 +36,7 @@ from zaitaku.analysis.free_text import free_text_for
 from zaitaku.analysis.problems import EXCLUDED, problem_counts, problems_for
 from zaitaku.analysis.standing import EXCLUDED_GROUPS, summary_for
 from zaitaku.files import atomic
+from zaitaku.lookup import InputError
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook import Question
 from zaitaku.reference.codebook_source import describe, require_codebook
@@ -55,8 +56,16 @@ from zaitaku.report.html_summary import (
     problem_lines,
     summary_view,
 )
-from zaitaku.report.section import Section, build_section, coverage_note, municipality_answers
+from zaitaku.report.section import (
+    Section,
+    build_section,
+    coverage_note,
+    mark_shown,
+    municipality_answers,
+)
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+SURVEY_YEAR_JA = {"R3": "令和3年度", "R4": "令和4年度", "R5": "令和5年度", "R6": "令和6年度"}
 NOTE_CLASS = rh.NOTE_CLASS  # kept for the explorer
 SUMMARY_SCOPE_ALL = "課題と都道府県の支援は取組の有無ではないため、このまとめは調査全体の取組で比べています。"
 
@@ -70,6 +79,12 @@ def free_texts(section: Section, data: ProcessedData) -> list[str]:
     rows = part.rows if isinstance(part, Part) else None
     options = part.options if isinstance(part, Part) else None
     return free_text_lines(texts, rows, options, with_names=not focus.code)
+
+
+def jst_now(now: dt.datetime | None = None) -> str:
+    """「2026年12月4日 22:05（日本時間）」."""
+    t = (now or dt.datetime.now(dt.timezone.utc)).astimezone(JST)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}（日本時間）"
 
 
 class Report:
@@ -89,8 +104,13 @@ class Report:
         self.data = load_processed(data_dir)
         self.codebook = self.data.codebook
         if self.codebook.survey_year != survey_year:
-            raise ValueError(f"survey_year {survey_year!r} but the processed data is {self.codebook.survey_year}")
-        self.focus = focus_of(self.data, str(municipality_code or ""), str(prefecture or ""))
+            raise InputError(f"調査年度が {survey_year} と指定されましたが、データは {self.codebook.survey_year} の調査です。")
+        try:
+            self.focus = focus_of(self.data, str(municipality_code or ""), str(prefecture or ""))
+        except ValueError as exc:  # the parameters cell: a code that is not a municipality, nothing given
+            raise InputError(f"市区町村コード「{municipality_code}」・都道府県「{prefecture}」から報告書の対象が"
+                             "決まりません。6桁の市区町村コード（例：322016）か、都道府県名（例：島根県）を"
+                             "指定してください。") from exc
         self.national = national
         self.figures_csv = figures_csv
         self.figures: list[pd.DataFrame] = []
@@ -186,15 +206,16 @@ class Report:
         for b in self.blocks:
             if b.number == number:
                 return b
-        raise KeyError(f"このレポートに資料番号 {number!r} のブロックはありません"
-                       f"（{'、'.join(b.number for b in self.blocks)}）")
+        raise InputError(f"このレポートに資料番号「{number}」のブロックはありません"
+                         f"（あるもの：{'、'.join(b.number for b in self.blocks)}）。")
 
     def part(self, question_id: str, block: str | None = None) -> Part:
         if block is not None:
             for p in self.block(block).parts:
                 if p.question_id == question_id:
                     return p
-            raise KeyError(f"資料 {block} に設問 {question_id!r} はありません")
+            raise InputError(f"資料 {block} に設問「{question_id}」はありません"
+                             f"（あるもの：{'、'.join(p.question_id for p in self.block(block).parts)}）。")
         return Part(question_id)
 
     def build(self, question_id: str, block: str | None = None) -> Section:
@@ -211,6 +232,7 @@ class Report:
         self._sections[(s.question.id, block)] = s
         self.figures.append(s.figures.assign(deck_block=block or s.question.deck))
         display(HTML(self.section_html(s)))
+        mark_shown(s)  # as a cell's last line, the returned Section is not shown a second time
         return s
 
     def section_html(self, s: Section) -> str:
@@ -267,18 +289,27 @@ class Report:
             figures = pd.concat(self.figures, ignore_index=True) if self.figures else pd.DataFrame()
             atomic.write_csv(figures, path, excel=True)
             csv_name = path.name
-        meta = self.data.meta
-        raw = "、".join(f"{f['name']}（md5 {f['md5'][:12]}）" for f in meta.get("raw_files", []))
-        params = "、".join(f"{k}={v!r}" for k, v in self.params.items())
-        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        rows = [
-            ("パラメータ", params),
-            ("調査年度", self.codebook.title),
-            ("処理済みデータのハッシュ", f"md5 {self.data.data_hash}"),
-            ("元データ", raw),
+        display(HTML(rh.render("footer.html.j2", synthetic=self.data.synthetic, csv_name=csv_name,
+                               rows=self.footer_rows(), nav=self.navigation())))
+
+    def footer_rows(self) -> list[tuple[str, str]]:
+        """The provenance table in plain Japanese: survey and year, whom it is about, the data and its
+        files, the codebook and data versions, and when it was made (Japan time)."""
+        meta, f = self.data.meta, self.focus
+        raw = "、".join(f"{r['name']}（md5 {r['md5'][:12]}）" for r in meta.get("raw_files", []))
+        kind = "デモ用の架空データ" if self.data.synthetic else "都道府県の回答ファイルから取り込んだデータ"
+        nation = {"auto": "データが全国を含むときはデータから集計、含まないときは厚生労働省の公表値",
+                  "computed": "手元のデータから集計", "published": "厚生労働省の公表値"}[self.national]
+        return [
+            ("調査", self.codebook.title.split(" ", 1)[-1]),
+            ("調査年度", SURVEY_YEAR_JA.get(self.codebook.survey_year, self.codebook.survey_year)),
+            ("対象", f"{f.name}（{f.pref_name}、市区町村コード {f.code}）" if f.code else f"{f.pref_name}（都道府県集計）"),
+            ("データ", f"{kind}" + (f"：{raw}" if raw else "")),
+            ("全国の値", nation),
             ("コードブック", describe(self.codebook)["label"]),
-            ("zaitaku", __version__),
-            ("作成日時", now),
+            ("データの版", f"{self.data.data_hash[:12]}（取り込んだデータの md5）"),
+            ("作成", f"zaitaku {__version__}"),
+            ("作成日時", jst_now()),
         ]
-        display(HTML(rh.render("footer.html.j2", synthetic=self.data.synthetic, csv_name=csv_name, rows=rows,
-                               nav=self.navigation())))
+
+

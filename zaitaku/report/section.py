@@ -34,9 +34,11 @@ from zaitaku.analysis.aggregate import (
     without_groups,
 )
 from zaitaku.analysis.index import data_index
+from zaitaku.lookup import find_question
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
 from zaitaku.report.charts import chart_kind, chart_markup, draw
+from zaitaku.report.charts.axes import axes_chart
 from zaitaku.report.charts.cache import frame_digest
 from zaitaku.report.narrative import (
     matrix_sentence,
@@ -208,7 +210,9 @@ class Section:
         return bool(len(own)) and bool((own["n_base"].fillna(0) > 0).any())
 
     def chart(self) -> Figure:
-        """The house chart, drawn on a fresh Figure (pyplot and its backend are not touched).
+        """The chart as a Figure with Axes to adapt (bars, tick labels, legend; see
+        :mod:`zaitaku.report.charts.axes`): the figures of :meth:`chart_html`, drawn with matplotlib's
+        ordinary artists on a fresh Figure (pyplot and its backend are not touched).
 
         Without data for the focus (see :attr:`has_data`) a small figure that says so: charts of
         nothing but a published national bar would mislead (and the chart code expects the focus).
@@ -220,6 +224,10 @@ class Section:
             FigureCanvasAgg(fig)
             fig.text(0.5, 0.5, f"{self.focus.label}はこの設問に回答がありません", ha="center", va="center")
             return fig
+        return axes_chart(chart_kind(self.question.type, self.figures), self.figures, self.selected, self.focus_scope)
+
+    def report_figure(self) -> Figure:
+        """The report's drawing (laid out in pixels, no Axes) on a fresh Figure, e.g. for a PNG."""
         return chart_for(self.question, without_groups(self.figures), self.selected, self.focus_scope)
 
     def chart_html(self) -> str:
@@ -239,10 +247,44 @@ class Section:
         sentences = Markup("").join(Markup('<p class="narrative">{}</p>').format(s) for s in self.sentences)
         return Markup(self.chart_html()) + sentences
 
+    def _ipython_display_(self) -> None:
+        """Shown as chart and sentences, except as the value of a cell whose report call displayed it already
+        (``rep.section(s2)`` as a cell's last line shows the section once)."""
+        if id(self) in _SHOWN:
+            return
+        from IPython.display import display
+
+        display({"text/html": self._repr_html_(),
+                 "text/plain": f"Section({self.question.number} {self.question.title}、{self.focus.label})"}, raw=True)
+
+
+_SHOWN: set[int] = set()  # Sections a report displayed in the running cell (cleared after the cell)
+
+
+def _forget_shown(*_args: object) -> None:
+    from IPython import get_ipython
+
+    _SHOWN.clear()
+    ip = get_ipython()
+    if ip is not None:
+        ip.events.unregister("post_run_cell", _forget_shown)
+
+
+def mark_shown(section: Section) -> None:
+    """Note that a report displayed ``section`` in this cell, so the cell's value does not show it again."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None:
+        return
+    if not _SHOWN:
+        ip.events.register("post_run_cell", _forget_shown)
+    _SHOWN.add(id(section))
+
 
 def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
     """Build the Section of one question for a focus."""
-    q = data.codebook[question_id]
+    q = find_question(data.codebook, question_id)
     df = comparison(data, q.id, focus, national)
     sel = selected_of(data, focus, q)
     notes = question_notes(q, data.codebook)
@@ -250,4 +292,5 @@ def build_section(data: ProcessedData, question_id: str, focus: Focus, national:
     if nat_note is not None:
         notes.append(nat_note)
     sentence = sentence_for(q, df, focus, sel, data.codebook)
-    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national)
+    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national,
+                   extras={"synthetic": bool(data.synthetic)})

@@ -28,6 +28,7 @@ from zaitaku.report.charts.style import (
     PINK,
     WIDTH_PX,
     house_style,
+    use_house_style,
 )
 from zaitaku.report.charts.svg import figure_png, figure_svg, svg_markup
 from zaitaku.report.charts.yesno import yes_no_bars, yes_no_options
@@ -35,7 +36,7 @@ from zaitaku.report.charts.yesno import yes_no_bars, yes_no_options
 __all__ = [
     "FONT_STACK", "GREY", "HATCHES", "NA_COLOUR", "OKABE_ITO", "PINK", "WIDTH_PX",
     "chart_cache_stats", "chart_kind", "chart_markup", "clear_chart_cache", "draw", "figure_png",
-    "figure_svg", "house_style", "img_tag", "matrix_grid", "option_bars", "single_bars", "svg_tag",
+    "figure_svg", "house_style", "img_tag", "matrix_grid", "option_bars", "single_bars", "svg_tag", "use_house_style",
     "yes_no_bars",
 ]
 

@@ -27,6 +27,11 @@ class Scope:
         """「島根県（n=19）」; a label that already states its n is kept."""
         return self.label if "n=" in self.label else f"{self.label}（n={n_label(self.n_base)}）"
 
+    def short(self) -> str:
+        """The name inside a grid cell (the caption under the grid names it in full): 「全国」, the kind for the
+        same kind nationwide (「中核市」; 「市」 for 全国の市（中核市を除く））."""
+        return self.label.removeprefix("全国の").split("（")[0] if self.kind == "type" else self.label.split("（")[0]
+
     def colour(self, focus_scope: str) -> str:
         return PINK if self.kind == focus_scope else SCOPE_COLOURS.get(self.kind, "#8C8C8C")
 

@@ -1,5 +1,6 @@
 """Other matrices (e.g. 問2 団体 × A–E): a grid of rows × options, each cell the main scope's share (large)
-and the nation's (small), shaded by the main share.
+and every other scope's (small: the same kind nationwide, then the nation, as the bars of the other
+kinds), shaded by the main share.
 
 Column headers are wrapped at phrase boundaries inside their column, so they never run into each
 other. The focus is pink: the municipality's answer in each row is framed in pink; in prefecture
@@ -30,7 +31,7 @@ PAD = 8.0
 BIG = 15.0
 
 
-def _shade(share: float, base: str = "#0072B2") -> str:
+def shade(share: float, base: str = "#0072B2") -> str:
     """White to ``base`` by share (Okabe–Ito blue; pink for the focus in prefecture mode)."""
     t = min(max(share, 0.0), 1.0) * 0.85
     rgb = [round(255 + (int(base[i:i + 2], 16) - 255) * t) for i in (1, 3, 5)]
@@ -43,19 +44,20 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     p = fr.parse(df)
     scopes = p.scopes
     main = next((s for s in scopes if s.kind == "prefecture"), scopes[0] if scopes else None)
-    nation = next((s for s in scopes if s.kind == "nation" and s is not main), None)
+    others = [s for s in scopes if s is not main]  # the same kind, the nation: small figures under the large one
     rows, opts = p.rows, p.options
     labels = [wrap(lab, 250, FS) for _, lab in rows]
     label_w = min(max((block_width(lab, FS) for lab in labels), default=0.0), 260) + 14
     col_w = (width - 2 * PAD - label_w) / max(len(opts), 1)
     heads = [wrap(lab, col_w - 10, FS_SMALL) for _, lab in opts]
     head_h = lines_height(max(len(h) for h in heads), FS_SMALL) + 10
-    row_hs = [max(52.0, lines_height(len(lab)) + 10) for lab in labels]
+    small_h = FS_SMALL * 1.25
+    row_hs = [max(34.0 + small_h * len(others), lines_height(len(lab)) + 10) for lab in labels]
     caption = []
     if main is not None:
         caption.append(f"大きな数字：{main.caption()}")
-    if nation is not None:
-        caption.append(f"小さな数字：{nation.caption()}")
+    if others:
+        caption.append(f"小さな数字：{'、'.join(s.caption() for s in others)}")
     cap = "、".join(caption) + (f"。ピンクの枠：{WHO}の回答" if selected else "")
     cap_lines = wrap(cap, width - 2 * PAD, FS_SMALL)
     top = PAD + head_h
@@ -80,14 +82,16 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
             for k, (oid, _) in enumerate(opts):
                 x = x0 + col_w * k
                 share, text, present = p.get(main.label, rid, oid) if main else (0.0, "–", False)
-                fill = _shade(share, base) if present else "#FFFFFF"
+                fill = shade(share, base) if present else "#FFFFFF"
                 c.rect(x + 2, y + 2, col_w - 4, rh - 4, fill=fill)
                 ink = text_colour(fill)
-                c.text(x + col_w / 2, y + rh / 2 - (8 if nation else 0), text, size=BIG, colour=ink, ha="center")
-                if nation is not None:
-                    _, ntext, _ = p.get(nation.label, rid, oid)
-                    c.text(x + col_w / 2, y + rh / 2 + 11, f"全国 {ntext}", size=FS_SMALL,
-                           colour=MUTED if ink == "#000000" and share < 0.25 else ink, ha="center")
+                block = BIG * 1.2 + small_h * len(others)
+                top_y = y + rh / 2 - block / 2
+                c.text(x + col_w / 2, top_y + BIG * 0.6, text, size=BIG, colour=ink, ha="center")
+                for k, other in enumerate(others):
+                    _, ntext, _ = p.get(other.label, rid, oid)
+                    c.text(x + col_w / 2, top_y + BIG * 1.2 + small_h * (k + 0.5), f"{other.short()} {ntext}",
+                           size=FS_SMALL, colour=MUTED if ink == "#000000" and share < 0.25 else ink, ha="center")
                 if oid in chosen:
                     c.rect(x + 3, y + 3, col_w - 6, rh - 6, edge=PINK, lw=3.5)
             y += rh

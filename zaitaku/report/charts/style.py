@@ -110,3 +110,14 @@ def text_colour(fill: str) -> str:
 
     lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
     return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#FFFFFF"
+
+
+def use_house_style() -> None:
+    """Put the house style and its Japanese font on every figure drawn afterwards in this kernel.
+
+    An explicit opt-in, one line in a notebook (``from zaitaku.report.charts import use_house_style;
+    use_house_style()``): zaitaku changes no rcParams at import. For one figure only, draw it inside
+    ``with house_style():``; ``matplotlib.rcdefaults()`` undoes this.
+    """
+    _register_font()
+    matplotlib.rcParams.update(dict(_house_rc()))  # type: ignore[arg-type]  # stubs want Literal rc names
