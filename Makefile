@@ -43,9 +43,11 @@ test-latest: venv
 ## demo: synthetic survey export -> ingest -> reports for the demo prefecture
 demo: venv
 	-$(BIN)/python -m zaitaku.explore.workspace --install-filter
-	$(BIN)/zaitaku demo --out data/raw/demo
+	$(BIN)/zaitaku demo --out data/raw/demo --years R3,R4
 	$(BIN)/zaitaku ingest data/raw/demo/demo_r3.xlsx --out data/processed
+	$(BIN)/zaitaku ingest data/raw/demo/demo_r4.xlsx --year R4 --out data/processed
 	$(BIN)/zaitaku render --prefecture $(PREF) --formats html,pptx --out reports
+	$(BIN)/zaitaku render --year R4 --prefecture $(PREF) --formats html,pptx --out reports
 
 ## test: ruff + mypy + the whole pytest suite (unit, notebooks end to end, batch, browser if chromium exists)
 test: lint mypy

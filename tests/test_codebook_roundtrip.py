@@ -39,8 +39,8 @@ def test_demo_round_trip_gives_the_same_responses(demo_raw: Path, drafted: Path,
     assert main(["ingest", str(raw), "--out", str(tmp_path / "built_in")]) == 0
     assert main(["ingest", str(raw), "--codebook", str(drafted), "--out", str(tmp_path / "drafted")]) == 0
     capsys.readouterr()
-    built_in = json.loads((tmp_path / "built_in" / "ingest_meta.json").read_text(encoding="utf-8"))
-    from_form = json.loads((tmp_path / "drafted" / "ingest_meta.json").read_text(encoding="utf-8"))
+    built_in = json.loads((tmp_path / "built_in" / "ingest_meta.json").read_text(encoding="utf-8"))["years"]["R3"]
+    from_form = json.loads((tmp_path / "drafted" / "ingest_meta.json").read_text(encoding="utf-8"))["years"]["R3"]
     assert from_form["responses_md5"] == built_in["responses_md5"]
     assert built_in["codebook"]["source"] == "built in (33 questions reconstructed)"
     assert "yaml" not in built_in["codebook"]
@@ -70,7 +70,7 @@ def test_codebook_placed_in_the_raw_folder_is_used(demo_raw: Path, drafted: Path
     (folder / "codebook.yaml").write_bytes(drafted.read_bytes())
     assert main(["ingest", str(folder), "--out", str(tmp_path / "out")]) == 0
     assert "コードブック:" in capsys.readouterr().out
-    meta = json.loads((tmp_path / "out" / "ingest_meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((tmp_path / "out" / "ingest_meta.json").read_text(encoding="utf-8"))["years"]["R3"]
     assert meta["codebook"]["md5"] == md5_file(drafted)
     assert load_codebook("R3").version == "r3-2026.11.1"  # ingest leaves the built-in codebook in use
 

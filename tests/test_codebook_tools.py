@@ -61,7 +61,7 @@ def test_diff_lists_what_the_later_year_changed(tmp_path: Path) -> None:
 def test_codebook_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     form = gen.write_form(gen.varied_codebook("R4"), tmp_path / "調査票.xlsx", "circles")
     out = tmp_path / "r4.yaml"
-    assert main(["codebook", "draft", str(form), "--year", "R4", "--out", str(out)]) == 0
+    assert main(["codebook", "draft", str(form), "--year", "R4", "--base", "R3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "要確認 3 問" in text and "問4 ①-9" in text
     assert main(["codebook", "check", str(out)]) == 0

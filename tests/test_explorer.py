@@ -214,17 +214,22 @@ def test_same_type_on_the_demo_data(processed_dir, tmp_path):
 def test_published_national_figures(explorer):
     from zaitaku.reference.published import published_comparison, published_note
 
-    pub = published_comparison("q1", "R3")
-    assert pub is not None, "q1 has a published national figure (data/raw/reference)"
     ex = explorer
     ex.scopes["published"].value = True
+    # 問1's only published figure is of 令和6年度: never the 全国 of 令和3年度 (a reference in the trend only)
+    assert published_comparison("q1", "R3") is None
     f = ex.current_figures
-    shown = f[f["source"] == "published"].set_index("option_id")["share"]
+    assert not (f["source"] == "published").any()
+    computed = f[(f["scope"] == "nation") & (f["source"] == "computed") & (f["option_id"] == "1")]
+    assert (int(computed["n_selected"].item()), int(computed["n_base"].item())) == (5, 8)
+    pub = published_comparison("q4_1_1", "R3")
+    assert pub is not None, "q4_1_1 has a published 令和3年度 national figure (data/raw/reference)"
+    ex.select("q4_1_1")
+    f = ex.current_figures
+    shown = f[(f["source"] == "published") & ~f["is_group"]].set_index("option_id")["share"]
     assert shown.to_dict() == pub.set_index("option_id")["share"].to_dict()
     assert set(f.loc[f["source"] == "published", "scope_label"]) == {pub.attrs["label"]}
-    computed = f[(f["scope"] == "nation") & (f["source"] == "computed") & (f["option_id"] == "1")]
-    assert (int(computed["n_selected"].item()), int(computed["n_base"].item())) == (5, 8)  # both bars
-    note = published_note("q1", "R3")  # where the published figure comes from, as in the reports
+    note = published_note("q4_1_1", "R3")  # where the published figure comes from, as in the reports
     assert note and note.startswith("全国は厚生労働省資料等の公表値です")
     assert any(note in n.text for n in ex.current_views[0].notes)
     assert html.escape(note) in ex.current_html

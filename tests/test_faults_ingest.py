@@ -105,9 +105,9 @@ def test_a_mixed_set_is_refused(raw, old_set, tmp_path):
     other = tmp_path / "other"
     assert cli("ingest", raw["new"], "--header-map", raw["map"], "--out", other)[0] == 0
     meta = json.loads((old_set / "ingest_meta.json").read_text(encoding="utf-8"))
-    target = old_set / meta["members"]["shares"]["file"]
+    target = old_set / meta["years"]["R3"]["members"]["shares"]["file"]
     new_meta = json.loads((other / "ingest_meta.json").read_text(encoding="utf-8"))
-    shutil.copy(other / new_meta["members"]["shares"]["file"], target)  # new shares under the old name
+    shutil.copy(other / new_meta["years"]["R3"]["members"]["shares"]["file"], target)  # new shares under the old name
     with pytest.raises(ProcessedDataError, match="新旧のデータが混在しているため読み込みを中止しました"):
         load_processed(old_set)
 

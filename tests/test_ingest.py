@@ -925,8 +925,12 @@ def test_cli_writes_every_output(cli_out):
     assert rc == 0
     assert "1,741 市区町村" in printed and "問題 0 件" in printed and "架空" in printed
     listed = {p.name for p in outputs(out).values()}
-    assert {p.name for p in out.iterdir()} == listed | {".zaitaku.lock"}  # nothing else, no .tmp leftovers
+    assert {p.name for p in out.iterdir()} == listed | {".zaitaku.lock", "README.md"}  # no .tmp leftovers
     assert len(listed) == 6
+    readme = (out / "README.md").read_text(encoding="utf-8")  # names the members as they are now
+    members = {n for n in listed if n.startswith(("responses-R3-", "municipalities-R3-", "shares-R3-", "problems-R3-"))}
+    assert len(members) == 4 and all(f"`{n}`" in readme for n in members)
+    assert "responses.parquet" not in readme and "## R3" in readme
 
 
 def test_cli_responses_and_municipalities(cli_out, demo_result, demo_survey):
@@ -959,7 +963,9 @@ def test_cli_problems_csv_and_meta(cli_out, demo_raw):
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw.decode("utf-8-sig").splitlines() == ["ファイル,行,列,値,問題,対応,種類,市区町村コード"]
     assert raw == outputs(out)["problems"].read_bytes()
-    meta = json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))
+    whole = json.loads((out / "ingest_meta.json").read_text(encoding="utf-8"))
+    assert whole["format"] == 2 and list(whole["years"]) == ["R3"]
+    meta = whole["years"]["R3"]
     assert meta["synthetic"] is True and meta["n_municipalities"] == 1741 and meta["n_problems"] == 0
     (f,) = meta["raw_files"]
     assert f["md5"] == md5(demo_raw / "demo_r3.xlsx")
@@ -1019,7 +1025,7 @@ def test_failed_write_leaves_previous_output_intact(sample, tmp_path, monkeypatc
     assert run_cli("ingest", second, "--out", out)[0] == 0
     final = _snapshot(out)
     assert final["problems.csv"] != before["problems.csv"]
-    assert not set(before) - {"ingest_meta.json", "problems.csv", ".zaitaku.lock"} & set(final)  # old members gone
+    assert not set(before) - {"ingest_meta.json", "problems.csv", ".zaitaku.lock", "README.md"} & set(final)  # old members gone
     assert not load_processed(out).responses.equals(old)
 
 

@@ -18,6 +18,7 @@ from zaitaku.reference.published import (
     coverage,
     load_published,
     published_comparison,
+    published_reference,
 )
 
 CB = load_codebook("R3")
@@ -101,8 +102,15 @@ def test_published_comparison_shape():
     assert pub.set_index("option_id")["n_selected"].to_dict() == {
         "1": 247, "2": 227, "3": 58, "4": 879, "5": 304, NO_ANSWER: 2}
     assert published_comparison("q2", "R3") is None
-    assert published_comparison("q5", "R3").attrs["label"] == "全国（公表値・令和4年度, n=1,741）"
+    # 問5's figures are of 令和4年度 and 問1's of 令和6年度: never the 全国 of 令和3年度, only a labelled reference
+    assert published_comparison("q5", "R3") is None and published_comparison("q1", "R3") is None
+    ref = published_reference("q5", "R3")
+    assert ref.attrs["label"] == "参考：全国公表値（令和4年度, n=1,741）"
+    assert (ref["published_year"] == "令和4年度").all()
+    assert published_reference("q1", "R3").attrs["label"].startswith("参考：全国公表値（令和6年度")
+    assert published_reference("q4_1_1", "R3") is None
     no_n = published_comparison("q6_1", "R3")
+    assert set(no_n["option_id"]) == {"1", "2", "4"}  # the 令和4年度 option is left out
     assert no_n["n_base"].isna().all() and no_n["share"].notna().all()
 
 
@@ -142,15 +150,20 @@ def test_published_report_section_matsue(processed_dir, captured):
 
 
 def test_published_partial_options_show_dash(processed_dir, captured):
-    """q5: only some options are published; the table shows "–" for the others, charts draw."""
+    """q6_1: only some options are published for 令和3年度; the table shows "–" for the others, charts draw;
+    q5's only published figure is of 令和4年度: with ``published`` the 全国 bar of 令和3年度 is computed, not it."""
     rep = report_module.Report("four_scenes", MATSUE, "", "R3", processed_dir, "published")
-    rep.section("q5")
     rep.section("q6_1")  # multi-select, n not printed
-    q5, q6_1 = captured[-2], captured[-1]
-    assert "全国（公表値・令和4年度, n=1,741）" in q5 and "78.2%（1361/1741）" in q5
-    assert "令和3年度の全国値ではありません" in q5
-    assert "<td>–</td>" in q5
+    q6_1 = "".join(captured)
+    captured.clear()
+    rep.section("q5")
+    q5 = "".join(captured)
     assert "72.8%" in q6_1 and "<svg" in q6_1  # the inline SVG chart
+    assert "<td>–</td>" in q6_1
+    assert "64.7%" not in q6_1  # option 5's figure is of 令和4年度
+    assert "令和4年度の全国公表値は令和3年度の値ではないため全国の棒には使わず" in q6_1
+    assert "全国（公表値" not in q5  # (the demo is calibrated to it, so the computed share is also 78.2%)
+    assert "全国の公表値がないため、全国の棒は手元データからの集計値です（n=1,741）" in q5
 
 
 def test_published_missing_falls_back_to_computed(processed_dir, captured):

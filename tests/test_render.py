@@ -435,10 +435,10 @@ def test_data_fingerprint_ignores_ingest_time_but_not_data(processed_dir, tmp_pa
     before = data_fingerprint(copy)
     meta_path = copy / "ingest_meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["created"] = "2000-01-01T00:00:00+00:00"  # the same raw files ingested at another time
+    meta["years"]["R3"]["created"] = "2000-01-01T00:00:00+00:00"  # the same raw files ingested at another time
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     assert data_fingerprint(copy) == before
-    meta["synthetic"] = not meta["synthetic"]
+    meta["years"]["R3"]["synthetic"] = not meta["years"]["R3"]["synthetic"]
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     assert data_fingerprint(copy) != before
 

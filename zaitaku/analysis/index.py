@@ -1,25 +1,26 @@
-"""The loaded data indexed once per kernel: shares by question and scope, answers by municipality.
+"""The lookups over one loaded survey year: shares by question and scope, answers by municipality.
 
-``data_index(data)`` builds (lazily, per question or per municipality) positional indexes into
-the tables of a :class:`~zaitaku.analysis.processed.ProcessedData`, so that a section's figures
-cost dictionary lookups, not scans of the 736k-row responses table. Shares come from
-``shares.parquet`` as computed at ingest; shares written by an ingest older than the peer groups
-and option groups are recomputed once.
+``data_index(data)`` (the same as ``data.index``) is built on first use and kept with the
+:class:`~zaitaku.analysis.processed.ProcessedData`. It builds on the set's one grouping of the shares
+by question (:meth:`ProcessedData.question_shares`): per question one small frame with positions
+per scope, so that a section's figures cost dictionary lookups, not scans of the 736k-row responses
+table. Bounded caches are :func:`functools.lru_cache`.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from zaitaku.analysis.processed import ProcessedData
-from zaitaku.reference.codebook import GROUP_PREFIX, NO_ANSWER
+from zaitaku.reference.codebook import NO_ANSWER
 
-_ATTR = "_zaitaku_index"
+if TYPE_CHECKING:
+    from zaitaku.analysis.processed import ProcessedData
+
 ANSWERS_KEPT = 256  # municipalities whose answer frames stay indexed: more than the largest prefecture (179)
 RECENT_KEPT = 2048  # per-prefecture results kept by recent(): 37 questions × 6 peer groups for ~9 prefectures
 
@@ -29,35 +30,19 @@ class DataIndex:
 
     def __init__(self, data: ProcessedData) -> None:
         self.data = data
-        self._shares = self._current_shares(data)
-        self._by_question = {str(k): v for k, v in
-                             self._shares.groupby("question_id", sort=False, observed=True).indices.items()}
         self._scoped: dict[str, tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]] = {}
-        self._answers: OrderedDict[str, dict[str, pd.DataFrame]] = OrderedDict()  # most recent last
         self._memo: dict[str, Any] = {}
-        self._recent: OrderedDict[str, Any] = OrderedDict()
-
-    @staticmethod
-    def _current_shares(data: ProcessedData) -> pd.DataFrame:
-        s = data.shares
-        groups = any(q.option_groups for q in data.codebook)
-        has_groups = bool(s["option_id"].str.startswith(GROUP_PREFIX).any())
-        m = data.municipalities
-        core = bool(m.loc[m["responded"], "core_city"].any()) if "core_city" in m else False
-        has_core = bool(((s["scope"] == "type") & (s["scope_code"] == "中核市")).any())
-        if (groups and not has_groups and len(data.responses)) or (core and not has_core):
-            from zaitaku.analysis.aggregate import compute_shares
-
-            return compute_shares(data.responses, m)  # written by an older ingest
-        return s
+        # a national batch would otherwise keep 1,741 × 37 answer frames and all 47 prefectures' results
+        self._answers_of = lru_cache(maxsize=ANSWERS_KEPT)(self._build_answers)
+        self._build: Callable[[], Any] | None = None
+        self._recent = lru_cache(maxsize=RECENT_KEPT)(self._build_recent)
 
     @property
     def all_shares(self) -> pd.DataFrame:
-        return self._shares
+        return self.data.shares
 
     def question_shares(self, question_id: str) -> pd.DataFrame:
-        pos = self._by_question.get(question_id)
-        return self._shares.iloc[pos] if pos is not None else self._shares.iloc[0:0]
+        return self.data.question_shares(question_id)
 
     def shares(self, question_id: str, scope: str, scope_code: str) -> pd.DataFrame:
         """The rows of one question for one scope (e.g. ``"prefecture", "32"``)."""
@@ -73,18 +58,13 @@ class DataIndex:
         p = scoped.get((scope, scope_code))
         return frame.iloc[p] if p is not None else frame.iloc[0:0]
 
+    def _build_answers(self, code: str) -> dict[str, pd.DataFrame]:
+        r = self.data.municipality_responses(code)
+        return {str(k): r.iloc[v] for k, v in r.groupby("question_id", sort=False, observed=True).indices.items()}
+
     def answers(self, code: str, question_id: str) -> pd.DataFrame:
         """A municipality's answer rows of one question (empty when it did not respond)."""
-        per = self._answers.get(code)
-        if per is None:
-            r = self.data.municipality_responses(code)
-            per = {str(k): r.iloc[v] for k, v in r.groupby("question_id", sort=False, observed=True).indices.items()}
-            self._answers[code] = per
-            if len(self._answers) > ANSWERS_KEPT:  # a national batch would otherwise keep 1,741 × 37 frames
-                self._answers.popitem(last=False)
-        else:
-            self._answers.move_to_end(code)
-        return per.get(question_id, self.data.responses.iloc[0:0])
+        return self._answers_of(code).get(question_id, self.data.responses.iloc[0:0])
 
     def selected(self, code: str, question_id: str, row_id: str = "") -> list[str] | None:
         """Options chosen (``["na"]`` for 未回答); None when not asked or not responded."""
@@ -99,9 +79,7 @@ class DataIndex:
         return [str(o) for o in opts[vals == 1]] or [NO_ANSWER]
 
     def coverage(self, build: Callable[[pd.DataFrame], Any]) -> Any:
-        if "coverage" not in self._memo:
-            self._memo["coverage"] = build(self.data.municipalities)
-        return self._memo["coverage"]
+        return self.memo("coverage", lambda: build(self.data.municipalities))
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """Anything else computed once per loaded data set (e.g. standing tables)."""
@@ -109,23 +87,20 @@ class DataIndex:
             self._memo[key] = build()
         return self._memo[key]
 
+    def _build_recent(self, key: str) -> Any:
+        assert self._build is not None
+        return self._build()
 
     def recent(self, key: str, build: Callable[[], Any]) -> Any:
         """Like :meth:`memo` for results of one prefecture (shared by its municipalities): only the
-        :data:`RECENT_KEPT` most recently used are kept, so a national batch does not keep all 47."""
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            return self._recent[key]
-        value = self._recent[key] = build()
-        if len(self._recent) > RECENT_KEPT:
-            self._recent.popitem(last=False)
-        return value
+        :data:`RECENT_KEPT` most recently used keys are kept, so a national batch does not keep all 47."""
+        self._build = build
+        try:
+            return self._recent(key)
+        finally:
+            self._build = None
 
 
 def data_index(data: ProcessedData) -> DataIndex:
-    """The index of a loaded data set, built on first use and kept with it."""
-    idx = data.__dict__.get(_ATTR)
-    if idx is None:
-        idx = DataIndex(data)
-        data.__dict__[_ATTR] = idx
-    return idx
+    """The index of a loaded data set (``data.index``), built on first use and kept with it."""
+    return data.index

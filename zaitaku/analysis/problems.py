@@ -23,7 +23,9 @@ EXCLUDED = ProblemKind.ROW_EXCLUDED.value
 def load_problems(data: ProcessedData) -> pd.DataFrame:
     """All problems with the municipality each concerns (``code`` empty when none could be named); cached."""
     def build() -> pd.DataFrame:
-        path = data.data_dir / "problems.csv"
+        from zaitaku.analysis.processed import member_paths
+
+        path = member_paths(data.data_dir, data.meta).get("problems", data.data_dir / "problems.csv")  # this year's
         if not path.exists():
             return pd.DataFrame(columns=COLUMNS)
         p = read_problems(path)

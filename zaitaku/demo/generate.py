@@ -10,6 +10,7 @@ when their condition is not met; a few percent are 未回答; その他 carries 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -216,7 +217,7 @@ def export_frame(survey: DemoSurvey, codebook: Codebook | None = None) -> tuple[
     return headers, pd.DataFrame(data)
 
 
-def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path) -> None:
+def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path, codebook_name: str = "r3.yaml") -> None:
     """Two-row header with merged top cells, as survey tools export it; plus a 説明 sheet."""
     import xlsxwriter
 
@@ -247,7 +248,7 @@ def write_xlsx(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path) 
         ws.freeze_panes(2, 4)
         note = wb.add_worksheet("説明")
         note.write_string(0, 0, SYNTHETIC_NOTICE)
-        note.write_string(1, 0, "zaitaku demo で生成。設問・選択肢は zaitaku/reference/codebooks/r3.yaml、列の対応は zaitaku ingest --write-header-map で確認できます。")
+        note.write_string(1, 0, "zaitaku demo で生成。設問・選択肢は zaitaku/reference/codebooks/" + codebook_name + "、列の対応は zaitaku ingest --write-header-map で確認できます。")
         wb.close()
 
 
@@ -259,31 +260,49 @@ def write_csv(headers: list[tuple[str, str]], frame: pd.DataFrame, path: Path, e
         out.to_csv(tmp, index=False, header=False, encoding=encoding)
 
 
-def write_demo(out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Generate and write ``demo_r3.xlsx``, ``demo_r3_cp932.csv`` and a README into ``out_dir``."""
+def write_demo(out_dir: Path, seed: int = DEFAULT_SEED, years: tuple[str, ...] = ("R3",)) -> list[Path]:
+    """Generate and write ``demo_r3.xlsx``, ``demo_r3_cp932.csv`` and a README into ``out_dir``; with
+    ``"R4"`` in ``years`` also ``demo_r4.xlsx``, a synthetic 令和4年度 moved from it (:mod:`zaitaku.demo.years`)."""
     survey = generate(seed)
     headers, frame = export_frame(survey)
     out_dir.mkdir(parents=True, exist_ok=True)
     xlsx, csv, readme = out_dir / "demo_r3.xlsx", out_dir / "demo_r3_cp932.csv", out_dir / "README.md"
     write_xlsx(headers, frame, xlsx)
     write_csv(headers, frame, csv)
+    written = [xlsx, csv]
+    later = ""
+    if "R4" in years:
+        from zaitaku.demo.years import evolve
+
+        cb4 = load_codebook("R4")
+        h4, f4 = export_frame(evolve(survey, load_codebook("R3"), cb4, seed), cb4)
+        write_xlsx(h4, f4, out_dir / "demo_r4.xlsx", codebook_name="r4.yaml（デモ用に作った令和4年度の調査票）")
+        written.append(out_dir / "demo_r4.xlsx")
+        later = ("`demo_r4.xlsx` is a synthetic 令和4年度 (codebook `r4.yaml`, itself a demo construction) whose answers "
+                 "move a little from the 令和3年度 ones, adoption more likely than abandonment "
+                 "(`zaitaku ingest data/raw/demo/demo_r4.xlsx --year R4`).\n")
     atomic.write_text(readme, (
         "# デモ用の架空データ (synthetic demo data)\n\n"
         f"{SYNTHETIC_NOTICE}\n\n"
         f"Written by `zaitaku demo --seed {seed}` for all {len(survey.codes):,} municipalities, in the standard "
         "export layout (two-row header). `demo_r3.xlsx` and `demo_r3_cp932.csv` hold the same answers.\n"
         "National shares are calibrated to `zaitaku/demo/targets.yaml` (published figures where they exist);\n"
-        "every other number is invented. Every report built from it carries a banner saying so.\n"
+        "every other number is invented. Every report built from it carries a banner saying so.\n" + later
     ))
-    return [xlsx, csv, readme]
+    return [*written, readme]
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEMO_RAW_DIR, help="出力フォルダ（既定 data/raw/demo）")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"乱数の種（既定 {DEFAULT_SEED}）")
+    parser.add_argument("--years", default="R3", help="作る年度（R3 または R3,R4。R4 は R3 から少し動かした架空の令和4年度）")
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in write_demo(args.out, args.seed):
+    years = tuple(y.strip().upper() for y in args.years.split(",") if y.strip())
+    if not set(years) <= {"R3", "R4"} or "R3" not in years:
+        print(f"zaitaku demo: --years は R3 または R3,R4 です（{args.years!r} が指定されました）", file=sys.stderr)
+        return 2
+    for path in write_demo(args.out, args.seed, years):
         print(f"wrote {path}  (デモ用の架空データ)")
     return 0

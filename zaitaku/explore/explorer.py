@@ -41,7 +41,7 @@ from zaitaku.explore.views import (
     save_section,
     show_section,
 )
-from zaitaku.lookup import find_question
+from zaitaku.lookup import InputError, find_question
 from zaitaku.paths import PROCESSED_DATA_DIR
 from zaitaku.reference.codebook_source import require_codebook
 
@@ -254,9 +254,14 @@ class Explorer:
         try:
             views = [build_view(self.data, self.question.value, focus_of(self.data, c), self.selected_scopes)
                      for c in codes]
+        except InputError as exc:  # a wrong name or id: its one Japanese line
+            self.last_error = str(exc)
+            self._say(f"表示できませんでした：{exc}", error=True)
+            return
         except Exception as exc:  # shown in the widget; the explorer keeps working
             self.last_error = f"{type(exc).__name__}: {exc}"
-            self._say(f"表示できませんでした：{self.last_error}", error=True)
+            self._say("表示できませんでした（プログラムの不具合です。この表示を担当者に伝えてください："
+                      f"{self.last_error}）", error=True)
             return
         self.last_error = None
         self._say("")

@@ -71,6 +71,8 @@ class HeaderMap:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # question_id -> {text: option}
     unusable: list[tuple[str, int, str, str]] = field(default_factory=list)  # (map, line, header, why) not used
     guessed: set[str] = field(default_factory=set)  # headers whose row is marked 要確認 (read under a guess)
+    # question → wording → draft-map's reason, for value rows marked 要確認 (each cell they read is a problem row)
+    guessed_values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def spec(self, header: str, column: str) -> ColumnSpec | None:
         return self.by_column.get((header, column)) or self.by_header.get(header)
@@ -189,6 +191,8 @@ def _add_row(out: HeaderMap, r: dict[str, str], codebook: Codebook, where: str, 
             raise HeaderMapError(f"{where}: kind {kind} は複数回答の設問用です。{q.id} は {q.type} です")
     if kind == "value":
         out.values.setdefault(spec.question_id, {})[value_key(r["header"])] = spec.option_id
+        if r.get("review", "").strip() == "要確認":  # a drafted guess nobody confirmed: each cell read by it is listed
+            out.guessed_values.setdefault(spec.question_id, {})[value_key(r["header"])] = r.get("reason", "")
         return
     if r.get("review", "").strip() == "要確認" and kind not in ("ignore",):
         out.guessed.add(header)

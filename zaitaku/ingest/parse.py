@@ -22,7 +22,7 @@ from zaitaku.ingest.labels import (
     printed_options,
     read_by_label,
 )
-from zaitaku.ingest.layout import ColumnSpec, HeaderMap
+from zaitaku.ingest.layout import ColumnSpec, HeaderMap, value_key
 from zaitaku.ingest.prefecture import infer as infer_prefecture
 from zaitaku.ingest.problems import Problem, ProblemKind
 from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Record
@@ -399,7 +399,9 @@ class FileParser:
             if rec.answers.get(key) == INVALID:
                 continue
             hit = self._read(c, value)
-            self.reads[(spec.question_id, spec.kind, c.guessed)] += 1
+            wording_guess = (self.map.guessed_values.get(spec.question_id, {}).get(value_key(value))
+                             if spec.kind == "answer" and hit[0] == "set" else None)
+            self.reads[(spec.question_id, spec.kind, c.guessed or wording_guess is not None)] += 1
             if hit[0] == "error":
                 self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA,
                             ProblemKind.READ_AS_BLANK, rec.code)
@@ -416,6 +418,12 @@ class FileParser:
                 if note:
                     self.report(*self._at(r, c), value, f"{spec.question_id}: {note}", "選択肢の文言で読みました",
                                 ProblemKind.READ_BY_LABEL, rec.code)
+                if wording_guess is not None:
+                    guessed_as = ",".join(sorted(hit[1]))
+                    self.report(rec.row, c.label, value,
+                                f"{spec.question_id}: 対応表の要確認の行（{wording_guess}）で選択肢 {guessed_as} と推定しました",
+                                "推定のまま集計しました。対応表の value 行を確かめてください",
+                                ProblemKind.READ_UNDER_GUESS, rec.code)
             elif hit[0] == "blank":
                 rec.answers[key] = BLANK
             elif hit[0] == "mark":

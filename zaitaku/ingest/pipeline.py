@@ -63,7 +63,7 @@ from zaitaku.reference.codebook_source import (
     for_meta,
     use_codebook,
 )
-from zaitaku.reference.municipalities import CodeError, load_registry
+from zaitaku.reference.municipalities import CodeError, registry_as_of
 
 IngestError = ReadError  # a whole file cannot be read (encoding, no municipality column, too few columns)
 
@@ -197,9 +197,10 @@ def ingest(paths: list[Path], *, header_map: Path | None = None, survey_year: st
                  for f, message in failed]
     records = dedupe(records, problems)
     tidy = responses_schema.validate(to_tidy(records, cb))
-    reg = load_registry()
+    reg = registry_as_of(cb.survey_year)  # 中核市 as of that year
     src = {r.code: (r.file, r.row) for r in records}
     munis = reg.assign(
+        survey_year=cb.survey_year,
         responded=reg["code"].isin(src.keys()),
         source_file=reg["code"].map(lambda c: src.get(c, ("", 0))[0]),
         source_row=reg["code"].map(lambda c: src.get(c, ("", 0))[1]).astype("int64"),

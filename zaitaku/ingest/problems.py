@@ -32,6 +32,7 @@ class ProblemKind(str, Enum):
     QUESTION_MISSING = "question_missing"    # the file has no column for a question: 未回答 for its municipalities
     FILE_FAILED = "file_failed"              # the whole file was not read
     SHEET_SKIPPED = "sheet_skipped"          # another sheet of a file was not read (over a limit, unreadable)
+    READ_UNDER_GUESS = "read_under_guess"    # read through a drafted value row nobody confirmed (要確認)
     READ_BY_LABEL = "read_by_label"          # a column read by the option labels it prints, not its numbers
     MAP_ROW_UNUSED = "map_row_unused"        # a row of the header map could not be used (its column not read)
 
@@ -48,6 +49,7 @@ KIND_JA = {
     ProblemKind.QUESTION_MISSING: "設問の列がなく未回答として集計",
     ProblemKind.FILE_FAILED: "ファイルを読まず",
     ProblemKind.SHEET_SKIPPED: "シートを読まず",
+    ProblemKind.READ_UNDER_GUESS: "推定のまま集計",
     ProblemKind.READ_BY_LABEL: "選択肢の文言で対応付けて集計",
     ProblemKind.MAP_ROW_UNUSED: "対応表の行を使わず",
 }

@@ -32,6 +32,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("a", help="比べる元（ファイルまたは年度 R3 など）")
     p.add_argument("b", help="比べる先（ファイルまたは年度）")
     p.add_argument("--out", type=Path, help="違いを書き出す CSV（Excel で開けます）")
+    p.add_argument("--crosswalk", type=Path, help="年度間の対応表（crosswalk）の下書きを書き出す CSV（Excel で直せます）")
 
 
 def _load(spec: str) -> Codebook:
@@ -77,6 +78,14 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     a, b = _load(args.a), _load(args.b)
     df = diff_codebooks(a, b)
+    if args.crosswalk:
+        import pandas as pd
+
+        from zaitaku.reference.crosswalk import COLUMNS, draft_crosswalk
+
+        rows = draft_crosswalk(a, b)
+        atomic.write_csv(pd.DataFrame(rows, columns=list(COLUMNS)), args.crosswalk, excel=True)
+        print(f"{args.crosswalk} に年度間の対応表の下書き {len(rows)} 行を書きました（reason の「要確認」を確かめてください）")
     if args.out:
         atomic.write_csv(df, args.out, excel=True)
         print(f"{args.out} に {len(df)} 行の違いを書きました（{a.version} → {b.version}）")

@@ -52,8 +52,9 @@ def _year_number(year: str) -> int:
 
 
 def nearest_codebook(year: str) -> Codebook:
-    """The built-in codebook of ``year``, else of the latest year before it, else the earliest."""
-    years = built_in_years()
+    """The built-in codebook of ``year``, else of the latest year before it, else the earliest; a demo
+    construction (``r4.yaml``: version ``…-demo-…``, synthetic changes) is never the base of a real form."""
+    years = [y for y in built_in_years() if "-demo-" not in cb_module.load_codebook(y).version] or built_in_years()
     before = [y for y in years if _year_number(y) <= _year_number(year)]
     return cb_module.load_codebook((before or years)[-1])
 
@@ -167,7 +168,10 @@ def require_codebook(path: Path | str, data_dir: Path | str | None = None) -> Co
     assert book is not None
     meta_path = Path(data_dir) / "ingest_meta.json" if data_dir else None
     if meta_path is not None and meta_path.is_file():
-        info = json.loads(meta_path.read_text(encoding="utf-8")).get("codebook") or {}
+        from zaitaku.analysis.processed import years_of
+
+        year_meta = years_of(json.loads(meta_path.read_text(encoding="utf-8"))).get(book.survey_year, {})
+        info = year_meta.get("codebook") or {}  # the codebook the set's year of this codebook was ingested with
         mine = md5_file(Path(path))
         if info.get("md5") and info["md5"] != mine:
             use_codebook(None)

@@ -2,8 +2,10 @@
 
 ``data/raw/reference/national_<year>.csv`` maps published MHLW figures (sources in its ``.meta.yaml``) onto codebook
 ids (one row per question × row × option; see ``data/raw/reference/README.md``). Only figures
-whose option is unambiguous are mapped; some come from a later survey year (``published_year``),
-which the reports say.
+whose option is unambiguous are mapped; some come from a later survey year (``published_year``).
+A year's national bar uses only figures published *for that year* (:func:`published_comparison`);
+another year's figure is at most a labelled reference in the trend (:func:`published_reference`),
+never 「全国」 beside this year's answers.
 
 :func:`load_published` validates the file against the codebook: an unknown question, row or
 option, a bad percent or n, a duplicate, or a single-choice distribution that does not add up is
@@ -141,11 +143,21 @@ def load_published(survey_year: str = "R3", reference_dir: Path | str | None = N
     return _load(str(path.resolve()), path.stat().st_mtime_ns, survey_year).copy()
 
 
-def _figures(question_id: str, survey_year: str, reference_dir: Path | str | None) -> pd.DataFrame | None:
+def year_ja(survey_year: str) -> str:
+    """「令和3年度」 for ``R3`` (the code itself when it is not a 令和 year code)."""
+    m = re.fullmatch(r"R(\d+)", survey_year)
+    return f"令和{int(m.group(1))}年度" if m else survey_year
+
+
+def _figures(question_id: str, survey_year: str, reference_dir: Path | str | None,
+             same_year: bool | None = True) -> pd.DataFrame | None:
+    """Published rows of one question: of ``survey_year`` itself (True), of other years (False) or all (None)."""
     if not published_path(survey_year, reference_dir).is_file():
         return None
     pub = load_published(survey_year, reference_dir)
     pub = pub[pub["question_id"] == question_id]
+    if same_year is not None:
+        pub = pub[(pub["published_year"] == year_ja(survey_year)) == same_year]
     return None if pub.empty else pub
 
 
@@ -166,7 +178,9 @@ def published_label(pub: pd.DataFrame, survey_year: str) -> str:
 
 def published_comparison(question_id: str, survey_year: str = "R3",
                          reference_dir: Path | str | None = None) -> pd.DataFrame | None:
-    """Nation rows of one question from the published figures, or None if it has none.
+    """Nation rows of one question from the figures published for ``survey_year``, or None if it has none.
+
+    Figures of another year are never returned here (see :func:`published_reference`).
 
     Shaped like the nation rows of ``shares`` (``source="published"``): ``share`` = percent/100,
     ``n_base`` = the published n, ``n_selected`` = round(percent × n / 100); both NA where n was not
@@ -176,6 +190,26 @@ def published_comparison(question_id: str, survey_year: str = "R3",
     pub = _figures(question_id, survey_year, reference_dir)
     if pub is None:
         return None
+    return _nation_rows(question_id, survey_year, pub)
+
+
+def published_reference(question_id: str, survey_year: str = "R3",
+                        reference_dir: Path | str | None = None) -> pd.DataFrame | None:
+    """Figures of *other* years mapped onto ``survey_year``'s codebook (e.g. 問1's 令和6年度 figure), or None.
+
+    Shaped as :func:`published_comparison` plus ``published_year``; ``.attrs["label"]`` is
+    「参考：全国公表値（令和6年度, n=…）」. For the trend only, never the 全国 bar of ``survey_year``.
+    """
+    pub = _figures(question_id, survey_year, reference_dir, same_year=False)
+    if pub is None:
+        return None
+    out = _nation_rows(question_id, survey_year, pub).assign(published_year=pub["published_year"].to_numpy())
+    years = list(dict.fromkeys(pub["published_year"]))
+    out.attrs["label"] = f"参考：全国公表値（{'/'.join(years)}{_n_text(pub['n'])}）"
+    return out
+
+
+def _nation_rows(question_id: str, survey_year: str, pub: pd.DataFrame) -> pd.DataFrame:
     n = pub["n"]
     selected = [pd.NA if pd.isna(b) else math.floor(p * int(b) / 100 + 0.5)
                 for p, b in zip(pub["percent"], n, strict=True)]
@@ -199,16 +233,14 @@ def published_note(question_id: str, survey_year: str = "R3",
                    reference_dir: Path | str | None = None) -> str | None:
     """One sentence for the report: where the published figure comes from and how sure it is."""
     pub = _figures(question_id, survey_year, reference_dir)
+    other = _figures(question_id, survey_year, reference_dir, same_year=False)
     if pub is None:
-        return None
-    own = SURVEY_YEAR_JA.get(survey_year, survey_year)
+        return other_year_note(question_id, survey_year, reference_dir)
     years = list(dict.fromkeys(pub["published_year"]))
-    later = [y for y in years if y != own]
     hosts = "、".join(dict.fromkeys(_source_name(u) for u in pub["source_url"]))
     parts = [f"全国は厚生労働省資料等の公表値です（{'・'.join(years)}調査、出典: {hosts}）。"]
-    if later:
-        how = "の値で" if later == years else "の値を含み"
-        parts.append(f"{'・'.join(later)}{how}、{own}の全国値ではありません。")
+    if other is not None:
+        parts.append(other_year_note(question_id, survey_year, reference_dir) or "")
     q = load_codebook(survey_year)[question_id]
     real = pub[pub["option_id"] != NO_ANSWER]
     if len(real) < len(q.options) * len(q.row_ids):
@@ -220,6 +252,17 @@ def published_note(question_id: str, survey_year: str = "R3",
         parts.append(f"選択肢との対応づけの確度：{CONFIDENCE_JA[worst]}（公表資料のグラフから読み取った値を、"
                      "凡例の並びなどから調査票の選択肢に対応づけています）。")
     return "".join(parts)
+
+
+def other_year_note(question_id: str, survey_year: str = "R3",
+                    reference_dir: Path | str | None = None) -> str | None:
+    """Why another year's published figure is not the 全国 bar of ``survey_year`` (None when there is none)."""
+    other = _figures(question_id, survey_year, reference_dir, same_year=False)
+    if other is None:
+        return None
+    years = "・".join(dict.fromkeys(other["published_year"]))
+    return (f"{years}の全国公表値は{year_ja(survey_year)}の値ではないため全国の棒には使わず、"
+            "年度の推移に参考として示します。")
 
 
 def _source_name(url: str) -> str:

@@ -164,7 +164,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
     with batch_lock(out_year), data_lock(data_dir, stream=stream):
         uses_zaitaku = any(m == "zaitaku" or m.startswith("zaitaku.") for m in imports)
         if uses_zaitaku:
-            check_data(data_dir)  # before the first report: one message, not one failure per report
+            check_data(data_dir, survey_year)  # before the first report: one message, not one failure per report
         hasher = InputHasher(notebooks, data_dir, survey_year)
         manifest = Manifest(out_year / "manifest.json", survey_year)
         planned = plan(scopes, notebooks, survey_year=survey_year, data_dir=data_dir, national=national,
@@ -214,8 +214,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         if "pptx" in formats:
             decks = [out_year / p.job.key for p in todo
                      if p.job.kind == "deck" and manifest.reports.get(p.job.key, {}).get("status") == "ok"]
-        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir),
-                              problems=problem_counts(data_dir))
+        index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir, survey_year),
+                              problems=problem_counts(data_dir, survey_year))
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
                         time.perf_counter() - t0, reasons, timing, decks)

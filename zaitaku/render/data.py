@@ -1,21 +1,25 @@
 """The processed data as the renderer sees it: held against ingest, checked before the first report.
 
-``zaitaku ingest`` takes ``<data_dir>/.zaitaku.lock`` exclusively while it writes (filelock, i.e.
-``flock``); a render takes the same file shared for the whole batch, so renders run side by side
-and an ingest waits for them (and they for it).
+Reading, checking and locking the folder is :mod:`zaitaku.analysis.processed`'s (the one reader and
+writer); this module turns its errors into :class:`DataError` for the render command and answers the
+index pages' two questions (synthetic? problems per municipality?).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-LOCK_NAME = ".zaitaku.lock"
+from zaitaku.analysis.processed import (
+    LOCK_NAME,  # noqa: F401  (re-exported)
+    ProcessedDataError,
+    member_paths,
+    read_meta,
+    shared_lock,
+    verify_members,
+    year_meta,
+)
 
 
 class DataError(RuntimeError):
@@ -26,76 +30,37 @@ class DataError(RuntimeError):
 def data_lock(data_dir: Path, *, wait: float = 3600.0, stream=None) -> Iterator[None]:
     """Shared lock on ``<data_dir>/.zaitaku.lock`` while ingest is not writing (waits up to ``wait`` s)."""
     try:
-        import fcntl
-    except ImportError:  # not POSIX
-        yield
-        return
-    path = Path(data_dir) / LOCK_NAME
+        with shared_lock(data_dir, wait=wait, stream=stream):
+            yield
+    except ProcessedDataError as exc:
+        raise DataError(str(exc)) from None
+
+
+def _meta(data_dir: Path, year: str | None = None) -> dict:
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:  # a read-only data folder: nothing can ingest into it either
-        yield
-        return
+        return year_meta(read_meta(data_dir), year, data_dir)
+    except ProcessedDataError as exc:
+        raise DataError(f"処理済みデータ: {exc}（--data-dir で別のフォルダも指定できます）") from None
+
+
+def check_data(data_dir: Path, year: str | None = None) -> None:
+    """Raise :class:`DataError` unless the year's processed data can be loaded (meta, members, their
+    schemas): the md5 of each member against the meta, then each parquet file's footer and schema,
+    which finds missing, truncated and foreign files."""
+    meta = _meta(data_dir, year)
     try:
-        deadline, told = time.monotonic() + wait, False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise DataError(f"{data_dir} は取り込み（zaitaku ingest）中のため読めません。終わってから実行してください") from None
-                if not told:
-                    print(f"zaitaku render: {data_dir} の取り込みが終わるのを待っています…", file=stream or sys.stderr)
-                    told = True
-                time.sleep(0.5)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _meta(data_dir: Path) -> dict:
-    path = Path(data_dir) / "ingest_meta.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"処理済みデータ {path} がありません。`zaitaku ingest`（または `make demo`）を実行するか "
-                        "--data-dir を指定してください") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"処理済みデータ {path} を読めません（{exc}）。`zaitaku ingest` をやり直してください") from None
-    if not isinstance(meta, dict):
-        raise DataError(f"処理済みデータ {path} の形式が違います。`zaitaku ingest` をやり直してください")
-    return meta
-
-
-def check_data(data_dir: Path) -> None:
-    """Raise :class:`DataError` unless the processed data can be loaded (meta, members, their schemas).
-
-    Uses the ingest's own member check (md5 against the meta) when it has one; otherwise reads each
-    parquet file's footer and schema, which finds missing, truncated and foreign files.
-    """
-    meta = _meta(data_dir)
-    from zaitaku.analysis import processed
-
-    verify = getattr(processed, "verify_members", None)
-    if verify is not None:
-        try:
-            verify(data_dir, meta)
-        except Exception as exc:
-            raise DataError(str(exc)) from None
+        paths = verify_members(data_dir, meta)
+    except ProcessedDataError as exc:
+        raise DataError(str(exc)) from None
     import pyarrow.parquet as pq
 
     for name in ("responses", "municipalities"):
-        path = Path(data_dir) / f"{name}.parquet"
-        members = meta.get("members")
-        if isinstance(members, dict) and isinstance(members.get(name), dict):
-            path = Path(data_dir) / str(members[name].get("file", path.name))
         try:
-            pq.read_schema(path)
+            pq.read_schema(paths[name])
         except Exception as exc:
-            raise DataError(f"処理済みデータ {path} を読めません（{type(exc).__name__}: {exc}）。"
+            raise DataError(f"処理済みデータ {paths[name]} を読めません（{type(exc).__name__}: {exc}）。"
                             "`zaitaku ingest` をやり直してください") from None
-    problems = Path(data_dir) / "problems.csv"
+    problems = paths.get("problems", Path(data_dir) / "problems.csv")  # this year's
     if problems.is_file():  # every report lists its municipality's problems: the file must be one ingest writes
         from zaitaku.ingest.problems import ProblemsFileError, read_problems
 
@@ -105,23 +70,21 @@ def check_data(data_dir: Path) -> None:
             raise DataError(str(exc)) from None
 
 
-def is_synthetic(data_dir: Path) -> bool:
+def is_synthetic(data_dir: Path, year: str | None = None) -> bool:
     try:
-        return bool(_meta(data_dir).get("synthetic"))
+        return bool(_meta(data_dir, year).get("synthetic"))
     except DataError:
         return False
 
 
-def problem_counts(data_dir: Path) -> dict[str, int]:
+def problem_counts(data_dir: Path, year: str | None = None) -> dict[str, int]:
     """Municipality code → number of ingest problems, for the index pages ({} when there are none).
 
-    The processed data is loaded only when ``problems.csv`` lists any problem (to attribute each
-    problem to its municipality, as the reports do).
+    The processed data is loaded only when the year's problems member lists any problem (to
+    attribute each problem to its municipality, as the reports do).
     """
-    from zaitaku.analysis.processed import ProcessedDataError, member_paths
-
     try:
-        path = member_paths(data_dir, _meta(data_dir)).get("problems")
+        path = member_paths(data_dir, _meta(data_dir, year)).get("problems")
         if path is None or not path.is_file():
             return {}
         with path.open(encoding="utf-8-sig") as fh:
@@ -131,6 +94,6 @@ def problem_counts(data_dir: Path) -> dict[str, int]:
         from zaitaku.analysis.problems import problems_by_code
         from zaitaku.analysis.processed import load_processed
 
-        return problems_by_code(load_processed(data_dir))
+        return problems_by_code(load_processed(data_dir, year))
     except (DataError, ProcessedDataError, OSError, ValueError):
         return {}  # the reports themselves say what is wrong with the data

@@ -46,7 +46,7 @@ def plan_decks(planned: Sequence[Planned], *, survey_year: str, data_dir: Path, 
         ihash = hashlib.md5(f"{parts['reports']}:{parts['closing']}".encode()).hexdigest()
         key = f"{scope.rel_dir}/{deck_name(scope, survey_year)}"
         params = {"municipality_code": scope.code, "prefecture": scope.pref_code if scope.is_prefecture else "",
-                  "data_dir": str(Path(data_dir).resolve()), "national": national,
+                  "data_dir": str(Path(data_dir).resolve()), "national": national, "survey_year": survey_year,
                   "closing": str(Path(closing).resolve()) if closing else ""}
         job = Job(key=key, group=DECK_GROUP, notebook="", parameters=params, code=scope.code, name=scope.name,
                   pref_code=scope.pref_code, prefecture=scope.prefecture, input_hash=ihash, kind="deck")
@@ -61,7 +61,7 @@ def build_deck_bytes(parameters: dict[str, Any]) -> bytes:
     from zaitaku.analysis.processed import load_processed
     from zaitaku.report.deck.build import build_deck, to_bytes
 
-    data = load_processed(parameters["data_dir"])
+    data = load_processed(parameters["data_dir"], parameters.get("survey_year"))
     focus = focus_of(data, parameters["municipality_code"], parameters["prefecture"])
     closing = Path(parameters["closing"]) if parameters.get("closing") else None
     prs, _ = build_deck(data, focus, parameters["national"], closing_template=closing)

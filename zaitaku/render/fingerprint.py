@@ -49,8 +49,11 @@ def _content_md5(path: Path) -> str:
             meta = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             meta = None
-        if isinstance(meta, dict):
+        if isinstance(meta, dict):  # every year's entry (reports show the other years' figures too)
             meta.pop("created", None)
+            for entry in (meta.get("years") or {}).values():
+                if isinstance(entry, dict):
+                    entry.pop("created", None)
             return md5_bytes(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
     return md5_file(path)
 

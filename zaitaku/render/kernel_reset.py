@@ -88,8 +88,8 @@ def setup(preload: list[str], data_dir: str = "") -> None:
         import numpy
 
         st.numpy = numpy.get_printoptions()
-    if data is not None:
-        st.data = {id(data): (data, data_fingerprint(data))}
+    if data:
+        st.data = {id(d): (d, data_fingerprint(d)) for d in data}
     _state = st
     gc.collect()
     gc.freeze()  # the imported modules' objects: later collections (one per reset) skip them
@@ -103,15 +103,16 @@ def _cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _preload_data(data_dir: str) -> Any:
-    """The processed data loaded once, before any notebook could change it (None if it cannot be)."""
+def _preload_data(data_dir: str) -> list[Any]:
+    """Every survey year of the processed data loaded once, before any notebook could change it
+    (a report reads its own year and, for the trend, the others; [] if it cannot be loaded)."""
     if not data_dir:
-        return None
+        return []
     try:
         processed = importlib.import_module("zaitaku.analysis.processed")
-        return processed.load_processed(data_dir)
+        return list(processed.load_years(data_dir).values())
     except Exception:  # the first report loads it (and reports the problem) itself
-        return None
+        return []
 
 
 def _option_keys(options: Any, prefix: str = "") -> list[str]:
@@ -362,18 +363,24 @@ def check_data(data_dir: str | None) -> bool:
     if not processed.loaded_count():
         return True
     try:
-        data = processed.load_processed(data_dir)
-        ref = st.data.get(id(data))
-        if ref is not None and ref[0] is data:
+        sets = list(processed.load_years(data_dir).values())  # every survey year (reports show the trend)
+        same = True
+        for data in sets:
+            ref = st.data.get(id(data))
+            if ref is None or ref[0] is not data:
+                same = False
+                break
             now = data_fingerprint(data)
-            if all(_unchanged(ref[1][k], now[k]) for k in ref[1]):
-                ref[1].update(now)  # indexes built since are part of the reference from now on
-                return True
+            if not all(_unchanged(ref[1][k], now[k]) for k in ref[1]):
+                same = False
+                break
+            ref[1].update(now)  # indexes built since are part of the reference from now on
+        if same:
+            return True
         processed.forget_loaded()
         st.data = {}
         forget_kept()
-        fresh = processed.load_processed(data_dir)
-        st.data = {id(fresh): (fresh, data_fingerprint(fresh))}
+        st.data = {id(fresh): (fresh, data_fingerprint(fresh)) for fresh in processed.load_years(data_dir).values()}
     except Exception:
         processed.forget_loaded()
         st.data = {}

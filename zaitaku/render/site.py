@@ -131,6 +131,9 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
     names = [g for g in DEFAULT_GROUPS if g in seen] + sorted(g for g in seen if g not in DEFAULT_GROUPS)
     groups = [Group(g, labels.get(g, g)) for g in names]
     common = {"year": survey_year, "groups": groups, "synthetic": synthetic, "has_problems": bool(problems)}
+    other_years = sorted((d.name for d in out_year.parent.iterdir()
+                          if d.is_dir() and d.name != out_year.name and (d / "index.html").is_file()),
+                         key=lambda y: (len(y), y))  # the other survey years rendered beside this one
 
     def row(scope: Scope, page_dir: Path, href: str | None) -> Row:
         r = Row(scope, href)
@@ -172,5 +175,5 @@ def build_indexes(out_year: Path, manifest: Manifest, survey_year: str, *, synth
     _write_if_changed(top, render_page(
         "top.html.j2", title=f"振り返りレポート一覧（{survey_year}）", rows=top_rows, prefectures=pref_list,
         timing_href=TIMING_PAGE if timing.is_file() else None, has_decks=any(r.decks for r in top_rows),
-        search=True, **common))
+        search=True, other_years=[(y, f"../{y}/index.html") for y in other_years], **common))
     return top

@@ -48,6 +48,10 @@ table.side-by-side { font-size: .9rem; }
 table.side-by-side tbody th { min-width: 16em; }
 table.side-by-side td { white-space: nowrap; text-align: right; }
 .muted { color: #666; }
+.trend { border-left: 3px solid #9e9e9e; padding: .1rem .8rem; margin: .6rem 0 1rem; background: #fafafa; }
+.trend-title { font-weight: bold; margin: .3rem 0; }
+table.trend-table { font-size: .9rem; }
+table.trend-table td { white-space: nowrap; text-align: right; }
 @page { size: A4; margin: 16mm 14mm 16mm 14mm;
   @top-left { font-size: 8pt; color: #555; }
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; } }

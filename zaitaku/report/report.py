@@ -101,7 +101,7 @@ class Report:
         self.group = group
         self.params = {"municipality_code": municipality_code, "prefecture": prefecture,
                        "survey_year": survey_year, "data_dir": str(data_dir), "national": national}
-        self.data = load_processed(data_dir)
+        self.data = load_processed(data_dir, survey_year)
         self.codebook = self.data.codebook
         if self.codebook.survey_year != survey_year:
             raise InputError(f"調査年度が {survey_year} と指定されましたが、データは {self.codebook.survey_year} の調査です。")
@@ -118,6 +118,7 @@ class Report:
         self.questions: list[Question] = [self.codebook[q] for b in self.blocks for q in b.question_ids]
         self._shown: set[str] = set()
         self._sections: dict[tuple[str, str | None], Section] = {}  # shown so far, by (question, block)
+        self._years: dict[str, ProcessedData] | None = None
 
     # ------------------------------------------------------------------ pieces
     @property
@@ -199,6 +200,15 @@ class Report:
         s = summary_for(self.data, self.focus, self.national, None if whole else self.group)
         view = summary_view(s, SUMMARY_SCOPE_ALL if whole else "")
         display(HTML(rh.render("summary.html.j2", summary=view)))
+        if len(self.years) > 1:
+            from zaitaku.report.trend_html import largest_changes
+
+            qs = list({q.id: q for q in self.questions}.values())
+            lines = largest_changes(self.years, self.codebook.survey_year, qs, self.focus, self.national)
+            if self.focus.code:
+                lines = largest_changes(self.years, self.codebook.survey_year, qs, self.focus, self.national,
+                                        scope="municipality") + lines
+            display(HTML(rh.render("trend_summary.html.j2", lines=lines)))
         return s
 
     def block(self, number: str) -> Block:
@@ -223,17 +233,41 @@ class Report:
         s = build_section(self.data, question_id, self.focus, self.national)
         return subset_section(s, self.part(question_id, block))
 
-    def section(self, question_id: str | Section, block: str | None = None) -> Section:
+    def section(self, question_id: str | Section, block: str | None = None) -> Section | None:
         """Display one question (or its part in deck block ``block``) and return its Section.
 
         Pass a Section (e.g. one whose figures or chart you adapted) to display that instead.
         """
+        if isinstance(question_id, str) and self._of_another_year(question_id):
+            display(HTML(self.absent_html(question_id)))
+            return None
         s = question_id if isinstance(question_id, Section) else self.build(question_id, block)
         self._sections[(s.question.id, block)] = s
         self.figures.append(s.figures.assign(deck_block=block or s.question.deck))
         display(HTML(self.section_html(s)))
         mark_shown(s)  # as a cell's last line, the returned Section is not shown a second time
         return s
+
+    def _of_another_year(self, question_id: str) -> bool:
+        """An id of another year's questionnaire (R3's 問4 ①-9 in an R4 report), not of this year's."""
+        if question_id in {q.id for q in self.codebook}:
+            return False
+        from zaitaku.reference.codebook import load_codebook
+        from zaitaku.reference.codebook_source import built_in_years
+
+        return any(question_id in {q.id for q in load_codebook(y)} for y in built_in_years())
+
+    def absent_html(self, question_id: str) -> str:
+        """A question of another year's questionnaire that this year's lacks (the notebooks list every year's)."""
+        from zaitaku.reference.published import year_ja
+
+        year = self.codebook.survey_year
+        others = [(y, d.codebook[question_id]) for y, d in self.years.items()
+                  if question_id in {q.id for q in d.codebook}]
+        name = f"{others[-1][1].number} {others[-1][1].title}" if others else question_id
+        held = "・".join(year_ja(y) for y, _ in others)
+        where = f"（{held}の調査票にはあります）" if held else ""
+        return rh.render("absent.html.j2", text=f"{name} は{year_ja(year)}の調査票にない設問です{where}。")
 
     def section_html(self, s: Section) -> str:
         q = s.question
@@ -250,6 +284,28 @@ class Report:
                               "table": rh.markup(table.to_html(classes="municipal-answers", border=0, escape=True))}
         blocks = [b for b in self.blocks if q.id in b.question_ids]
         shared = any(len(b.question_ids) > 1 for b in blocks)  # the heading alone does not name it
+        return self._section_markup(s, q, anchor, shared, part, municipalities) + self.trend_html(q)
+
+    @property
+    def years(self) -> dict[str, ProcessedData]:
+        """Every survey year the processed folder holds (the report's own year included), loaded once."""
+        if self._years is None:
+            from zaitaku.analysis.processed import load_years
+
+            self._years = load_years(self.data.data_dir)
+        return self._years
+
+    def trend_html(self, q: Question) -> str:
+        """年度の推移 under a question ("" when the folder holds one year only)."""
+        from zaitaku.report.trend_html import trend_html
+
+        years = self.years
+        if len(years) < 2:
+            return ""
+        return trend_html(years, self.codebook.survey_year, q, self.focus, self.national)
+
+    def _section_markup(self, s: Section, q: Question, anchor: str, shared: bool, part: object,
+                        municipalities: dict | None) -> str:
         return rh.render(
             "section.html.j2", q=q, anchor=anchor, show_label=shared,
             subtitle=part.subtitle if isinstance(part, Part) else "",

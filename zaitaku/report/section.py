@@ -110,6 +110,13 @@ def national_note(data: ProcessedData, q: Question, df: pd.DataFrame, national: 
             return Note("national", "※ この設問には全国の公表値がないため、全国の棒は手元データからの集計値です"
                                     f"（n={int(nat['n_base'].max()):,}）。")
         return None
+    from zaitaku.reference.published import other_year_note, year_ja
+
+    year = data.codebook.survey_year
+    other = other_year_note(q.id, year)
+    if other:
+        return Note("national", f"※ この設問には{year_ja(year)}の全国の公表値がなく、{cov.describe(clause=True)}ため、"
+                                f"全国の値は表示していません。{other}")
     return Note("national", f"※ この設問には全国の公表値がなく、{cov.describe(clause=True)}ため、全国の値は表示していません。")
 
 
@@ -279,6 +286,8 @@ def mark_shown(section: Section) -> None:
         return
     if not _SHOWN:
         ip.events.register("post_run_cell", _forget_shown)
+    if len(_SHOWN) > 10_000:  # a kernel that never fires post_run_cell: forget rather than grow
+        _SHOWN.clear()
     _SHOWN.add(id(section))
 
 

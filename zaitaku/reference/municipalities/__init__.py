@@ -7,11 +7,13 @@ One import path for the whole registry; the parts, one concern each:
 * :mod:`.codes` — :func:`normalize_code` (str/int/float → 6-digit code with check digit; the rules
   are in that module's doc), :func:`check_digit`, :func:`is_valid_code`;
 * :mod:`.prefectures` — :func:`normalize_prefecture`, :func:`prefecture_name`, :func:`municipalities_in`;
+* :mod:`.kinds` — :func:`registry_as_of` (中核市 as of a survey year, from designation dates);
 * :mod:`.names` — :func:`resolve` (code or name → code), :func:`municipality` (its registry row),
   :func:`looks_like_municipality` (fast check used by ingest).
 """
 
 from zaitaku.reference.municipalities.codes import check_digit, is_valid_code, normalize_code
+from zaitaku.reference.municipalities.kinds import registry_as_of
 from zaitaku.reference.municipalities.names import looks_like_municipality, municipality, resolve
 from zaitaku.reference.municipalities.prefectures import (
     municipalities_in,
@@ -38,5 +40,6 @@ __all__ = [
     "normalize_code",
     "normalize_prefecture",
     "prefecture_name",
+    "registry_as_of",
     "resolve",
 ]

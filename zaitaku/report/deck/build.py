@@ -141,6 +141,9 @@ def build_deck(data: ProcessedData, focus: Focus, national: str = "auto", *,
     for block, sections in blocks:
         slides.block_slide(prs, ctx, block, sections)
         built.append(BuiltBlock(block, tuple(sections), len(prs.slides) - 1))
+    from zaitaku.report.deck.trend_slide import changes_slide
+
+    changes_slide(prs, ctx, data, focus, national)  # only when the folder holds more than one year
     left, right = standing_summary(data, focus, national)
     slides.summary_slide(prs, ctx, left, ["作成元：zaitaku.analysis.standing.summary_for"], right=right)
     title, body = closing_text(focus, survey, year, closing_template, contact)

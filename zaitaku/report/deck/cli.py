@@ -38,6 +38,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from zaitaku.analysis.aggregate import focus_of, load_processed
+    from zaitaku.analysis.processed import ProcessedDataError
     from zaitaku.reference.municipalities import normalize_prefecture
     from zaitaku.report.deck.build import write_deck
 
@@ -45,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if apply_codebook_argument(args, "deck"):
         return 2
     try:
-        data = load_processed(args.data_dir)
-    except FileNotFoundError as exc:
+        data = load_processed(args.data_dir, args.year)
+    except (FileNotFoundError, ProcessedDataError) as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 2
     if data.codebook.survey_year != args.year:
