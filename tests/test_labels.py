@@ -101,3 +101,32 @@ def test_answer_text_number_and_label_disagreeing() -> None:
     q41 = load_codebook("R3")["q4_1_9"]
     assert printed_options("問4 ①-9 目安期間（1.1年未満 2.約1年 3.約2年）") == {"1": "1年未満", "2": "約1年", "3": "約2年"}
     assert read_by_label("1.1年未満", q41, None) == ("1", "")
+
+
+@pytest.mark.parametrize("style", ["lines", "boxes"])
+def test_forms_printing_options_in_another_order_are_read_by_label(tmp_path: Path, answers, capsys, style) -> None:
+    """A folder of filled 調査票 whose printed options (問1, 問4 ①-1, 問7) are in another order: the numbers marked
+    are the form's, the labels beside them say which codebook option they are."""
+    cb = gen.base_codebook()
+    printed = gen.printed_codebook(cb)
+    folder = tmp_path / "調査票"
+    for a in answers[:4]:
+        marked = {}
+        for key, cell in a.items():
+            if key == "name" or cell in ("", "-"):
+                continue
+            q, pq = gen._q(cb, key.split(":")[0]), gen._q(printed, key.split(":")[0])
+            marked[key] = {gen._printed_option(q, pq, t)["id"] for t in cell.split(";")}
+        gen.write_form(printed, folder / f"{a['name']}.xlsx", style, marked, a["name"])
+    assert main(["draft-map", str(folder), "--out", str(tmp_path / "map.csv")]) in (0, 1)
+    rc = main(["ingest", str(folder), "--header-map", str(tmp_path / "map.csv"), "--prefecture", "島根県",
+               "--out", str(tmp_path / "out")])
+    capsys.readouterr()
+    assert rc in (0, 1)
+    got = load_processed(tmp_path / "out").responses
+    for a in answers[:4]:
+        code = resolve(a["name"], prefecture="32")
+        for qid in ("q1", "q4_1_1", "q7"):
+            chosen = got[(got.municipality_code == code) & (got.question_id == qid) & (got.value == 1)]
+            want = set(a[qid].split(";")) if a[qid] else {"na"}
+            assert set(chosen["option_id"]) == want, (a["name"], qid)

@@ -87,6 +87,9 @@ def _split_row(texts: list[str]) -> tuple[str, str, list[tuple[int, str]], int, 
     return t0, "", [], c0, c0 + 1
 
 
+_PRINTED = re.compile(r"^\s*(\d{1,2}|[A-Ea-e])\s*[\.:)]\s*(\S.*)$")
+
+
 def _option_code(q, label: str) -> str | None:
     m = re.match(r"^\s*(\d+|[A-Ea-e])\s*[\.．:：)）\s]", unicodedata.normalize("NFKC", label))
     code = m.group(1).upper() if m else None
@@ -102,6 +105,7 @@ class _Block:
         self.cell = ""
         self.not_asked = False
         self.texts: list[tuple[str, str]] = []  # (text, cell)
+        self.printed: dict[str, str] = {}  # the options the form prints, number → label (checked by labels)
 
     def add(self, code: str, mark: str, extras: list[tuple[int, str]], cell: str, row: int) -> None:
         from zaitaku.ingest.values import is_not_asked
@@ -136,6 +140,7 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
     heading = sub = ""
     q = None
     block: _Block | None = None
+    printed: dict[int, dict[str, str]] = {}  # column -> options printed beside its answer rows
 
     def flush() -> None:
         if block is None or (not block.chosen and not block.not_asked and not block.cell and block.q.is_matrix
@@ -143,6 +148,8 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
             return
         base = [block.heading, block.sub] if block.sub else [block.heading]
         parts.append([*base, "回答"])
+        if len(block.printed) >= 2:
+            printed[len(parts) - 1] = dict(block.printed)
         values.append("非該当" if block.not_asked and not block.chosen else ",".join(block.chosen))
         cells.append(block.cell or "回答欄")
         for text, cell in block.texts:
@@ -169,6 +176,9 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
             continue
         label, mark, extras, _label_c, answer_c = split
         code = _option_code(q, label)
+        shown = _PRINTED.match(unicodedata.normalize("NFKC", label))
+        if shown and block is not None and shown.group(1).upper() not in block.printed:
+            block.printed[shown.group(1).upper()] = shown.group(2).strip()
         if q.type == "matrix-single":
             if code is not None or (not mark and len(re.findall(r"\d[\.．]|[A-E][\.．]", label)) >= 2):
                 continue  # the printed option list
@@ -193,4 +203,5 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
     one_row = Grid(grid.path, [values], sheet=grid.sheet, encoding=grid.encoding, skipped_sheets=grid.skipped_sheets)
     t = Table(one_row, [], parts, [0], [], 0)
     t.cell_names = cells
+    t.printed = printed
     return t

@@ -68,6 +68,7 @@ class Table:
     cell_names: list[str] | None = None  # questionnaire forms: the form's cell of each column (B12)
     # reshaped layouts (transposed, long, multi-sheet): (row, column) → (row as delivered, "シート D列")
     locate: Callable[[int, int], tuple[int | str, str]] | None = None
+    printed: dict[int, dict[str, str]] | None = None  # forms: column -> the options printed beside it (ingest.labels)
 
     @property
     def headers(self) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from zaitaku.ingest.qmatch import score
 from zaitaku.ingest.workbook import ReadError
 from zaitaku.reference.codebook import Question
-from zaitaku.reference.codebook_form import printed_listing
+from zaitaku.reference.codebook_form import clean_option, printed_listing
 
 MATCH = 75.0  # a printed label and a codebook label at least this similar are the same option
 MARGIN = 8.0  # ...and clearly closer than the next option
@@ -89,7 +89,7 @@ def match_printed(q: Question, printed: dict[str, str], where: str) -> PrintedOp
     for pid, oid in out.to_codebook.items():
         if pid != oid:
             out.renumbered.append(f"{pid}.{printed[pid]} → {oid}.{q.option(oid).label}")
-        elif score(printed[pid], q.option(oid).label) < 100 and fold(printed[pid]) != fold(q.option(oid).label):
+        elif fold(clean_option(printed[pid])[0]) != fold(q.option(oid).label):  # a write-in blank is not a rewording
             out.reworded.append(f"{pid}.{printed[pid]} ＝ {oid}.{q.option(oid).label}")
     return out
 

@@ -190,7 +190,7 @@ class FileParser:
         for c in cols:
             q = self.cb[c.spec.question_id] if c.spec.question_id else None
             if q is not None and c.spec.kind in ("answer", "list"):
-                listed = printed_options(c.header)
+                listed = (self.t.printed or {}).get(c.index) or printed_options(c.header)
                 if listed:
                     po = match_printed(q, listed, f"{self.fname} {c.label}")
                     self.printed[c.index] = po
