@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from zaitaku.ingest.workbook import Grid, ReadError
@@ -65,6 +66,8 @@ class Table:
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (row, text, 合計行/注記行)
     key_col: int = 0
     cell_names: list[str] | None = None  # questionnaire forms: the form's cell of each column (B12)
+    # reshaped layouts (transposed, long, multi-sheet): (row, column) → (row as delivered, "シート D列")
+    locate: Callable[[int, int], tuple[int | str, str]] | None = None
     printed: dict[int, dict[str, str]] | None = None  # forms: column -> the options printed beside it (ingest.labels)
 
     @property

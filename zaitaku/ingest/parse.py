@@ -149,7 +149,7 @@ class FileParser:
         self.columns = self._check_labels(self._drop_duplicates(cols, header_row), header_row)
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません",
-                        ProblemKind.ROW_SKIPPED)
+                        ProblemKind.SHEET_SKIPPED if what.endswith("シート") else ProblemKind.ROW_SKIPPED)
         covered = {c.spec.question_id for c in self.columns if c.spec.kind in ANSWER_KINDS}
         missing = [q for q in codebook if q.id not in covered]
         if len(covered) < MIN_COVERED * len(codebook):
@@ -164,6 +164,7 @@ class FileParser:
             raise ReadError(f"{table.grid.path}: 対応表で市区町村コード（kind code）か市区町村名（kind name）に"
                             "対応付けた列がありません")
         self.key_label = keys[0].label
+        self.key_col_index = keys[0].index
         self.key_letter = f"{keys[0].letter}列"  # short: a duplicate row is reported once per repeat
         self.code_cols = [c for c in self.columns if c.spec.kind == "code"]
         self.name_cols = [c for c in self.columns if c.spec.kind == "name"]
@@ -262,7 +263,7 @@ class FileParser:
     # ------------------------------------------------------------------ rows
 
     def code_of(self, r: int, row: list[str]) -> str | None:
-        excel_row = r + 1
+        excel_row: int | str = r + 1 if self.t.locate is None else self.t.locate(r, self.key_col_index)[0]
         name = row[self.name_cols[0].index] if self.name_cols else ""
         pref = row[self.pref_cols[0].index] if self.pref_cols else ""
         value = row[self.code_cols[0].index] if self.code_cols else ""
@@ -378,8 +379,18 @@ class FileParser:
             return ("mark", parse_flag(value))
         return ("text", value)
 
+    def _at(self, r: int, c: Column) -> tuple[int | str, str]:
+        """(row, column label) of a cell as delivered (reshaped layouts name the original cell)."""
+        if self.t.locate is None:
+            return r + 1, c.label
+        row, col = self.t.locate(r, c.index)
+        return row, f"{col}「{c.header}」"
+
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
+        if self.t.locate is not None and self.columns:
+            at = self.t.locate(r, self.key_col_index)
+            rec.row, rec.code_column = at[0] if isinstance(at[0], int) else r + 1, at[1]
         marks: dict[tuple[str, str], dict[str, bool | None]] = {}
         na_marks: dict[tuple[str, str], int] = {}
         for c in self.answer_cols:
@@ -392,7 +403,7 @@ class FileParser:
                              if spec.kind == "answer" and hit[0] == "set" else None)
             self.reads[(spec.question_id, spec.kind, c.guessed or wording_guess is not None)] += 1
             if hit[0] == "error":
-                self.report(rec.row, c.label, value, f"{spec.question_id}: {hit[1]}", AS_NA,
+                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA,
                             ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID
             elif hit[0] == "na":
@@ -405,7 +416,7 @@ class FileParser:
                 rec.answers[key] = hit[1]
                 note = self._label_notes.get((c.index, value))
                 if note:
-                    self.report(rec.row, c.label, value, f"{spec.question_id}: {note}", "選択肢の文言で読みました",
+                    self.report(*self._at(r, c), value, f"{spec.question_id}: {note}", "選択肢の文言で読みました",
                                 ProblemKind.READ_BY_LABEL, rec.code)
                 if wording_guess is not None:
                     guessed_as = ",".join(sorted(hit[1]))

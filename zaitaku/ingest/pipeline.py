@@ -115,10 +115,13 @@ def read_table(path: Path, encoding: str | None = None, sheet: str | None = None
     cb = load_codebook(survey_year)
     if looks_like_form(grid):
         return form_table(grid, cb)
-    if shapes.is_transposed(grid):
+    transposed = shapes.is_transposed(grid)
+    if transposed:
         grid = shapes.transpose(grid)
     try:
         table = find_table(grid)
+        if transposed:
+            table.locate = shapes.locate_transposed
     except ReadError:
         if sheet is not None or Path(path).suffix.lower() not in EXCEL_SUFFIXES:
             raise

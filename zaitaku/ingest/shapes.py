@@ -23,7 +23,7 @@ import python_calamine
 from zaitaku.ingest import qmatch
 from zaitaku.ingest.header import Table, find_table, part_text
 from zaitaku.ingest.values import is_blank, is_not_asked, normalize_cell
-from zaitaku.ingest.workbook import EXCEL_SUFFIXES, Grid, ReadError, read_grid
+from zaitaku.ingest.workbook import EXCEL_SUFFIXES, Grid, ReadError, col_letter, read_grid
 from zaitaku.reference.codebook import Codebook
 from zaitaku.reference.municipalities import CodeError, looks_like_municipality, resolve
 
@@ -43,6 +43,11 @@ def is_transposed(grid: Grid) -> bool:
     down = max((sum(_known(row[c]) for row in grid.cells if c < len(row)) for c in range(min(8, grid.width))),
                default=0)
     return across > down
+
+
+def locate_transposed(r: int, c: int) -> tuple[int | str, str]:
+    """A cell of the swapped sheet as delivered: its row is the sheet's column and the other way round."""
+    return c + 1, f"{col_letter(r)}列"
 
 
 def transpose(grid: Grid) -> Grid:
@@ -91,6 +96,7 @@ def long_table(table: Table, cb: Codebook) -> Table | None:
     keys = keys or [table.key_col]
     answers: dict[tuple, dict[tuple[str, ...], list[str]]] = {}
     first_row: dict[tuple, int] = {}
+    source: dict[tuple, int] = {}  # (municipality key, column head) → first row as delivered
     order: list[tuple[str, ...]] = []
     for r in table.data_rows:
         key = tuple(part_text(table.cell(r, j)) for j in keys)
@@ -105,6 +111,7 @@ def long_table(table: Table, cb: Codebook) -> Table | None:
         if answer_head not in order:
             order.append(answer_head)
         chosen = cells.setdefault(answer_head, [])
+        source.setdefault((key, answer_head), r)
         if not opt:
             chosen.append(val if (is_not_asked(val) or not is_blank(val)) else "")
             continue
@@ -112,6 +119,7 @@ def long_table(table: Table, cb: Codebook) -> Table | None:
         if val and val not in ("1", "○") and not is_not_asked(val):  # free text of the option
             text_head = (*head, "その他の内容")
             cells.setdefault(text_head, []).append(val)
+            source.setdefault((key, text_head), r)
             if text_head not in order:
                 order.append(text_head)
     parts = [[" | ".join(table.parts[j]) or "市区町村"] for j in keys] + [list(h) for h in order]
@@ -123,7 +131,21 @@ def long_table(table: Table, cb: Codebook) -> Table | None:
             row.append(",".join(vals) if vals else None)
         rows.append(row)
     grid = Grid(table.grid.path, rows, sheet=table.grid.sheet, encoding=table.grid.encoding)
-    return Table(grid, [], parts, list(range(len(rows))), list(table.skipped), 0)
+    keys_in_order = list(answers)
+    text_letter = col_letter(val_col if val_col is not None else opt_col)
+
+    def locate(r: int, c: int) -> tuple[int | str, str]:
+        key = keys_in_order[r]
+        if c < len(keys):
+            return first_row[key] + 1, f"{col_letter(keys[c])}列"
+        head = order[c - len(keys)]
+        at = source.get((key, head))
+        letter = text_letter if head[-1] == "その他の内容" else col_letter(opt_col)
+        return (at + 1 if at is not None else first_row[key] + 1), f"{letter}列"
+
+    out = Table(grid, [], parts, list(range(len(rows))), list(table.skipped), 0)
+    out.locate = locate
+    return out
 
 
 # ------------------------------------------------------------------ one sheet per question group
@@ -190,16 +212,21 @@ def multi_sheet_table(path: Path, first: Table, cb: Codebook) -> Table:
     parts = [list(p) for p in base.parts]
     rows: dict[str, list[object]] = {}
     order: list[str] = []
+    origin: list[dict[str, int]] = [{} for _ in tables]  # per sheet: municipality → row
+    colsrc: list[tuple[int, int]] = [(0, j) for j in range(len(base.parts))]  # column → (sheet, column)
     for r in base.data_rows:
         k = _key_of(base.cell(r, base.key_col))
         rows[k] = [base.cell(r, j) for j in range(len(base.parts))]
         order.append(k)
-    for t, keys in zip(tables[1:], key_cols[1:], strict=True):
+        origin[0].setdefault(k, r)
+    for ti, (t, keys) in enumerate(zip(tables[1:], key_cols[1:], strict=True), start=1):
         keep = [j for j in range(len(t.parts)) if j not in keys]
         offset = len(parts)
         parts += [list(t.parts[j]) for j in keep]
+        colsrc += [(ti, j) for j in keep]
         for r in t.data_rows:
             k = _key_of(t.cell(r, t.key_col))
+            origin[ti].setdefault(k, r)
             if k not in rows:
                 rows[k] = [t.cell(r, j) if j in keys else None for j in range(len(base.parts))]
                 order.append(k)
@@ -209,4 +236,12 @@ def multi_sheet_table(path: Path, first: Table, cb: Codebook) -> Table:
     cells = [rows[k] for k in order]
     grid = Grid(path, cells, sheet="・".join(t.grid.sheet for t in tables), encoding=base.grid.encoding)
     notes = [(0, f"シート「{s}」", "設問の表ではないシート") for s in skipped]
-    return Table(grid, [], parts, list(range(len(cells))), [*base.skipped, *notes], base.key_col)
+
+    def locate(r: int, c: int) -> tuple[int | str, str]:
+        ti, j = colsrc[c] if c < len(colsrc) else (0, c)
+        at = origin[ti].get(order[r])
+        return (at + 1 if at is not None else ""), f"シート「{tables[ti].grid.sheet}」 {col_letter(j)}列"
+
+    out = Table(grid, [], parts, list(range(len(cells))), [*base.skipped, *notes], base.key_col)
+    out.locate = locate
+    return out
