@@ -174,6 +174,10 @@ def _add_row(out: HeaderMap, r: dict[str, str], codebook: Codebook, where: str, 
     if kind not in KINDS:
         raise HeaderMapError(f"{where} kind 列: 「{kind}」は使えません（使える値: {', '.join(KINDS)}）")
     spec = ColumnSpec(kind, r["question_id"].strip(), r["row_id"].strip(), r["option_id"].strip())
+    if kind == "value" and not spec.option_id:
+        # a wording nobody could place (draft-map leaves option_id empty): nothing to map; each of its cells
+        # is listed in problems.csv as read as 未回答, which is what a person would be told anyway
+        return
     if kind in ("answer", "choice", "flag", "list", "text", "value"):
         try:
             q = codebook[spec.question_id]
