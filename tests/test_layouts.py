@@ -141,3 +141,22 @@ def test_reshaped_layouts_name_the_cell_as_delivered(layout, damage, tmp_path: P
     assert len(bad) == 1, problems.to_string()
     assert bad.iloc[0]["row"] == str(row) and bad.iloc[0]["column"].startswith(f"{col}「"), bad.iloc[0].to_dict()
     assert bad.iloc[0]["problem"].startswith("q1:") and bad.iloc[0]["kind"] == "read_as_blank"
+
+
+def test_a_municipality_missing_from_one_question_group_sheet_is_not_silent(tmp_path):
+    """Multi-sheet workbook with one municipality's row deleted from one question-group sheet: its questions on
+    that sheet are 未回答, and a problem row of that municipality says which sheet lacked it."""
+    path = gen.write_multisheet(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    groups = [ws for ws in wb.worksheets if ws.title not in ("表紙", "注意事項", "集計")]
+    sheet = groups[1]
+    code = str(sheet.cell(3, 1).value)
+    sheet.delete_rows(3)
+    wb.save(path)
+    df, _ = draft([path])
+    df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    result = ingest([path], header_map=tmp_path / "map.csv", strict=False)
+    full = next(c for c in result.municipalities["code"] if c.startswith(code.zfill(6)[:5]))
+    mine = result.problems[result.problems["code"] == full]
+    assert (mine["problem"] == f"シート「{sheet.title}」にこの市区町村の行がありません").sum() == 1
+    assert set(mine["kind"]) == {"read_as_blank"}

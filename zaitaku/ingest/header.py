@@ -68,6 +68,8 @@ class Table:
     cell_names: list[str] | None = None  # questionnaire forms: the form's cell of each column (B12)
     # reshaped layouts (transposed, long, multi-sheet): (row, column) → (row as delivered, "シート D列")
     locate: Callable[[int, int], tuple[int | str, str]] | None = None
+    # data row → sheets of a joined workbook that have no row for that municipality (their questions read as 未回答)
+    absent: dict[int, list[str]] = field(default_factory=dict)
     printed: dict[int, dict[str, str]] | None = None  # forms: column -> the options printed beside it (ingest.labels)
 
     @property

@@ -388,6 +388,9 @@ class FileParser:
 
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
+        for sheet in self.t.absent.get(r, []):
+            self.report(rec.row, f"シート「{sheet}」", "", f"シート「{sheet}」にこの市区町村の行がありません",
+                        "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
         if self.t.locate is not None and self.columns:
             at = self.t.locate(r, self.key_col_index)
             rec.row, rec.code_column = at[0] if isinstance(at[0], int) else r + 1, at[1]

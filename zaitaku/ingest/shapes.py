@@ -244,4 +244,8 @@ def multi_sheet_table(path: Path, first: Table, cb: Codebook) -> Table:
 
     out = Table(grid, [], parts, list(range(len(cells))), [*base.skipped, *notes], base.key_col)
     out.locate = locate
+    for r, k in enumerate(order):  # a municipality missing from a sheet: said per municipality, never silent
+        missing = [t.grid.sheet for ti, t in enumerate(tables) if k not in origin[ti]]
+        if missing:
+            out.absent[r] = missing
     return out
