@@ -232,3 +232,24 @@ def test_national_workbook_all_municipalities_and_prefectures(data, tmp_path):
     own = _frame(openpyxl.load_workbook(write_workbook(data, tmp_path / "pref", "島根県", "computed"))["割合"])
     shimane = shares[shares["集計範囲コード"] == "320005"].reset_index(drop=True)
     assert shimane.equals(own[own["集計範囲コード"] == "320005"].reset_index(drop=True))
+
+
+def test_a_workbook_that_cannot_be_written_shows_in_the_batch_result(processed_dir, tmp_path, monkeypatch, capsys):
+    """A workbook forced to fail (its writer raises) is named, and the batch is not ok (exit code 1)."""
+    from zaitaku.render.opendata import write_batch_opendata
+    from zaitaku.render.scope import Scope
+    from zaitaku.report import opendata
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(opendata, "write_workbook", broken)
+    (tmp_path / "R3").mkdir()
+    written, failed = write_batch_opendata([Scope("32", "島根県")], tmp_path / "R3", processed_dir, "computed")
+    assert written == [] and failed == ["島根県"]
+    assert "島根県の集計表（xlsx）を作れませんでした" in capsys.readouterr().err
+
+    from zaitaku.render.batch import BatchSummary
+
+    summary = BatchSummary(tmp_path / "R3", None, 0, 0, 0, [], 0.0, {}, opendata_failed=failed)
+    assert not summary.ok

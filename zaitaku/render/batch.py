@@ -81,10 +81,11 @@ class BatchSummary:
     decks: list[Path] | None = None
     opendata: list[Path] | None = None  # open-data workbooks written (zaitaku.render.opendata)
     accessibility: tuple[Path | None, int] | None = None  # (accessibility.json or None if not run, violations)
+    opendata_failed: list[str] | None = None  # workbooks (prefecture names, 全国) that could not be written
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.opendata_failed
 
 
 def available_cpus() -> int:
@@ -219,8 +220,8 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
         if "pptx" in formats:
             decks = [out_year / p.job.key for p in todo
                      if p.job.kind == "deck" and manifest.reports.get(p.job.key, {}).get("status") == "ok"]
-        opendata = write_batch_opendata(scopes, out_year, data_dir, national, force=force, stream=stream) \
-            if uses_zaitaku else []
+        opendata, opendata_failed = write_batch_opendata(scopes, out_year, data_dir, national, force=force,
+                                                         stream=stream) if uses_zaitaku else ([], [])
         index = build_indexes(out_year, manifest, survey_year, synthetic=is_synthetic(data_dir, survey_year),
                               problems=problem_counts(data_dir, survey_year))
         accessibility = None
@@ -230,7 +231,7 @@ def render_batch(scopes: Sequence[Scope], *, notebooks: Mapping[str, Path], surv
                                   problems=problem_counts(data_dir, survey_year))  # now linking the record
         manifest.save()
     return BatchSummary(out_year, index, len(planned), rendered, len(planned) - len(todo), failed,
-                        time.perf_counter() - t0, reasons, timing, decks, opendata, accessibility)
+                        time.perf_counter() - t0, reasons, timing, decks, opendata, accessibility, opendata_failed)
 
 
 def _check_accessibility(out_year: Path, stream) -> tuple[Path | None, int]:

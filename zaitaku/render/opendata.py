@@ -27,18 +27,22 @@ def _digest(data, national: str) -> str:
 
 
 def write_batch_opendata(scopes: Sequence[Scope], out_year: Path, data_dir: Path, national: str, *,
-                         force: bool = False, stream=None) -> list[Path]:
-    """Write the workbooks of the batch's prefectures (and the nation when all are in it); the paths written."""
+                         force: bool = False, stream=None) -> tuple[list[Path], list[str]]:
+    """Write the workbooks of the batch's prefectures (and the nation when all are in it).
+
+    Returns the paths written and the names of the workbooks that failed (each printed with its reason;
+    the batch's exit code counts them)."""
     from zaitaku.analysis.processed import load_processed
     from zaitaku.report.opendata import opendata_dir, workbook_filename, write_opendata
 
     prefs = sorted({(s.pref_code, s.prefecture) for s in scopes if s.is_prefecture})
     nation = len(prefs) >= PREFECTURES
     if not prefs:
-        return []
+        return [], []
     data = load_processed(data_dir, out_year.name)  # the batch's survey year
     digest = _digest(data, national)
     written: list[Path] = []
+    failed: list[str] = []
     targets = [*prefs, *([(None, None)] if nation else [])]
     for code, name in targets:
         folder = opendata_dir(out_year, code, name)
@@ -50,5 +54,7 @@ def write_batch_opendata(scopes: Sequence[Scope], out_year: Path, data_dir: Path
                                national=national, stream=stream or sys.stderr)
         if paths:
             write_text(stamp, digest)
+        else:
+            failed.append(name or "全国")
         written += paths
-    return written
+    return written, failed
