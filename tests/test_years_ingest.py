@@ -155,3 +155,12 @@ def test_index_page_offers_the_other_years(tmp_path):
     assert "ほかの調査年度" in html and 'href="../R3/index.html"' in html
     r3 = build_indexes(tmp_path / "R3", Manifest(tmp_path / "R3" / "manifest.json", "R3"), "R3")
     assert 'href="../R4/index.html"' in r3.read_text(encoding="utf-8")
+
+
+def test_the_newest_years_members_are_also_at_the_top_of_the_meta(two_years):
+    """A tool written for one-year folders reads ``members`` at the top of ingest_meta.json: the newest year's."""
+    meta = json.loads((two_years / "ingest_meta.json").read_text(encoding="utf-8"))
+    assert list(meta["years"]) == ["R3", "R4"]
+    assert meta["members"] == meta["years"]["R4"]["members"] and meta["survey_year"] == "R4"
+    responses = pd.read_parquet(two_years / meta["members"]["responses"]["file"])
+    assert set(responses["survey_year"]) == {"R4"}

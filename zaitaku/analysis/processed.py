@@ -292,7 +292,12 @@ def write_year(out_dir: Path | str, year: str, tables: Mapping[str, Callable[[Pa
                 members[key] = {"file": paths[key].name, "md5": digest}
                 _step(n, key)
             years[year] = dict(meta, survey_year=year, members=members, responses_md5=members["responses"]["md5"])
-            full = {"format": FORMAT, "years": dict(sorted(years.items(), key=lambda kv: year_order(kv[0])))}
+            ordered = dict(sorted(years.items(), key=lambda kv: year_order(kv[0])))
+            newest = ordered[list(ordered)[-1]]
+            # the newest year's members also at the top: tools written for one-year folders (a meta with
+            # ``members``) keep reading them; zaitaku itself reads ``years``
+            full = {"format": FORMAT, "years": ordered, "survey_year": newest["survey_year"],
+                    "members": newest["members"], "responses_md5": newest["responses_md5"]}
             atomic.write_text(out_dir / META_NAME, json.dumps(full, ensure_ascii=False, indent=2))
         except BaseException:
             keep_old = listed
