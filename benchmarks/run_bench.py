@@ -267,8 +267,8 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
 
     data_dirs = {Path(r["notebook"]).parent / r["parameters"]["data_dir"]  # relative to the notebook's folder
                  for r in spec["reports"] if r["parameters"].get("data_dir")}
-    for d in data_dirs:  # as zaitaku render's kernels load it at setup
-        processed.load_processed(str(d.resolve()))
+    for d in data_dirs:  # as zaitaku render's kernels load it at setup: every survey year (reports show trends)
+        processed.load_years(str(d.resolve()))
     loaded = processed.loaded_count()
     gc.collect()
     gc.freeze()  # as zaitaku render's kernels do after their imports: the floor gets the same GC
