@@ -253,15 +253,11 @@ def print_question_summary(meta: dict) -> None:
         print(f"  {f['file']}: 都道府県を {f['how']} から推定しました")
 
 
-def problems_for_excel(problems: pd.DataFrame) -> pd.DataFrame:
-    return to_excel_columns(problems)
-
-
 def write_outputs(result: IngestResult, out_dir: Path, inputs: Sequence[Path | str] = ()) -> list[Path]:
     """Write the processed set as one unit (refused when it would overwrite an input)."""
     if result.meta["n_municipalities"] == 0:
         raise ReadError("読み取れた市区町村が 0 件です。処理済みデータは変更していません")
-    return write_processed(result.responses, result.municipalities, problems_for_excel(result.problems),
+    return write_processed(result.responses, result.municipalities, to_excel_columns(result.problems),
                            result.meta, Path(out_dir), inputs=[Path(p) for p in inputs])
 
 
