@@ -230,11 +230,13 @@ def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefectu
         raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
 
 
-def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
+def run_e(spec: dict, out: Path, queue=None, tag: str = "", finished=None) -> None:
     """No kernel, no papermill, no nbconvert: the code cells exec'd with the parameters set.
 
     With ``queue``: the reports whose indexes it hands out (``None`` ends), as one of several floor
-    processes (:func:`run_e2`); ``tag`` names this process's files."""
+    processes (:func:`run_e2`); ``tag`` names this process's files. With ``finished`` as well: the index
+    of each report put there when it is finished (``"ready"`` first, after the start-up), so that
+    a caller can interleave the floor with render report by report (``bench_steady``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -279,6 +281,8 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         sources[p] = [compile(python_lines(c.source),
                               f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
     ready = time.process_time()  # start-up done: imports, data, notebooks compiled
+    if finished is not None:
+        finished.put("ready")
     cwd = Path.cwd()
 
     def reports():
@@ -312,6 +316,8 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         gc.collect()
         gc.freeze()
         per_report.append([r["group"], r["code"], time.process_time() - cpu0])
+        if finished is not None:
+            finished.put(i)
     (out / f"charts{tag}.txt").write_text(str(len(charts)), encoding="utf-8")
     if queue is None:
         (out / "reports.txt").write_text(str(done), encoding="utf-8")
