@@ -16,6 +16,8 @@ Written down here from that answer table, apart from the code:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -188,3 +190,23 @@ def test_check_change_accepts_the_right_answer_only(years, capsys):
         assert hint in out and "5.2" not in out.replace("例：5.2", ""), out  # the answer is not given away
     none = trend_view(years, "q4_2_2_2", "松江市", option="9")
     assert not check_change(none, 21.1) and "比べられる2つの年度がありません" in capsys.readouterr().out
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium not installed (apt-get install chromium)")
+def test_axe_on_the_trend_view(explorer, tmp_path):
+    """The explorer's panel and trend (caution and none both shown) as a page: axe-core finds nothing (WCAG 2.1 A, AA)."""
+    from zaitaku.render.accessibility import check_pages
+
+    ex = explorer
+    ex.select("q1")
+    caution = ex.current_html
+    ex.select("q4_2_2_2")
+    ex.trend_option.value = "|9"
+    page = tmp_path / "trend.html"
+    page.write_text('<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>年度の推移</title></head>'
+                    f"<body><main><h1>年度の推移</h1>{caution}{ex.current_html}</main></body></html>", encoding="utf-8")
+    (result,), _ = check_pages([("年度の推移", page)], tmp_path)
+    assert result.passes > 5
+    assert [f"{v['id']}: {v['nodes'][0]['html'] if v['nodes'] else ''}" for v in result.violations] == []

@@ -40,6 +40,7 @@ from zaitaku.report import format as fmt
 from zaitaku.report.charts import house_style
 from zaitaku.report.charts.style import FS_SMALL, MUTED, SCOPE_COLOURS, TEXT, WIDTH_PX
 from zaitaku.report.charts.svg import figure_png, figure_svg, svg_markup
+from zaitaku.report.charts.text import wrap
 from zaitaku.report.trend_html import headline_options, trend_table
 
 SEP = "|"
@@ -49,6 +50,7 @@ LINE_STYLE = {"prefecture": (SCOPE_COLOURS["prefecture"], "o"), "type": (SCOPE_C
 CAUTION_MARK = "（注意）"
 NOT_COMPARED = "比較しない"
 SYNTHETIC_LABEL = "デモ用の架空データ（実在の市町村の回答ではありません）"
+CAPTION_PX = 900.0
 
 
 def option_key(row_id: str, option_id: str) -> str:
@@ -141,7 +143,8 @@ class TrendView:
 
     @property
     def sentences(self) -> list[str]:
-        return [change_sentence(c) for c in self.changes]
+        """The changes in the deck's manner; a caution's reason is said once, in :attr:`notes`."""
+        return [change_sentence(c).replace(f"（比較に注意：{c.reason}）", "（比較に注意：下の※）") for c in self.changes]
 
     @property
     def notes(self) -> list[str]:
@@ -162,6 +165,8 @@ class TrendView:
         if self.focus.code and self.own_answers:
             own = pd.DataFrame([{year_ja(y): a for y, a in self.own_answers.items()}],
                                index=[f"{self.focus.name}の回答"])
+            for y in self.not_compared:
+                own[year_ja(y)] = NOT_COMPARED
             wide = pd.concat([own, wide]).reindex(columns=wide.columns).fillna(fmt.MISSING)
         wide.index.name = "集計範囲"
         return wide
@@ -264,7 +269,8 @@ class TrendView:
         with house_style():
             fig.suptitle(self.title + ("　［デモ用の架空データ］" if self.synthetic else ""), x=0.01, ha="left",
                          fontsize=15)
-            caption = [*self.notes, f"出典：{self.question_source}"] + ([SYNTHETIC_LABEL] if self.synthetic else [])
+            texts = [*self.notes, f"出典：{self.question_source}"] + ([SYNTHETIC_LABEL] if self.synthetic else [])
+            caption = [line for text in texts for line in wrap(text, CAPTION_PX, FS_SMALL)]
             fig.set_figheight(fig.get_figheight() + 0.25 * len(caption))
             fig.subplots_adjust(top=0.86, bottom=0.12 + 0.06 * len(caption))
             fig.supxlabel("\n".join(caption), x=0.01, ha="left", fontsize=FS_SMALL, color=MUTED, linespacing=1.4)
