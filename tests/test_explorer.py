@@ -293,7 +293,7 @@ def test_save_writes_csv_with_bom_and_png(explorer, tmp_path):
     ex.compare_with.value = "312011 鳥取市"
     ex.save_button.click()
     csv, *charts = ex.last_saved
-    assert csv == tmp_path / "exports" / "322016_松江市_q1_vs_312011_鳥取市.csv"
+    assert csv == tmp_path / "exports" / "R3_322016_松江市_q1_vs_312011_鳥取市.csv"
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the Japanese
     back = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(back.columns[:9]) == ["対象", "設問番号", "設問", "項目", "選択肢", "集計範囲", "該当数", "分母", "割合(%)"]
@@ -303,8 +303,8 @@ def test_save_writes_csv_with_bom_and_png(explorer, tmp_path):
     assert pd.isna(row["割合(%)"].item())  # n under 5: read 該当数/分母, as in the reports' CSV
     mine = back[(back["対象"] == "松江市（島根県）") & (back["集計範囲"] == "島根県") & (back["選択肢"] == "設置している")]
     assert mine["割合(%)"].item() == 60.0  # a percentage, not a share: 3 of 5
-    assert [p.name for p in charts] == ["322016_松江市_q1.png", "322016_松江市_q1.svg",
-                                        "312011_鳥取市_q1.png", "312011_鳥取市_q1.svg"]
+    assert [p.name for p in charts] == ["R3_322016_松江市_q1.png", "R3_322016_松江市_q1.svg",
+                                        "R3_312011_鳥取市_q1.png", "R3_312011_鳥取市_q1.svg"]
     assert charts[0].read_bytes().startswith(b"\x89PNG") and charts[2].read_bytes().startswith(b"\x89PNG")
     assert charts[0].read_bytes() == ex.current_png
     svg = charts[1].read_text(encoding="utf-8")

@@ -55,7 +55,8 @@ def _tags(cell) -> list[str]:
 
 def test_the_series_is_complete():
     names = [p.name for p in TUTORIALS]
-    assert names == ["01_データを読み込む.ipynb", "02_自分のまちを比べる.ipynb", "03_指標を選んで振り返る.ipynb"]
+    assert names == ["01_データを読み込む.ipynb", "02_自分のまちを比べる.ipynb", "03_指標を選んで振り返る.ipynb",
+                     "04_前回からの変化を読む.ipynb"]
     assert tutorials.sources() == TUTORIALS
     assert (TUTORIAL / "README.md").exists()
     assert not (TUTORIAL / "solutions").exists(), "answers are generated, not stored"
@@ -116,12 +117,16 @@ def versions(tmp_path_factory) -> dict[str, Path]:
 VERSIONS = [p.name for p in TUTORIALS] + [f"solutions/{p.name}" for p in TUTORIALS]
 
 
+TWO_YEARS = "04_"  # the change-over-time tutorial runs on the hand-built two-year set (tests/fixtures/two_years.py)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", VERSIONS)
-def test_tutorial_runs_clean(name, versions, processed_dir, tmp_path):
+def test_tutorial_runs_clean(name, versions, request, tmp_path):
     path = versions[name]
+    data_dir = request.getfixturevalue("two_years_dir" if path.name.startswith(TWO_YEARS) else "processed_dir")
     nb = _execute(path, tmp_path / path.name,
-                  {"data_dir": str(processed_dir), "export_dir": str(tmp_path / "exports")})
+                  {"data_dir": str(data_dir), "export_dir": str(tmp_path / "exports")})
     assert _problems(nb) == []
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "every cell ran"
@@ -134,6 +139,15 @@ def test_tutorial_runs_clean(name, versions, processed_dir, tmp_path):
                                                              "322016_松江市_q1.svg"]
         csv = (exports / "322016_松江市_q1.csv").read_bytes()
         assert csv.startswith(b"\xef\xbb\xbf") and "設問番号,設問,項目,選択肢,集計範囲,該当数,分母,割合(%)" in csv.decode("utf-8-sig")
+    if path.name.startswith(TWO_YEARS):  # the trend shown with its chart; the answer's check passes
+        assert sum('<svg class="chart"' in o["data"].get("text/html", "") for o in shown) >= 2
+        printed = "".join(str(o.get("text", "")) for c in code for o in c.outputs if o.get("output_type") == "stream")
+        if "solutions/" in name:  # 問1 in 島根県: 63.2% → 68.4% (tests/fixtures/two_years.py), caution
+            assert printed.startswith("正解です：県内で『設置している』は 令和3年度 63.2%（n=19）→ 令和4年度 68.4%（n=19）"
+                                      "（+5.2 ポイント）")
+            assert "ただし比較に注意" in printed
+        else:
+            assert "正解です" not in printed
 
 
 @pytest.mark.slow

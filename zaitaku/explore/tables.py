@@ -1,18 +1,23 @@
-"""Small tables for the tutorials: a question with its options, and each municipality's answer."""
+"""Small tables for the tutorials: a question with its options, each municipality's answer, one municipality's
+answers over the years, and the crosswalk between two years."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pandas as pd
 
 from zaitaku.analysis.aggregate import ProcessedData
+from zaitaku.analysis.processed import year_order
 from zaitaku.explore import html
 from zaitaku.explore.views import find_code, responded
-from zaitaku.lookup import find_question
-from zaitaku.reference.codebook import NO_ANSWER, NO_ANSWER_LABEL, Question
+from zaitaku.lookup import InputError, find_question
+from zaitaku.reference.codebook import NO_ANSWER, NO_ANSWER_LABEL, Codebook, Question, load_codebook
+from zaitaku.reference.crosswalk import Link, load_crosswalk
 from zaitaku.reference.municipalities import normalize_prefecture
+from zaitaku.reference.published import year_ja
 
 
 @dataclass
@@ -78,3 +83,44 @@ def answers(data: ProcessedData, question_id: str, prefecture: str | int | None 
         texts = {c: _answer_text(q, chosen.get(c, [NO_ANSWER])) for c in asked["municipality_code"].unique()}
         out[col] = [texts.get(c, "対象外") for c in out.index]
     return out.reset_index()
+
+
+def answers_over_years(years: Mapping[str, ProcessedData], question_id: str, municipality: str | int) -> pd.DataFrame:
+    """One municipality's answer to a question in each held year (年度, 設問番号, 回答); 「この年度の調査票にない設問」
+    where the question is not in that year's codebook, 「回答なし」 where the municipality did not answer that year."""
+    rows = []
+    for year in sorted(years, key=year_order):
+        data = years[year]
+        ids = {q.id for q in data.codebook}
+        if question_id not in ids:
+            rows.append({"年度": year_ja(year), "設問番号": "", "回答": "この年度の調査票にない設問"})
+            continue
+        q = data.codebook[question_id]
+        try:
+            a = answers(data, question_id, municipality=municipality)
+        except InputError:
+            a = pd.DataFrame()
+        cols = [c for c in a.columns if c not in ("コード", "都道府県", "市町村", "類型")]
+        text = "／".join(f"{c}：{a[c].iloc[0]}" if c != "回答" else str(a[c].iloc[0]) for c in cols) if len(a) else "回答なし"
+        rows.append({"年度": year_ja(year), "設問番号": q.number, "回答": text})
+    return pd.DataFrame(rows, columns=["年度", "設問番号", "回答"])
+
+
+def crosswalk_table(year_a: str, year_b: str) -> pd.DataFrame:
+    """The crosswalk from ``year_a`` to ``year_b`` as a readable table: 設問番号, 設問, 行, 選択肢, 比較 (比較可・
+    比較に注意・比較しない), 理由. The first row is the rule for everything not listed."""
+    cw = load_crosswalk(year_a, year_b)
+    a, b = load_codebook(year_a), load_codebook(year_b)
+
+    def row(book: Codebook, qid: str, row_id: str, option: str, link: Link) -> dict[str, str]:
+        q = book[qid]
+        return {"設問番号": q.number, "設問": q.title, "行": q.row(row_id).label if row_id else "",
+                "選択肢": f"{option} {q.option_label(option)}" if option else "", "比較": link.label, "理由": link.reason}
+
+    rows = [{"設問番号": "（ほかの設問すべて）", "設問": "", "行": "", "選択肢": "", "比較": cw.default.label,
+             "理由": cw.default.reason}]
+    rows += [row(a, qid, "", "", link) for qid, link in cw.removed.items()]
+    rows += [row(b, qid, "", "", link) for qid, link in cw.questions.items()]
+    rows += [row(b, qid, r, "", link) for (qid, r), link in cw.rows.items()]
+    rows += [row(b, qid, r, o, link) for (qid, r, o), link in cw.options.items()]
+    return pd.DataFrame(rows, columns=["設問番号", "設問", "行", "選択肢", "比較", "理由"])

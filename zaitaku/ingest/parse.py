@@ -388,6 +388,8 @@ class FileParser:
 
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
+        for row_at, cell, value, why in self.t.unplaced:
+            self.report(row_at, cell, value, why, AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
         for sheet in self.t.absent.get(r, []):
             self.report(rec.row, f"シート「{sheet}」", "", f"シート「{sheet}」にこの市区町村の行がありません",
                         "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)

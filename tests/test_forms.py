@@ -1,0 +1,105 @@
+"""Filled 調査票 (zaitaku.ingest.forms), one per municipality, in every style of tests/fixtures/forms/generate.py.
+
+The generator (which never imports zaitaku.ingest) writes each style from its own answer table, printing 問1, 問4 ①-1
+and 問7 in another order than the codebook. Read with the drafted map and no edits, every (municipality, question,
+row) cell must equal the answer table; a cell the reader cannot place is a problem row naming file, row, cell and
+value (never a guess).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from zaitaku.ingest.draft_map import draft
+from zaitaku.ingest.pipeline import ingest
+from zaitaku.reference.municipalities import resolve
+
+_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
+assert _spec is not None and _spec.loader is not None
+gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen)
+
+NAMES = ["松江市", "浜田市", "出雲市", "益田市", "奥出雲町", "知夫村"]
+KEYS = ["municipality_code", "question_id", "row_id", "option_id"]
+
+
+def write_folder(folder: Path, style: str, answers: list[dict[str, str]], *, quirks: bool = False) -> Path:
+    """One filled form per municipality, its options numbered as the printed questionnaire numbers them."""
+    cb = gen.base_codebook()
+    printed = gen.printed_codebook(cb)
+    for a in answers:
+        gen.write_form(printed, folder / f"{a['name']}.xlsx", style, gen.printed_answers(cb, printed, a), a["name"],
+                       quirks=quirks)
+    return folder
+
+
+def compare(result, answers: list[dict[str, str]]) -> tuple[pd.Series, list[tuple[str, str, str]]]:
+    """Per (municipality, question, row): equal to the answer table; and the wrong cells no problem row names."""
+    cb = gen.base_codebook()
+    codes = {n: resolve(n, prefecture="32") for n in NAMES}
+    want = pd.DataFrame(gen.expected_tidy(cb, answers, codes), columns=[*KEYS, "value"])
+    m = want.merge(result.responses[[*KEYS, "value"]], on=KEYS, how="left", suffixes=("_want", "_got"))
+    m["ok"] = m["value_want"].fillna(-1).astype(int) == m["value_got"].fillna(-1).astype(int)
+    cells = m.groupby(["municipality_code", "question_id", "row_id"])["ok"].all()
+    p = result.problems
+    named = set(zip(p["code"], p["problem"].str.split(":").str[0], strict=True))
+    silent = [k for k in cells[~cells].index if (k[0], k[1]) not in named]
+    return cells, silent
+
+
+@pytest.fixture(scope="module")
+def answers() -> list[dict[str, str]]:
+    return gen.answer_table(gen.base_codebook(), NAMES, seed=11)
+
+
+@pytest.mark.parametrize("quirks", [False, True], ids=["plain", "quirks"])
+@pytest.mark.parametrize("style", gen.FILLED_STYLES)
+def test_filled_forms_read_with_the_drafted_map(style: str, quirks: bool, tmp_path: Path, answers) -> None:
+    folder = write_folder(tmp_path / "調査票", style, answers, quirks=quirks)
+    map_df, failed = draft([folder])
+    assert failed == []
+    map_df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    result = ingest([folder], header_map=tmp_path / "map.csv", strict=False)
+    assert result.failed == []
+    cells, silent = compare(result, answers)
+    assert silent == [], f"silently wrong: {silent[:5]}"
+    assert cells.all(), f"{cells.sum()}/{len(cells)} cells right; e.g. {list(cells[~cells].index[:5])}"
+    assert len(cells) == len(NAMES) * len(gen.compiled_keys(gen.base_codebook()))
+
+
+def _cell(path: Path, text: str) -> tuple[int, int]:
+    ws = openpyxl.load_workbook(path).active
+    return next((c.row, c.column) for row in ws.iter_rows() for c in row if str(c.value or "").startswith(text))
+
+
+def test_a_mark_outside_the_grid_is_a_problem_not_a_guess(tmp_path: Path, answers) -> None:
+    """A ○ in a grid column that prints no option, and a stray number beside a single-choice option: the answer
+    is 未回答 and a problem names the file, the row, the cell and the value."""
+    folder = write_folder(tmp_path / "調査票", "circles", answers[:2])
+    path = folder / f"{answers[0]['name']}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    r, _ = _cell(path, "郡市区医師会")
+    ws.cell(r, 9, "○")  # column I: the grid of 問2 prints its options in D–H
+    r, _ = _cell(path, "約1年")
+    ws.cell(r, 4, "3")  # 問4 ①-9: a number where a ○ goes
+    wb.save(path)
+    map_df, _ = draft([folder])
+    map_df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    result = ingest([folder], header_map=tmp_path / "map.csv", strict=False)
+    p = result.problems
+    code = resolve(answers[0]["name"], prefecture="32")
+    mine = p[(p["code"] == code) & (p["kind"] == "read_as_blank")]
+    q2 = mine[mine["problem"].str.startswith("q2:")]
+    assert len(q2) == 1 and q2.iloc[0]["value"] == "○" and q2.iloc[0]["column"].startswith("セル I"), mine.to_string()
+    assert q2.iloc[0]["file"] == path.name and q2.iloc[0]["row"] == str(_cell(path, "郡市区医師会")[0])
+    q49 = mine[mine["problem"].str.startswith("q4_1_9:")]
+    assert len(q49) == 1 and q49.iloc[0]["value"] == "3" and q49.iloc[0]["column"].startswith("セル D")
+    got = result.responses
+    na = got[(got.municipality_code == code) & (got.option_id == "na") & (got.value == 1)]
+    assert {("q2", "med_assoc"), ("q4_1_9", "")} <= set(zip(na.question_id, na.row_id, strict=True))
