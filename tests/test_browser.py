@@ -214,6 +214,44 @@ def test_explorer_in_jupyterlab(processed_dir, tmp_path, monkeypatch):
         page.locator(".zaitaku-output").screenshot(path=_artifact("explorer_side_by_side.png"))
 
 
+def test_explorer_years_in_jupyterlab(two_years_dir, tmp_path, monkeypatch):
+    """explorer.ipynb on the hand-built two-year set (tests/fixtures/two_years.py): the 調査年度 dropdown changes
+    the figures (問4 ①-7.1 『現在実施している』 in 島根県: 令和4年度 9 of 19, 令和3年度 5 of 19), and the trend
+    under the panel shows both years (+21.1 ポイント) with its chart's text at ≥ 12 px."""
+    monkeypatch.setenv("ZAITAKU_ROOT", str(tmp_path / "project"))
+    root = tmp_path / "project" / "notebooks"
+    root.mkdir(parents=True)
+    nb = json.loads((PROJECT / "notebooks" / "explorer.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:  # open on 問4 ①-7.1 (the first question has no answers in this set)
+        if cell["cell_type"] == "code":
+            cell["source"] = "".join(cell["source"]).replace("Explorer()", 'Explorer(question="q4_1_7_1")')
+    (root / "explorer.ipynb").write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    shutil.copytree(two_years_dir, tmp_path / "project" / "data" / "processed")
+    with jupyterlab(root, tmp_path) as server, chromium(tmp_path) as page:
+        base, token = server.split("|")
+        page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        run_all(page, base, token, "explorer.ipynb")
+        output = page.locator(".zaitaku-output")
+        page.locator(".zaitaku-output .zaitaku-trend svg.chart").wait_for(timeout=120_000)
+        year = page.locator(".zaitaku-year select")
+        assert year.evaluate("el => Array.from(el.options).map(o => o.textContent)") == ["令和4年度", "令和3年度"]
+        text = output.inner_text()
+        assert "47.4%（9/19）" in text and "令和3年度 26.3%（n=19）→ 令和4年度 47.4%（n=19）（+21.1 ポイント）" in text
+        sizes = page.evaluate(CHART_TEXT_PX)
+        print("explorer with years (width px, smallest text px, texts):", sizes)
+        assert len(sizes) == 2 and all(smallest >= 11.95 for _, smallest, _ in sizes), sizes
+        page.screenshot(path=_artifact("explorer_years_r4.png"), full_page=True)
+        output.screenshot(path=_artifact("explorer_years_r4_output.png"))
+
+        year.select_option(label="令和3年度")
+        page.wait_for_function("() => document.querySelector('.zaitaku-output').innerText.includes("
+                               "'より前の年度のデータがありません')", timeout=60_000)
+        text = output.inner_text()
+        assert "26.3%（5/19）" in text and "47.4%" not in text
+        output.screenshot(path=_artifact("explorer_years_r3_output.png"))
+
+
 def _platform_fonts(page, selector: str) -> list[str]:
     """The fonts chromium actually used to draw an element's text (DevTools protocol)."""
     cdp = page.context.new_cdp_session(page)

@@ -210,3 +210,11 @@ def test_axe_on_the_trend_view(explorer, tmp_path):
     (result,), _ = check_pages([("年度の推移", page)], tmp_path)
     assert result.passes > 5
     assert [f"{v['id']}: {v['nodes'][0]['html'] if v['nodes'] else ''}" for v in result.violations] == []
+
+
+def test_a_question_without_answers_shows_no_figures_not_an_error(two_years_dir, tmp_path):
+    ex = Explorer(two_years_dir, municipality="松江市", exports_dir=tmp_path)  # the first question: nobody answered it
+    assert ex.last_error is None and ex.current_trend is not None
+    assert ex.current_trend.not_compared == {}  # compared, only empty: no 「比較しない」
+    assert ex.current_trend.shares()["比較"].tolist() == ["数値なし", "数値なし"]
+    assert "令和3年度・令和4年度の『" in ex.current_html and "の数値はありません（回答がありません）" in ex.current_html

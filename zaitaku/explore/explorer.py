@@ -335,6 +335,9 @@ class Explorer:
             views = [build_view(self.data, self.question.value, focus_of(self.data, c), self.selected_scopes)
                      for c in codes]
             trend = self._trend(views[0])
+            trend_part = trend.html() if trend is not None else html.render(
+                "status.html.j2", message=f"年度の推移：{year_ja(self.data.survey_year)}より前の年度のデータがありません。",
+                error=False)
         except InputError as exc:  # a wrong name or id: its one Japanese line
             self.last_error = str(exc)
             self._say(f"表示できませんでした：{exc}", error=True)
@@ -357,9 +360,7 @@ class Explorer:
         else:
             body = html.render("side_by_side.html.j2", panels=[html.trusted(v.html()) for v in views])
         self.current_trend = trend
-        body += trend.html() if trend is not None else html.render(
-            "status.html.j2", message=f"年度の推移：{year_ja(self.data.survey_year)}より前の年度のデータがありません。",
-            error=False)
+        body += trend_part
         self.current_html = body
         self.output.outputs = ({"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": body, "text/plain": self.current_sentence}},)

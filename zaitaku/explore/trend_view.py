@@ -96,6 +96,8 @@ class TrendView:
     own_answers: dict[str, str] = field(default_factory=dict)
     """The municipality's answer in each compared year, in words."""
     synthetic: bool = False
+    no_figures: list[str] = field(default_factory=list)
+    """Held years that could be compared but have no figure (nobody answered)."""
 
     def __repr__(self) -> str:
         return f"TrendView({self.question.id}, {self.option_label}, {self.focus.label}, {'・'.join(self.held)})"
@@ -131,6 +133,9 @@ class TrendView:
             elif y in self.not_compared:
                 rows.append({"年度": year_ja(y), "該当数": None, "n": None, "割合（%）": None,
                              "比較": NOT_COMPARED, "理由": self.not_compared[y]})
+            else:
+                rows.append({"年度": year_ja(y), "該当数": None, "n": None, "割合（%）": None,
+                             "比較": "数値なし", "理由": "回答がありません"})
         return pd.DataFrame(rows, columns=["年度", "該当数", "n", "割合（%）", "比較", "理由"])
 
     @functools.cached_property
@@ -148,7 +153,9 @@ class TrendView:
 
     @property
     def notes(self) -> list[str]:
-        out = [f"{year_ja(y)}とは比較しません（{reason}）。グラフの線はこの年度で切れています。"
+        out = [f"{'・'.join(map(year_ja, self.no_figures))}の『{self.option_label}』の数値はありません（回答がありません）。"
+               ] if self.no_figures else []
+        out += [f"{year_ja(y)}とは比較しません（{reason}）。グラフの線はこの年度で切れています。"
                for y, reason in self.not_compared.items()]
         out += [f"{year_ja(y)}との比較は注意が必要です：{reason}" for y, reason in self.caution.items()]
         if (self.frame["scope"] == "reference").any():
@@ -157,11 +164,16 @@ class TrendView:
 
     def table(self) -> pd.DataFrame:
         """Scopes down, years across (the reports' 年度の推移 table), the municipality's answer on top."""
-        wide = trend_table(self.frame, self.question, [self.option_id])
-        wide = wide.droplevel(0) if isinstance(wide.index, pd.MultiIndex) else wide
+        if (self.frame["scope"] != "municipality").any():
+            wide = trend_table(self.frame, self.question, [self.option_id])
+            wide = wide.droplevel(0) if isinstance(wide.index, pd.MultiIndex) else wide
+        else:  # no figures in any year (nobody was asked): an empty table, the notes say why
+            wide = pd.DataFrame(index=pd.Index([], name="集計範囲"))
         for y in self.not_compared:
             wide[year_ja(y)] = NOT_COMPARED
         wide = wide.reindex(columns=[c for c in self._year_columns() if c in wide.columns] or None)
+        if wide.empty and not self.own_answers:
+            return wide
         if self.focus.code and self.own_answers:
             own = pd.DataFrame([{year_ja(y): a for y, a in self.own_answers.items()}],
                                index=[f"{self.focus.name}の回答"])
@@ -226,8 +238,11 @@ class TrendView:
                             markerfacecolor="white" if caution else colour, linestyle="none")
                     if scope == CHART_SCOPES[0]:  # the others' figures are in the table (labels would collide)
                         n = "" if pd.isna(r["n_base"]) else f"（n={int(r['n_base']):,}）"
+                        later = f[f.index.map(year_order) > year_order(str(y))]["share"]
+                        below = len(later) > 0 and later.iloc[0] > r["share"]  # keep the label off a rising line
                         ax.annotate(f"{r['share'] * 100:.1f}%{n}" + (CAUTION_MARK if caution else ""),
-                                    (x[str(y)], r["share"] * 100), textcoords="offset points", xytext=(10, 6),
+                                    (x[str(y)], r["share"] * 100), textcoords="offset points",
+                                    xytext=(10, -18 if below else 6),
                                     fontsize=FS_SMALL, color=TEXT)
                 ax.plot([], [], color=colour, marker=marker, linewidth=2, label=label)
             if self.caution:
@@ -241,7 +256,8 @@ class TrendView:
             ax.set_ylim(0, 105)
             ax.set_ylabel("割合（%）")
             ax.grid(axis="y", color="#D9D9D9")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=FS_SMALL)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=FS_SMALL)
             fig.subplots_adjust(left=0.07, right=0.72, bottom=0.12, top=0.95)
         return fig
 
@@ -303,13 +319,16 @@ def build_trend(years: Mapping[str, ProcessedData], year: str, question_id: str,
     frame = df[(df["row_id"] == row) & (df["option_id"] == opt)].reset_index(drop=True)
     held = [y for y in sorted(years, key=year_order) if year_order(y) <= year_order(year)]
     present = set(frame["survey_year"])
-    missing = {}
+    missing, empty = {}, []
     for y in held:
         if y not in present:
             link = comparability(y, year, q.id, row, None if opt.startswith(GROUP_PREFIX) else opt)
-            missing[y] = link.reason or "比較できる数値がありません"
+            if link.comparability == "none":
+                missing[y] = link.reason
+            else:
+                empty.append(y)
     own = _own_answers(years, year, q, focus, [y for y in held if y in present])
-    return TrendView(q, focus, year, row, opt, frame, held, missing, own, bool(years[year].synthetic))
+    return TrendView(q, focus, year, row, opt, frame, held, missing, own, bool(years[year].synthetic), empty)
 
 
 def _own_answers(years: Mapping[str, ProcessedData], year: str, q: Question, focus: Focus,
