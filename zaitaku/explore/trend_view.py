@@ -29,6 +29,7 @@ from zaitaku.analysis.aggregate import Focus, focus_of
 from zaitaku.analysis.processed import ProcessedData, year_order
 from zaitaku.analysis.trend import Change, change_sentence, changes, trend
 from zaitaku.explore import html
+from zaitaku.explore.export import CAPTION_PX, SYNTHETIC_LABEL
 from zaitaku.explore.tables import answers
 from zaitaku.explore.views import find_code, safe_name
 from zaitaku.files import atomic
@@ -49,8 +50,6 @@ LINE_STYLE = {"prefecture": (SCOPE_COLOURS["prefecture"], "o"), "type": (SCOPE_C
               "nation": (SCOPE_COLOURS["nation"], "^")}
 CAUTION_MARK = "（注意）"
 NOT_COMPARED = "比較しない"
-SYNTHETIC_LABEL = "デモ用の架空データ（実在の市町村の回答ではありません）"
-CAPTION_PX = 900.0
 
 
 def option_key(row_id: str, option_id: str) -> str:
