@@ -160,3 +160,19 @@ def test_a_municipality_missing_from_one_question_group_sheet_is_not_silent(tmp_
     mine = result.problems[result.problems["code"] == full]
     assert (mine["problem"] == f"シート「{sheet.title}」にこの市区町村の行がありません").sum() == 1
     assert set(mine["kind"]) == {"read_as_blank"}
+
+
+def test_transposed_municipality_problems_name_the_cell_of_the_value(tmp_path: Path) -> None:
+    """A code that contradicts the name above it, in the 市町村別一覧: the problem names the code's own cell (its
+    row and the municipality's column as delivered), not the row of the names or the swapped sheet's letters."""
+    path = gen.write_transposed(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.cell(4, 5, ws.cell(4, 6).value)  # E4: the second municipality given the third one's code
+    wb.save(path)
+    map_df, _ = draft([path])
+    map_df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    problems = ingest([path], header_map=tmp_path / "map.csv", strict=False).problems
+    bad = problems[problems["problem"].str.contains("が一致しません")]
+    assert len(bad) == 1, problems.to_string()
+    assert bad.iloc[0]["row"] == "4" and bad.iloc[0]["column"].startswith("E列「"), bad.iloc[0].to_dict()

@@ -181,6 +181,10 @@ class _Question:
         for k, lab in printed.items():
             if lab == label:
                 return k
+        oid = label_to_option(self.q, label)[0]  # printed without a number: the label says which option
+        if oid is not None and oid not in printed:
+            printed[oid] = label
+            return oid
         k = str(len(printed) + 1)
         while k in printed:
             k += "'"
@@ -230,19 +234,21 @@ class _Question:
             rest = [c for c, _ in filled if c not in self.grid]
             self.grid_label_col = rest[0] if rest else min(self.grid) - 1
             return True
-        labelled = [(c, t) for c, t in filled if label_to_option(self.q, t)[0] is not None]
-        if len(labelled) >= 2 and len(labelled) >= len(filled) - 1:
-            self.grid = {}
-            for k, (c, t) in enumerate(labelled, 1):
-                self.grid[c] = str(k)
-                self.listing[str(k)] = t
+        ids = {c: label_to_option(self.q, t)[0] for c, t in filled}
+        labelled = [(c, t) for c, t in filled if ids[c] is not None]
+        if len(labelled) >= 2 and len(labelled) >= len(filled) - 1 and len({ids[c] for c, _ in labelled}) == len(labelled):
+            self.grid = {}  # labels printed without numbers: the label says which option (never the place)
+            for c, t in labelled:
+                self.grid[c] = str(ids[c])
+                self.listing[str(ids[c])] = t
             rest = [c for c, _ in filled if c not in self.grid]
             self.grid_label_col = rest[0] if rest else min(self.grid) - 1
             return True
         return False
 
     def _grid_row(self, r: int, filled: list[tuple[int, str]]) -> bool:
-        label = next((t for c, t in filled if c not in self.grid and _mark(t) is None and not is_not_asked(t)), "")
+        label = next((t for c, t in filled if c not in self.grid and _mark(t) is None and not is_not_asked(t)
+                      and t not in ("1", "0")), "")
         if not label:
             return False
         block = self._block(label)
@@ -254,8 +260,8 @@ class _Question:
             if is_not_asked(t):
                 block.not_asked = True
                 block.at(r, c)
-            elif c in self.grid and _mark(t) is not None:
-                if _mark(t):
+            elif c in self.grid and (_mark(t) is not None or t in ("1", "0")):  # ○ or 1/0 in an option's cell
+                if _mark(t) or t == "1":
                     block.chosen.append(self.grid[c])
                     block.at(r, c)
             elif c in self.grid:
@@ -319,6 +325,10 @@ class _Question:
             if is_not_asked(t):
                 block.not_asked = True
                 block.at(r, c)
+            elif c == self.answer_col and t in ("1", "0"):  # 1/0 typed in a 番号｜選択肢｜回答 table
+                if t == "1":
+                    block.chosen.append(pid)
+                    block.at(r, c)
             elif _WRITTEN.match(t) and c > label_c:  # a code in a 回答欄 column, or a 1/0 mark
                 block.beside.append((pid, t, r, c, block.options == 1))
             elif free:
@@ -369,7 +379,8 @@ def _heading(codebook: Codebook, texts: list[str]) -> tuple[Question, str] | Non
         prefix = " ".join(tokens[:k])
         found = question_by_number(codebook, prefix)
         key = number_key(prefix)
-        if found is not None and (key is None or key == number_key(found.number)):
+        if found is not None and (key is None or key == number_key(found.number)) and (
+                best is None or best[0] is not found):  # the shortest prefix naming the question
             best = (found, prefix)
     if best is not None:
         return best

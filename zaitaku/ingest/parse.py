@@ -270,7 +270,7 @@ class FileParser:
         try:
             pref_code = normalize_prefecture(pref) if pref else self.pref
         except CodeError as exc:
-            self.report(excel_row, self.pref_cols[0].label, pref, f"都道府県名が読めません: {japanese(exc)}", "行を除外しました",
+            self.report(*self._at(r, self.pref_cols[0]), pref, f"都道府県名が読めません: {japanese(exc)}", "行を除外しました",
                         ProblemKind.ROW_EXCLUDED)
             return None
         try:
@@ -282,7 +282,7 @@ class FileParser:
                     except CodeError:
                         named = None
                     if named != code:
-                        self.report(excel_row, self.code_cols[0].label, value,
+                        self.report(*self._at(r, self.code_cols[0]), value,
                                     f"コード {code} と市区町村名「{name}」（{named}）が一致しません",
                                     "行を除外しました。元のファイルのコードか名前を直してください",
                                     ProblemKind.ROW_EXCLUDED, code)
@@ -291,8 +291,8 @@ class FileParser:
             if name:
                 return self._resolve_name(name, pref_code)
         except CodeError as exc:
-            col = self.code_cols[0].label if value and self.code_cols else self.name_cols[0].label
-            self.report(excel_row, col, value or name, f"市区町村を特定できません: {japanese(exc)}",
+            col = self.code_cols[0] if value and self.code_cols else self.name_cols[0]
+            self.report(*self._at(r, col), value or name, f"市区町村を特定できません: {japanese(exc)}",
                         "行を除外しました（同じ名前が複数あるときは --prefecture を指定してください）",
                         ProblemKind.ROW_EXCLUDED)
             return None
@@ -388,8 +388,8 @@ class FileParser:
 
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
-        for row_at, cell, value, why in self.t.unplaced:
-            self.report(row_at, cell, value, why, AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
+        for at_row, cell, value, why in self.t.unplaced:
+            self.report(at_row, cell, value, why, AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
         for sheet in self.t.absent.get(r, []):
             self.report(rec.row, f"シート「{sheet}」", "", f"シート「{sheet}」にこの市区町村の行がありません",
                         "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
@@ -425,7 +425,7 @@ class FileParser:
                                 ProblemKind.READ_BY_LABEL, rec.code)
                 if wording_guess is not None:
                     guessed_as = ",".join(sorted(hit[1]))
-                    self.report(rec.row, c.label, value,
+                    self.report(*self._at(r, c), value,
                                 f"{spec.question_id}: 対応表の要確認の行（{wording_guess}）で選択肢 {guessed_as} と推定しました",
                                 "推定のまま集計しました。対応表の value 行を確かめてください",
                                 ProblemKind.READ_UNDER_GUESS, rec.code)
@@ -444,9 +444,16 @@ class FileParser:
                 continue
             q = self.cb[key[0]]
             if len(chosen) > 1 and not q.is_multi:
-                cols = [c.letter for c in self.columns if (c.spec.question_id, c.spec.row_id) == key
+                cols = [c for c in self.columns if (c.spec.question_id, c.spec.row_id) == key
                         and c.spec.option_id in chosen]
-                self.report(rec.row, "・".join(f"{x}列" for x in cols), ",".join(sorted(chosen)),
+                row_at: int | str = rec.row
+                where = "・".join(f"{c.letter}列" for c in cols)
+                if self.t.locate is not None:  # reshaped layouts: the cells as delivered
+                    ats = [self._at(r, c) for c in cols]
+                    rows_at = list(dict.fromkeys(str(a[0]) for a in ats))
+                    row_at = ats[0][0] if len(rows_at) == 1 else "・".join(rows_at)
+                    where = "・".join(a[1] for a in ats)
+                self.report(row_at, where, ",".join(sorted(chosen)),
                             f"{q.id}{'（' + key[1] + '）' if key[1] else ''}: 単一回答の行に印が {len(chosen)} つあります",
                             AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID

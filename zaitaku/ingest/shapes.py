@@ -5,8 +5,8 @@ header — so ``zaitaku draft-map`` and ``zaitaku ingest`` treat every layout al
 
 * **transposed** (市町村別一覧): municipalities across a row (names or codes in ≥ 3 columns) and
   questions down the rows; read with rows and columns swapped (problems name the swapped cell).
-* **long**: one row per municipality × question (× matrix row) × option, with a question-number
-  column and an option column; pivoted to one ``設問 | 項目 | 回答`` column per question and row
+* **long**: one row per municipality × question (× matrix row) × option, found by its shape (a column of
+  question numbers, municipalities repeated over many rows, a column of option numbers); pivoted to one ``設問 | 項目 | 回答`` column per question and row
   (options joined by ``,``; 未回答 and 非該当 as written), その他 text in ``… | その他の内容``.
 * **multi-sheet**: the sheets whose header holds question numbers or question wording (≥ 3 such
   columns) are joined by municipality; cover, notes and summary sheets (formulas, percentages, no
@@ -65,18 +65,71 @@ _VAL_HEAD = re.compile(r"回答|値|該当")
 
 
 def _long_columns(table: Table, cb: Codebook) -> tuple[int, int, int | None, int | None] | None:
-    """(question, option, row label, value) columns of a long table, or None."""
+    """(question, option, row label, value) columns of a long table, or None.
+
+    Found by shape, header words only breaking ties: a column of question numbers, municipalities repeated
+    over many rows, a column of option numbers valid for each row's question, a column naming the matrix
+    row, a column of 1/○, 未回答/非該当 or free text."""
     heads = [qmatch.fold(" ".join(p)) for p in table.parts]
-    q_col = next((j for j, h in enumerate(heads) if _Q_HEAD.search(h) and _mostly_questions(table, j, cb)), None)
-    if q_col is None:
+    rows = table.data_rows[:400]
+    q_cands = [j for j in range(len(table.parts)) if _mostly_questions(table, j, cb)]
+    if not q_cands:
         return None
-    opt_col = next((j for j, h in enumerate(heads) if j != q_col and _OPT_HEAD.search(h)), None)
+    q_col = next((j for j in q_cands if _Q_HEAD.search(heads[j])), q_cands[0])
+    keys = _key_columns(table, exclude={q_col})
+    if not keys:
+        return None
+    municipalities = {tuple(part_text(table.cell(r, j)) for j in keys) for r in rows}
+    if len(rows) < 2 * max(1, len(municipalities)):  # one row per municipality: not long
+        return None
+    free = [j for j in range(len(table.parts)) if j != q_col and j not in keys]
+    questions = [qmatch.question_by_number(cb, part_text(table.cell(r, q_col))) for r in rows]
+    opt_cands = [j for j in free if _mostly_options(table, j, rows, questions)]
+    opt_col = next((j for j in opt_cands if _OPT_HEAD.search(heads[j])), opt_cands[0] if opt_cands else None)
     if opt_col is None:
         return None
-    row_col = next((j for j, h in enumerate(heads) if j not in (q_col, opt_col) and _ROW_HEAD.search(h)), None)
-    val_col = next((j for j, h in enumerate(heads) if j not in (q_col, opt_col, row_col) and _VAL_HEAD.search(h)),
-                   None)
+    free = [j for j in free if j != opt_col]
+    row_cands = [j for j in free if _mostly_rows(table, j, rows, questions)]
+    row_col = next((j for j in row_cands if _ROW_HEAD.search(heads[j])), row_cands[0] if row_cands else None)
+    free = [j for j in free if j != row_col]
+    val_cands = [j for j in free if _mostly_values(table, j, rows)]
+    val_col = next((j for j in val_cands if _VAL_HEAD.search(heads[j])), val_cands[0] if val_cands else None)
     return q_col, opt_col, row_col, val_col
+
+
+def _key_columns(table: Table, exclude: set[int]) -> list[int]:
+    """Columns of municipality names or codes (≥ 80% of the first 50 rows)."""
+    n = min(50, len(table.data_rows))
+    return [j for j in range(len(table.parts)) if j not in exclude and n and sum(
+        _known(table.cell(r, j)) for r in table.data_rows[:50]) >= 0.8 * n]
+
+
+def _mostly_options(table: Table, j: int, rows: list[int], questions: list) -> bool:
+    """≥ 90% of the filled cells are an option of their row's question (and ≥ 30% of the cells are filled)."""
+    filled = [(normalize_cell(table.cell(r, j)), q) for r, q in zip(rows, questions, strict=True)]
+    filled = [(v, q) for v, q in filled if v and q is not None and not is_not_asked(v) and v != "未回答"]
+    if len(filled) < 0.3 * len(rows):
+        return False
+    return sum(v.upper() in q.option_ids for v, q in filled) >= 0.9 * len(filled)
+
+
+def _mostly_rows(table: Table, j: int, rows: list[int], questions: list) -> bool:
+    """The cells of matrix questions' rows name a row of their question (≥ 80%)."""
+    pairs = [(part_text(table.cell(r, j)), q) for r, q in zip(rows, questions, strict=True) if q is not None and q.is_matrix]
+    pairs = [(v, q) for v, q in pairs if v]
+    if not pairs:
+        return False
+    return sum(bool((hit := qmatch.row_of(q, [v])) and hit.score >= 80) for v, q in pairs) >= 0.8 * len(pairs)
+
+
+_VALUE_WORDS = {"1", "○", "◯", "〇", "●", "✓", "未回答", "無回答"}
+
+
+def _mostly_values(table: Table, j: int, rows: list[int]) -> bool:
+    """A value column: 1/○ for a chosen option, 未回答/非該当, or some free text (≥ 60% marks or words)."""
+    vals = [normalize_cell(table.cell(r, j)) for r in rows]
+    vals = [v for v in vals if v]
+    return bool(vals) and sum(v in _VALUE_WORDS or is_not_asked(v) for v in vals) >= 0.6 * len(vals)
 
 
 def _mostly_questions(table: Table, j: int, cb: Codebook) -> bool:
@@ -91,9 +144,7 @@ def long_table(table: Table, cb: Codebook) -> Table | None:
     if cols is None:
         return None
     q_col, opt_col, row_col, val_col = cols
-    keys = [j for j, p in enumerate(table.parts) if j not in cols and sum(
-        _known(table.cell(r, j)) for r in table.data_rows[:50]) >= 0.8 * min(50, len(table.data_rows))]
-    keys = keys or [table.key_col]
+    keys = _key_columns(table, exclude={c for c in cols if c is not None}) or [table.key_col]
     answers: dict[tuple, dict[tuple[str, ...], list[str]]] = {}
     first_row: dict[tuple, int] = {}
     source: dict[tuple, int] = {}  # (municipality key, column head) → first row as delivered
