@@ -399,6 +399,12 @@ def worker_stats(out: Path) -> dict:
         res["cpu_seconds_by_process"] = {  # where a mode's CPU went (the rest of cpu_seconds: the parent)
             "workers": round(sum(w.get("cpu_seconds", 0) for w in workers), 2),
             "kernels": round(sum(w.get("kernel", {}).get("cpu_seconds", 0) for w in workers), 2)}
+        kinds: dict[str, float] = {}
+        for w in workers:
+            for kind, seconds in w.get("seconds_by_kind", {}).items():
+                kinds[kind] = kinds.get(kind, 0.0) + seconds
+        if kinds:  # wall seconds the workers spent on each kind of job, summed over the workers
+            res["worker_seconds_by_kind"] = {k: round(v, 1) for k, v in kinds.items()}
     res.update(after_startup_cpu(out, workers))
     caches = [w["kernel"]["chart_cache"] for w in workers if "chart_cache" in w.get("kernel", {})]
     caches += [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("chart_cache*.json"))]

@@ -111,6 +111,7 @@ class Worker:
         self._notebooks: dict[str, str] = {}
         self.name = f"{os.uname().nodename}:{os.getpid()}"
         self.ready_cpu_seconds: float | None = None  # CPU when warm_up ended (the start-up, for the bench)
+        self.seconds_by_kind: dict[str, float] = {}  # wall seconds spent on reports and on decks (the bench)
         for name in ("papermill", "traitlets", "nbclient"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
@@ -177,6 +178,7 @@ class Worker:
         (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({
             "pid": os.getpid(), "maxrss_kb": ru.ru_maxrss, "cpu_seconds": ru.ru_utime + ru.ru_stime, "kernel": kernel,
             "cpu_seconds_at_ready": self.ready_cpu_seconds,
+            "seconds_by_kind": {k: round(v, 3) for k, v in self.seconds_by_kind.items()},
         }), encoding="utf-8")
 
     def execute(self, job: Job, parameters: dict[str, Any]):
@@ -221,8 +223,11 @@ class Worker:
         return res
 
     def run(self, job: Job) -> Result:
-        if job.kind == "deck":
-            return self.run_deck(job)
+        result = self.run_deck(job) if job.kind == "deck" else self.run_report(job)
+        self.seconds_by_kind[job.kind] = self.seconds_by_kind.get(job.kind, 0.0) + result.seconds
+        return result
+
+    def run_report(self, job: Job) -> Result:
         t0 = time.perf_counter()
         starts0 = self.kernel.starts
         fig_dir = Path(tempfile.mkdtemp(dir=self.tmpdir, prefix="fig-"))
