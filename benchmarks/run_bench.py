@@ -226,8 +226,8 @@ def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefectu
     (out / "reports.txt").write_text(str(summary.total), encoding="utf-8")
     (out / "parent_cpu.json").write_text(json.dumps({"cpu_seconds_during_batch": time.process_time() - cpu0}),
                                          encoding="utf-8")
-    decks = sorted((out / "reports").rglob("*.pptx"))
-    (out / "decks.txt").write_text(str(len(decks)), encoding="utf-8")
+    if "pptx" in formats:
+        (out / "decks.txt").write_text(str(len(list((out / "reports").rglob("*.pptx")))), encoding="utf-8")
     if summary.failed:
         raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
 
