@@ -49,8 +49,10 @@ class DataIndex:
         entry = self._scoped.get(question_id)
         if entry is None:  # one small frame per question (taking rows of the big one is slow)
             q = self.question_shares(question_id).reset_index(drop=True)
-            q = q.astype(dict.fromkeys(("survey_year", "scope", "scope_code", "question_id", "row_id",
-                                         "option_id", "source"), object))
+            # object columns (fast row selection) whose cells share one str per distinct value: through a
+            # categorical, not str by str from Arrow (which made ~600 MB of copies of the same few strings)
+            labels = ("survey_year", "scope", "scope_code", "question_id", "row_id", "option_id", "source")
+            q = q.astype(dict.fromkeys(labels, "category")).astype(dict.fromkeys(labels, object))
             groups = q.groupby(["scope", "scope_code"], sort=False, observed=True).indices
             entry = (q, {(str(a), str(b)): v for (a, b), v in groups.items()})
             self._scoped[question_id] = entry

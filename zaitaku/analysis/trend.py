@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 import pandas as pd
 
@@ -99,6 +100,25 @@ def _union_share(data: ProcessedData, question_id: str, row: str, options: tuple
     return int(per.sum()), len(per)
 
 
+class _Record(NamedTuple):
+    n_selected: int | None
+    n_base: int | None
+    share: float
+    source: str
+
+
+def _records(part: pd.DataFrame) -> dict[tuple[str, str], list[_Record]]:
+    """One scope's figures by (row, option) as plain tuples: the trend reads a few numbers per option, and
+    tiny pandas frames per option cost far more than the numbers (issue 23's measurement)."""
+    out: dict[tuple[str, str], list[_Record]] = {}
+    columns = (part[c].tolist() for c in ("row_id", "option_id", "n_selected", "n_base", "share", "source"))
+    for row, option, n_sel, n_base, share, source in zip(*columns, strict=True):
+        rec = _Record(None if pd.isna(n_sel) else int(n_sel), None if pd.isna(n_base) else int(n_base),
+                      math.nan if pd.isna(share) else float(share), str(source))
+        out.setdefault((str(row), str(option)), []).append(rec)
+    return out
+
+
 def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national: str) -> list[dict]:
     """One year's figures of question ``q`` (year B's ids) mapped through the crosswalk."""
     year = data.survey_year
@@ -119,8 +139,7 @@ def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national:
         scopes.append(("nation", "全国", nat[1], nat[0]))
     out = []
     options = [*q.option_ids, NO_ANSWER, *(g.option_id for g in q.option_groups)]
-    grouped = [{(str(r), str(o)): g for (r, o), g in part.groupby(["row_id", "option_id"], sort=False, observed=True)}
-               for _, _, _, part in scopes]
+    grouped = [_records(part) for _, _, _, part in scopes]
     for row in q.row_ids:
         for option in options:
             link = comparability(year, year_b, q.id, row, option if not option.startswith(GROUP_PREFIX) else None)
@@ -131,7 +150,7 @@ def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national:
                 found = [groups[(row, o)] for o in opts_a if (row, o) in groups]
                 if not found:
                     continue
-                sel = pd.concat(found) if len(found) > 1 else found[0]
+                sel = [rec for recs in found for rec in recs]
                 n_sel: int | None
                 n_base: int | None
                 if len(opts_a) > 1 and scope != "nation":
@@ -139,9 +158,12 @@ def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national:
                     share = n_sel / n_base if n_base else math.nan
                     source = "computed"
                 else:
-                    n_sel = int(sel["n_selected"].sum()) if sel["n_selected"].notna().all() else None
-                    n_base = int(sel["n_base"].max()) if sel["n_base"].notna().any() else None
-                    share, source = float(sel["share"].sum()), str(sel["source"].iloc[0])
+                    selected = [r.n_selected for r in sel]
+                    bases = [r.n_base for r in sel if r.n_base is not None]
+                    n_sel = None if None in selected else sum(cast(list[int], selected))
+                    n_base = max(bases) if bases else None
+                    share = float(sum(r.share for r in sel if not math.isnan(r.share)))  # as pandas' sum: NaN skipped
+                    source = sel[0].source
                 if scope == "type":
                     label = f"{label}（n={n_base or 0:,}）"
                 out.append({"survey_year": year, "year_label": year_ja(year), "scope": scope, "scope_label": label,
