@@ -85,6 +85,7 @@ strip: venv
 clean:
 	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports
 
-## bench-national: all 7,152 reports with 2 workers, the measured time in benchmarks/results/<date>-national.json (about 20 min on 2 cores; not in CI)
+## bench-national: all 7,152 reports with 2 workers (HTML, then HTML and 1,788 decks), the measured times in benchmarks/results/<date>-national*.json (about 45 min on 2 cores; not in CI)
 bench-national: venv
 	$(BIN)/python -m benchmarks.run_bench --national
+	$(BIN)/python -m benchmarks.run_bench --national --formats html,pptx

@@ -3,12 +3,12 @@
     python -m benchmarks.bench_steady                      # 鳥取県, the first 8 reports left out
     python -m benchmarks.bench_steady --prefecture 高知県 --skip 8
 
-Runs the floor (:func:`benchmarks.run_bench.run_e`: the code cells exec'd in one process) over every
-report of the prefecture, then one ``zaitaku render`` worker over the same reports in the same order,
-and compares the CPU seconds of each report: the kernel's (every thread of the kernel process) and
-the worker's. The first ``--skip`` reports (caches still cold, on both sides) are left out of the
-sums. One worker, nothing else running: the cost of the machinery itself, without the price of
-running two processes (see ``make bench`` for that). Writes ``benchmarks/results/steady-<date>.json``.
+Runs the floor (:func:`benchmarks.run_bench.run_e`: the code cells exec'd in one process) and one
+``zaitaku render`` worker over every report of the prefecture in the same order, in turns (the
+floor's report, then render's), and compares the CPU seconds of each report: the kernel's (every
+thread of the kernel process) and the worker's. The first ``--skip`` reports (caches still cold,
+on both sides) are left out of the sums. One worker: the cost of the machinery itself, without the
+price of running two processes (see ``make bench`` for that). Writes ``benchmarks/results/steady-<date>.json``.
 Timings only: nothing here asserts on them.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
+import os
 import sys
 import tempfile
 import time
@@ -26,32 +26,40 @@ from pathlib import Path
 from benchmarks.run_bench import PROJECT, REAL_GROUPS, RESULTS_DIR, prefecture_reports
 
 
-def floor_per_report(spec_path: Path, prefecture: str, out: Path) -> dict[tuple[str, str], float]:
-    """CPU seconds of each report in the floor (a child process, as ``make bench`` runs it)."""
-    cmd = [sys.executable, "-m", "benchmarks.run_bench", "--run", f"e:{prefecture}", "--spec", str(spec_path),
-           "--out", str(out)]
-    subprocess.run(cmd, cwd=PROJECT, check=True, capture_output=True)
-    rows = json.loads((out / "floor_reports.json").read_text(encoding="utf-8"))
-    return {(group, code): cpu for group, code, cpu in rows}
+def interleaved(spec: dict, prefecture: str, out: Path) -> tuple[list[tuple[str, str, float, float]], dict]:
+    """(group, code, kernel CPU s, worker CPU s) of each report on one warm worker, and the floor's
+    CPU seconds of each report (:func:`benchmarks.run_bench.run_e` in a child process), run in
+    turns: the floor's report i, then render's report i. Whatever else the machine does then
+    weighs on both sides alike, so the ratio holds on a machine that is not quiet."""
+    import multiprocessing
 
-
-def render_per_report(spec: dict, prefecture: str, out: Path) -> list[tuple[str, str, float, float]]:
-    """(group, code, kernel CPU s, worker CPU s) of each report on one warm worker."""
     import psutil
 
+    from benchmarks.run_bench import run_e
     from zaitaku.render.jobs import Job, WorkerSettings, notebook_imports
     from zaitaku.render.plan import kernel_cwd
     from zaitaku.render.worker import Worker
 
     notebooks = {Path(p).stem: Path(p) for p in spec["notebooks"]}
     reports = prefecture_reports(spec, prefecture, out)
+    floor_out = out / "floor"
+    floor_out.mkdir()
+    ctx = multiprocessing.get_context("spawn")
+    todo, done = ctx.Queue(), ctx.Queue()
+    floor = ctx.Process(target=run_e, args=(dict(spec, reports=reports), floor_out, todo, "", done))
+    floor.start()
     imports = tuple(dict.fromkeys(m for p in notebooks.values() for m in notebook_imports(p)))
     worker = Worker(WorkerSettings(kernel_cwd=str(kernel_cwd(notebooks)), preload=imports,
                                    data_dir=spec["data_dir"]))
     rows = []
     try:
         worker.warm_up()  # the kernel's setup runs into the first reports, which --skip leaves out
+        if done.get(timeout=600) != "ready":
+            raise SystemExit("floor: no start-up signal")
         for i, r in enumerate(reports):
+            todo.put(i)
+            if done.get(timeout=600) != i:
+                raise SystemExit(f"floor: report {i} out of turn")
             job = Job(key=f"{i:04d}.html", group=r["group"], notebook=r["notebook"], code=r["code"],
                       name=r["name"], pref_code=r["code"][:2], prefecture=prefecture,
                       parameters=dict(r["parameters"], figures_csv=str(out / f"{i:04d}.csv")))
@@ -62,9 +70,16 @@ def render_per_report(spec: dict, prefecture: str, out: Path) -> list[tuple[str,
             if result.status != "ok" or worker.kernel.pid != pid:
                 raise SystemExit(f"{r['code']} {r['group']}: {result.status}, kernel {pid} -> {worker.kernel.pid}")
             rows.append((r["group"], r["code"], sum(kernel.cpu_times()[:2]) - k0, time.process_time() - w0))
+        todo.put(None)
+        floor.join(timeout=600)
     finally:
         worker.close()
-    return rows
+        if floor.is_alive():
+            floor.terminate()
+    if floor.exitcode != 0:
+        raise SystemExit(f"floor process failed: exit code {floor.exitcode}")
+    per_report = json.loads((floor_out / "floor_reports.json").read_text(encoding="utf-8"))
+    return rows, {(group, code): cpu for group, code, cpu in per_report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             "data_dir": str(Path(args.data_dir).resolve()), "codes": [], "cell_timeout": 600}
     with tempfile.TemporaryDirectory(prefix="zaitaku-steady-") as tmp:
         work = Path(tmp)
-        spec_path = work / "spec.json"
-        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-        floor = floor_per_report(spec_path, args.prefecture, work / "floor")
-        (work / "render").mkdir()
-        rows = render_per_report(spec, args.prefecture, work / "render")
+        rows, floor = interleaved(spec, args.prefecture, work)
     kept = rows[args.skip:]
     n = len(kept)
     kernel, worker = sum(r[2] for r in kept), sum(r[3] for r in kept)
@@ -96,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                                "worker_ms": round(sum(r[3] for r in mine) / len(mine) * 1000, 1),
                                "floor_ms": round(sum(floor[(r[0], r[1])] for r in mine) / len(mine) * 1000, 1)}
     record = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "prefecture": args.prefecture,
-              "reports": len(rows), "skipped": args.skip,
+              "reports": len(rows), "skipped": args.skip, "run": "interleaved (floor report, render report)",
+              "load_average_after": [round(x, 2) for x in os.getloadavg()],
               "per_report_ms": {"kernel": round(kernel / n * 1000, 1), "worker": round(worker / n * 1000, 1),
                                 "floor": round(floor_sum / n * 1000, 1)},
               "kernel_vs_floor": round(kernel / floor_sum, 3),

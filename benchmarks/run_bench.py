@@ -200,7 +200,7 @@ def prefecture_reports(spec: dict, prefecture: str, work: Path) -> list[dict]:
 
 
 def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefecture: str = "",
-          scopes: list | None = None) -> None:
+          scopes: list | None = None, formats: tuple[str, ...] = ("html",)) -> None:
     """``zaitaku render`` (``render_batch``), its workers writing their statistics to ``out/stats``."""
     from zaitaku.render.batch import render_batch
     from zaitaku.render.worker import STATS_ENV
@@ -219,22 +219,26 @@ def run_d(spec: dict, out: Path, workers: int, executor: str = "local", prefectu
         summary = render_batch(scopes if scopes is not None else _scopes(spec, prefecture), notebooks=notebooks,
                                out=out / "reports", data_dir=Path(spec["data_dir"]), workers=workers, force=True,
                                progress=False, cell_timeout=spec["cell_timeout"], stream=io.StringIO(),
-                               executor="pool" if executor == "pool" else "local", **kw)
+                               executor="pool" if executor == "pool" else "local", formats=formats, **kw)
     finally:
         if cluster is not None:
             cluster.close()
     (out / "reports.txt").write_text(str(summary.total), encoding="utf-8")
     (out / "parent_cpu.json").write_text(json.dumps({"cpu_seconds_during_batch": time.process_time() - cpu0}),
                                          encoding="utf-8")
+    decks = sorted((out / "reports").rglob("*.pptx"))
+    (out / "decks.txt").write_text(str(len(decks)), encoding="utf-8")
     if summary.failed:
         raise SystemExit(f"{len(summary.failed)} report(s) failed: {summary.failed[0][1].ename}")
 
 
-def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
+def run_e(spec: dict, out: Path, queue=None, tag: str = "", finished=None) -> None:
     """No kernel, no papermill, no nbconvert: the code cells exec'd with the parameters set.
 
     With ``queue``: the reports whose indexes it hands out (``None`` ends), as one of several floor
-    processes (:func:`run_e2`); ``tag`` names this process's files."""
+    processes (:func:`run_e2`); ``tag`` names this process's files. With ``finished`` as well: the index
+    of each report put there when it is finished (``"ready"`` first, after the start-up), so that
+    a caller can interleave the floor with render report by report (``bench_steady``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -279,6 +283,8 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         sources[p] = [compile(python_lines(c.source),
                               f"{Path(p).stem}[{i}]", "exec") for i, c in enumerate(cells)]
     ready = time.process_time()  # start-up done: imports, data, notebooks compiled
+    if finished is not None:
+        finished.put("ready")
     cwd = Path.cwd()
 
     def reports():
@@ -312,6 +318,8 @@ def run_e(spec: dict, out: Path, queue=None, tag: str = "") -> None:
         gc.collect()
         gc.freeze()
         per_report.append([r["group"], r["code"], time.process_time() - cpu0])
+        if finished is not None:
+            finished.put(i)
     (out / f"charts{tag}.txt").write_text(str(len(charts)), encoding="utf-8")
     if queue is None:
         (out / "reports.txt").write_text(str(done), encoding="utf-8")
@@ -365,7 +373,7 @@ def child(mode: str, spec_path: Path, out: Path) -> None:
     if mode == "national":
         from zaitaku.render.scope import scopes_from_registry
 
-        run_d(spec, out, 2, scopes=scopes_from_registry(all_=True))
+        run_d(spec, out, 2, scopes=scopes_from_registry(all_=True), formats=tuple(spec.get("formats", ["html"])))
         return
     {"a": run_a, "b": run_b, "c": run_c, "e": run_e,
      "d1": lambda s, o: run_d(s, o, 1), "d2": lambda s, o: run_d(s, o, 2),
@@ -452,6 +460,8 @@ def measure(mode: str, spec_path: Path, work: Path, timeout: float) -> dict:
     sizes = html_sizes(out)
     if sizes:
         res.update(reports=len(sizes), median_bytes=int(statistics.median(sizes)), max_bytes=max(sizes))
+    if (out / "decks.txt").is_file():
+        res["decks"] = int((out / "decks.txt").read_text(encoding="utf-8"))
     elif mode.startswith("e") and (out / "reports.txt").is_file():  # the floor writes no HTML
         res["reports"] = int((out / "reports.txt").read_text(encoding="utf-8"))
     res.update(worker_stats(out))
@@ -548,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                          "'' to skip")
     ap.add_argument("--national", action="store_true",
                     help="render all 7,152 reports with 2 workers and write the measured time (not in CI)")
+    ap.add_argument("--formats", default="html", help="with --national: html or html,pptx (decks built in the workers)")
     ap.add_argument("--no-chart-costs", action="store_true", help="skip the chart cost per kind (bench_charts)")
     ap.add_argument("--cell-timeout", type=float, default=600)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per mode")
@@ -690,19 +701,22 @@ def measure_and_print(mode: str, spec_path: Path, work: Path, timeout: float) ->
 
 def national(spec: dict, args) -> int:
     """All 7,152 reports with 2 workers; the measured time to ``<date>-national.json``."""
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     with tempfile.TemporaryDirectory(prefix="zaitaku-bench-national-") as tmp:
         work = Path(tmp)
         spec_path = work / "spec.json"
-        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        spec_path.write_text(json.dumps(dict(spec, formats=formats), ensure_ascii=False), encoding="utf-8")
         r = measure_and_print("national", spec_path, work, max(args.timeout, 6 * 3600))
     record = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-              "notebooks": [Path(p).name for p in spec["notebooks"]], "result": r,
+              "notebooks": [Path(p).name for p in spec["notebooks"]], "formats": formats, "result": r,
               "seconds_per_report": round(r["seconds"] / max(1, r.get("reports", NATIONAL_REPORTS)), 3)}
     args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{dt.date.today().isoformat()}-national.json"
+    suffix = "" if formats == ["html"] else "-" + "-".join(formats)
+    path = args.results / f"{dt.date.today().isoformat()}-national{suffix}.json"
     path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{r.get('reports', '?')} reports in {_fmt_dur(r['seconds'])}; wrote {path}")
+    decks = f" and {r['decks']} decks" if "decks" in r else ""
+    print(f"{r.get('reports', '?')} reports{decks} in {_fmt_dur(r['seconds'])}; wrote {path}")
     return 0 if r["ok"] else 1
 
 

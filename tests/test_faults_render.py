@@ -74,7 +74,8 @@ MUTATIONS = {
     "Int8 cell set in place": lambda d: d.responses.loc.__setitem__((0, "value"), 0),
     "row dropped in place": lambda d: d.responses.drop(index=0, inplace=True),
     "meta changed": lambda d: d.meta.__setitem__("synthetic", False),
-    "derived index changed": lambda d: d.question_shares("q1").loc.__setitem__((0, "share"), 0.0),
+    "derived index entry replaced": lambda d: d._shares_by_question.__setitem__("q1", d.shares.iloc[0:0]),
+    "derived index entry removed": lambda d: d._responses_by_code.pop(next(iter(d._responses_by_code))),
     "float buffer written through .array": lambda d: d.shares["share"].array.__setitem__(0, 0.0),
     "Int8 buffer written through .array": lambda d: d.responses["value"].array.__setitem__(0, 0),
     "float buffer written through .values": lambda d: d.shares["share"].values.__setitem__(0, 0.0),
@@ -90,7 +91,8 @@ def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
 
     processed.forget_loaded()
     data = processed.load_processed(tiny_processed(tmp_path / "p"))
-    data.question_shares("q1")  # the derived index exists before the change
+    data.question_shares("q1")  # the derived indexes exist before the change
+    data.municipality_responses(str(data.responses["municipality_code"].iloc[0]))
     before = data_fingerprint(data)
     assert all(same(before[k], v) for k, v in data_fingerprint(data).items())  # unchanged: same
     loaded = (data.shares["share"].tolist(), data.responses["value"].tolist(), data.municipalities["name"].tolist())
@@ -103,6 +105,25 @@ def test_fingerprint_sees_every_kind_of_in_place_change(tmp_path, how):
     else:
         after = data_fingerprint(data)
         assert not all(same(before[k], after[k]) for k in before), how
+    finally:
+        processed.forget_loaded()
+
+
+def test_a_change_to_a_handed_out_derived_frame_does_not_reach_the_cache(tmp_path):
+    """The derived index is checked by identity only: what the accessors hand out must be a copy."""
+    from zaitaku.analysis import processed
+    from zaitaku.render.kernel_reset import data_fingerprint, same
+
+    processed.forget_loaded()
+    try:
+        data = processed.load_processed(tiny_processed(tmp_path / "p"))
+        handed = data.question_shares("q1")
+        before = data_fingerprint(data)
+        share = float(handed["share"].iloc[0])
+        handed.loc[handed.index[0], "share"] = share + 0.25  # through pandas, as a notebook would
+        assert float(data.question_shares("q1")["share"].iloc[0]) == share  # the cache kept its value
+        assert float(data.shares.loc[data.shares["question_id"] == "q1", "share"].iloc[0]) == share
+        assert all(same(before[k], v) for k, v in data_fingerprint(data).items())
     finally:
         processed.forget_loaded()
 

@@ -380,8 +380,12 @@ class ProcessedData:
         return DataIndex(self)
 
     def question_shares(self, question_id: str) -> pd.DataFrame:
-        """Shares of one question, all scopes: the one index of the shares (grouped once per loaded set)."""
-        return self._shares_by_question.get(question_id, self.shares.iloc[0:0])
+        """Shares of one question, all scopes: the one index of the shares (grouped once per loaded set).
+
+        A shallow copy: under copy-on-write a change to it never reaches the cached frame, so a
+        notebook cannot change what the next report on the same kernel reads."""
+        frame = self._shares_by_question.get(question_id)
+        return frame.copy(deep=False) if frame is not None else self.shares.iloc[0:0]
 
     def municipality_responses(self, code: str) -> pd.DataFrame:
         """Tidy answers of one municipality (indexed once per loaded set)."""

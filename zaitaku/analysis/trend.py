@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, cast
 
 import pandas as pd
 
@@ -80,11 +79,24 @@ def _options_a(year_a: str, year_b: str, q: Question, row: str, option: str) -> 
     return load_crosswalk(year_a, year_b).options_a(q.id, row, option)
 
 
+def _missing(value: object) -> bool:
+    """None, pandas' NA or NaN (a record's empty cell)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _question_responses(data: ProcessedData, question_id: str) -> pd.DataFrame:
+    """The answer rows of one question (positions grouped once per loaded set)."""
+    positions = data.index.memo("responses_by_question", lambda: {
+        str(k): v for k, v in data.responses.groupby("question_id", sort=False, observed=True).indices.items()})
+    found = positions.get(question_id)
+    return data.responses.iloc[found] if found is not None else data.responses.iloc[0:0]
+
+
 def _union_share(data: ProcessedData, question_id: str, row: str, options: tuple[str, ...], scope: str,
                  scope_code: str) -> tuple[int, int]:
     """(selected any of ``options``, asked) in one scope, from the answers (merged options)."""
-    r = data.responses
-    r = r[(r["question_id"] == question_id) & (r["row_id"] == row)]
+    r = _question_responses(data, question_id)
+    r = r[r["row_id"] == row]
     m = data.municipalities.set_index("code")
     if scope == "prefecture":
         r = r[r["municipality_code"].map(m["pref_code"]) == scope_code]
@@ -100,27 +112,51 @@ def _union_share(data: ProcessedData, question_id: str, row: str, options: tuple
     return int(per.sum()), len(per)
 
 
-class _Record(NamedTuple):
-    n_selected: int | None
-    n_base: int | None
-    share: float
-    source: str
-
-
-def _records(part: pd.DataFrame) -> dict[tuple[str, str], list[_Record]]:
-    """One scope's figures by (row, option) as plain tuples: the trend reads a few numbers per option, and
-    tiny pandas frames per option cost far more than the numbers (issue 23's measurement)."""
-    out: dict[tuple[str, str], list[_Record]] = {}
-    columns = (part[c].tolist() for c in ("row_id", "option_id", "n_selected", "n_base", "share", "source"))
-    for row, option, n_sel, n_base, share, source in zip(*columns, strict=True):
-        rec = _Record(None if pd.isna(n_sel) else int(n_sel), None if pd.isna(n_base) else int(n_base),
-                      math.nan if pd.isna(share) else float(share), str(source))
-        out.setdefault((str(row), str(option)), []).append(rec)
+def _scope_rows(data: ProcessedData, year_b: str, q: Question, cw_q: str, scope: str, code: str, label: str,
+                part: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """One scope's figures of question ``q`` (year B's ids) in this year, by (row, option)."""
+    year = data.survey_year
+    options = [*q.option_ids, NO_ANSWER, *(g.option_id for g in q.option_groups)]
+    groups: dict[tuple[str, str], list[dict]] = {}  # plain records: a report asks for hundreds of tiny sums
+    for rec in part[["row_id", "option_id", "n_selected", "n_base", "share", "source"]].to_dict("records"):
+        groups.setdefault((str(rec["row_id"]), str(rec["option_id"])), []).append(rec)
+    out: dict[tuple[str, str], dict] = {}
+    for row in q.row_ids:
+        for option in options:
+            link = comparability(year, year_b, q.id, row, option if not option.startswith(GROUP_PREFIX) else None)
+            if link.comparability == "none":
+                continue
+            opts_a = _options_a(year, year_b, q, row, option)
+            sel = [rec for o in opts_a for rec in groups.get((row, o), ())]
+            if not sel:
+                continue
+            n_sel: int | None
+            n_base: int | None
+            if len(opts_a) > 1 and scope != "nation":
+                n_sel, n_base = _union_share(data, cw_q, row, opts_a, scope, code)
+                share = n_sel / n_base if n_base else math.nan
+                source = "computed"
+            else:
+                selected = [rec["n_selected"] for rec in sel]
+                bases = [rec["n_base"] for rec in sel if not _missing(rec["n_base"])]
+                n_sel = int(sum(selected)) if not any(map(_missing, selected)) else None
+                n_base = int(max(bases)) if bases else None
+                share = float(sum(rec["share"] for rec in sel if not _missing(rec["share"])))  # as pandas' sum
+                source = str(sel[0]["source"])
+            shown = f"{label}（n={n_base or 0:,}）" if scope == "type" else label
+            out[(row, option)] = {"survey_year": year, "year_label": year_ja(year), "scope": scope,
+                                  "scope_label": shown, "row_id": row, "option_id": option, "n_selected": n_sel,
+                                  "n_base": n_base, "share": share, "source": source,
+                                  "comparability": link.comparability, "reason": link.reason}
     return out
 
 
 def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national: str) -> list[dict]:
-    """One year's figures of question ``q`` (year B's ids) mapped through the crosswalk."""
+    """One year's figures of question ``q`` (year B's ids) mapped through the crosswalk.
+
+    The prefecture's, same-kind and national parts are the same for every municipality of a
+    prefecture: kept with the year's loaded set (its index's bounded cache), so a prefecture's
+    reports and decks compute them once; the municipality's own part is computed for each."""
     year = data.survey_year
     ids = {qq.id for qq in data.codebook}
     cw_q = load_crosswalk(year, year_b).question_a(q.id) if year != year_b and crosswalk_path(year, year_b).is_file() else q.id
@@ -128,49 +164,29 @@ def _rows(data: ProcessedData, year_b: str, q: Question, focus: Focus, national:
         return []
     f = focus_of(data, focus.code or "", "" if focus.code else focus.pref_code)  # the kind as of this year
     idx = data.index
-    scopes: list[tuple[str, str, str, pd.DataFrame]] = []
+    scopes: list[tuple[str, str, str, pd.DataFrame | None]] = []
     if f.code:
         scopes.append(("municipality", f.code, f.name or f.code, idx.shares(cw_q, "municipality", f.code)))
-    scopes.append(("prefecture", f.pref_code, f.pref_name, idx.shares(cw_q, "prefecture", f.pref_code)))
+    scopes.append(("prefecture", f.pref_code, f.pref_name, None))
     if f.peer and covers_nation(data):
-        scopes.append(("type", f.peer, f.peer_label, idx.shares(cw_q, "type", f.peer)))
+        scopes.append(("type", f.peer, f.peer_label, None))
     nat = national_part(data, cw_q, national)
     if nat is not None:
         scopes.append(("nation", "全国", nat[1], nat[0]))
-    out = []
+    parts = []
+    for scope, code, label, part in scopes:
+        if scope == "municipality":
+            parts.append(_scope_rows(data, year_b, q, cw_q, scope, code, label, part))  # type: ignore[arg-type]
+            continue
+
+        def build(scope: str = scope, code: str = code, label: str = label, part: pd.DataFrame | None = part):
+            return _scope_rows(data, year_b, q, cw_q, scope, code, label,
+                               part if part is not None else idx.shares(cw_q, scope, code))
+
+        parts.append(idx.recent(f"trend-part:{year_b}:{q.id}:{scope}:{code}:{label}:{national}", build))
     options = [*q.option_ids, NO_ANSWER, *(g.option_id for g in q.option_groups)]
-    grouped = [_records(part) for _, _, _, part in scopes]
-    for row in q.row_ids:
-        for option in options:
-            link = comparability(year, year_b, q.id, row, option if not option.startswith(GROUP_PREFIX) else None)
-            if link.comparability == "none":
-                continue
-            opts_a = _options_a(year, year_b, q, row, option)
-            for (scope, code, label, _), groups in zip(scopes, grouped, strict=True):
-                found = [groups[(row, o)] for o in opts_a if (row, o) in groups]
-                if not found:
-                    continue
-                sel = [rec for recs in found for rec in recs]
-                n_sel: int | None
-                n_base: int | None
-                if len(opts_a) > 1 and scope != "nation":
-                    n_sel, n_base = _union_share(data, cw_q, row, opts_a, scope, code)
-                    share = n_sel / n_base if n_base else math.nan
-                    source = "computed"
-                else:
-                    selected = [r.n_selected for r in sel]
-                    bases = [r.n_base for r in sel if r.n_base is not None]
-                    n_sel = None if None in selected else sum(cast(list[int], selected))
-                    n_base = max(bases) if bases else None
-                    share = float(sum(r.share for r in sel if not math.isnan(r.share)))  # as pandas' sum: NaN skipped
-                    source = sel[0].source
-                if scope == "type":
-                    label = f"{label}（n={n_base or 0:,}）"
-                out.append({"survey_year": year, "year_label": year_ja(year), "scope": scope, "scope_label": label,
-                            "row_id": row, "option_id": option, "n_selected": n_sel, "n_base": n_base,
-                            "share": share, "source": source, "comparability": link.comparability,
-                            "reason": link.reason})
-    return out
+    return [found[(row, option)] for row in q.row_ids for option in options for found in parts
+            if (row, option) in found]
 
 
 def trend(years: Mapping[str, ProcessedData], year_b: str, question_id: str, focus: Focus,
@@ -243,19 +259,22 @@ def change_sentence(c: Change) -> str:
 
 def changes(df: pd.DataFrame, q: Question, year_a: str, year_b: str, scope: str = "prefecture") -> list[Change]:
     """One scope's changes between two years for every option (and group), largest first."""
-    a = df[(df["survey_year"] == year_a) & (df["scope"] == scope)].set_index(["row_id", "option_id"])
-    b = df[(df["survey_year"] == year_b) & (df["scope"] == scope)].set_index(["row_id", "option_id"])
+    records = df[df["scope"] == scope].to_dict("records")
+    a = {(r["row_id"], r["option_id"]): r for r in records if r["survey_year"] == year_a}
     out, keys = [], []
-    for key in b.index.intersection(a.index):
-        ra, rb = a.loc[key], b.loc[key]
+    for rb in records:
+        if rb["survey_year"] != year_b:
+            continue
+        key = (rb["row_id"], rb["option_id"])
+        ra = a.get(key)
         row, option = key
-        if option == NO_ANSWER or pd.isna(ra["share"]) or pd.isna(rb["share"]):
+        if ra is None or option == NO_ANSWER or _missing(ra["share"]) or _missing(rb["share"]):
             continue
         label = q.option_label(option) + (f"（{q.row(row).label}）" if row else "")
         keys.append(key)
         out.append(Change(str(rb["scope_label"]), label, year_a, year_b, float(ra["share"]), float(rb["share"]),
-                          None if pd.isna(ra["n_base"]) else int(ra["n_base"]),
-                          None if pd.isna(rb["n_base"]) else int(rb["n_base"]),
+                          None if _missing(ra["n_base"]) else int(ra["n_base"]),
+                          None if _missing(rb["n_base"]) else int(rb["n_base"]),
                           str(ra["comparability"]), str(ra["reason"])))  # how year A compares with B
     position = {o: i for i, o in enumerate([*q.option_ids, *(g.option_id for g in q.option_groups)])}
     return [c for _, c in sorted(zip(keys, out, strict=True),

@@ -14,8 +14,8 @@ The XML itself is written by :mod:`zaitaku.report.deck.xml`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import pandas as pd
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.presentation import Presentation
 from pptx.slide import Slide
@@ -28,31 +28,31 @@ from zaitaku.report.section import Section
 TITLE_TYPES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
 
 
-def _scope_figures(sub: pd.DataFrame, label: str, focus_name: str | None) -> str:
+def _scope_figures(sub: list[dict], label: str, n_base: Any, focus_name: str | None) -> str:
     """One scope's figures: 「島根県（n=19）：設置している 73.7%、…」; the municipality's own answer as chosen."""
-    if str(sub["scope"].iloc[0]) == "municipality":
-        chosen = [str(o) for o, n in zip(sub["option_label"], sub["n_selected"], strict=True) if n == 1]
+    if str(sub[0]["scope"]) == "municipality":
+        chosen = [str(r["option_label"]) for r in sub if r["n_selected"] == 1]
         return f"{focus_name}の回答：{'、'.join(chosen) if chosen else '対象外'}"
-    n = fmt.n_label(sub["n_base"].max())
-    head = label if "n=" in label else f"{label}（n={n}）"
-    values = "、".join(f"{o} {fmt.cell(a, b, c)}" for o, a, b, c in
-                      zip(sub["option_label"], sub["n_selected"], sub["n_base"], sub["share"], strict=True))
+    head = label if "n=" in label else f"{label}（n={fmt.n_label(n_base)}）"
+    values = "、".join(f"{r['option_label']} {fmt.cell(r['n_selected'], r['n_base'], r['share'])}" for r in sub)
     return f"{head}：{values}"
 
 
 def chart_alt_text(section: Section) -> str:
     """The chart's alternative text: the report's sentence about the chart, then every figure it draws
     (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」)."""
+    from zaitaku.report.deck.slides import by_row_and_scope
+
     df = section.figures
     if "is_group" in df.columns:  # the chart draws options, not their named sums
         df = df[~df["is_group"].fillna(False).astype(bool)]
     parts = [section.chart_description]
-    for row_id in df["row_id"].drop_duplicates():
-        rows = df[df["row_id"] == row_id]
-        scopes = [_scope_figures(rows[rows["scope_label"] == label], str(label), section.focus.name)
-                  for label in rows["scope_label"].drop_duplicates()]
-        prefix = f"［{rows['row_label'].iloc[0]}］" if row_id else ""
-        parts.append(prefix + "。".join(scopes) + "。")
+    rows: dict[Any, list[str]] = {}
+    for row_id, label, sub, n in by_row_and_scope(df):
+        if row_id not in rows:
+            rows[row_id] = [f"［{sub[0]['row_label']}］" if row_id else ""]
+        rows[row_id].append(_scope_figures(sub, str(label), n, section.focus.name))
+    parts += [prefix + "。".join(scopes) + "。" for prefix, *scopes in rows.values()]
     return "".join(parts)
 
 

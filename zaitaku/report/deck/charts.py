@@ -13,6 +13,7 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -90,11 +91,7 @@ def _n_suffix(label: str, n_base: object) -> str:
     return f"{label}（n={fmt.n_label(n_base)}）"
 
 
-def _scopes(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop_duplicates("scope_label")[["scope", "scope_label"]]
-
-
-def _small_label(r: pd.Series) -> str | None:
+def _small_label(r: Mapping[str, Any]) -> str | None:
     """「3/4」 (small n) or 「–」 (no base), else None: the number format shows the percentage."""
     if pd.isna(r["share"]):
         return ""
@@ -106,7 +103,7 @@ def _short(label: str, width: int = 28) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-def _value(r: pd.Series | None) -> float | None:
+def _value(r: Mapping[str, Any] | None) -> float | None:
     if r is None or pd.isna(r["share"]):
         return None
     return round(float(r["share"]) * 100, 6)
@@ -121,18 +118,37 @@ def chart_figures(section: Section) -> pd.DataFrame:
     return df
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """The figures as plain records (a chart asks for each cell once: dict lookups, not ``.loc``)."""
+    return df.to_dict("records")
+
+
+def _scope_records(records: list[dict]) -> list[dict]:
+    """The first record of each scope label, in order (the chart's scopes)."""
+    seen: dict[object, dict] = {}
+    for r in records:
+        seen.setdefault(r["scope_label"], r)
+    return list(seen.values())
+
+
+def _largest_base(df: pd.DataFrame, by: list[str]) -> dict:
+    """The largest n of each group (NA where none is known), as pandas' ``max`` gives it."""
+    return df.groupby(by, sort=False, dropna=False)["n_base"].max().to_dict()
+
+
 def stacked_spec(section: Section) -> ChartSpec:
     """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
     df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
     opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
+    records = _records(df)
+    cell = {(r["row_id"], r["scope"], r["option_id"]): r for r in records}
+    base = _largest_base(df, ["row_id", "scope"])
     categories, keys = [], []
-    idx = df.set_index(["row_id", "scope", "option_id"])
     for row_id, row_label in rows:
-        part = df[df["row_id"] == row_id]
-        for _, s in _scopes(part).iterrows():
-            n = part.loc[part["scope"] == s["scope"], "n_base"].max()
+        for s in _scope_records([r for r in records if r["row_id"] == row_id]):
+            n = base[(row_id, s["scope"])]
             if s["scope"] == "municipality":
                 asked = section.selected.get(row_id) is not None
                 label = f"{focus.name}の{ANSWERED}" if asked else f"{focus.name}（対象外）"
@@ -145,7 +161,7 @@ def stacked_spec(section: Section) -> ChartSpec:
         colour = NA_RGB if oid == NO_ANSWER else OPTION_RGB[k % len(OPTION_RGB)]
         spec = SeriesSpec(olabel, [], colour)
         for i, (row_id, scope) in enumerate(keys):
-            r = idx.loc[(row_id, scope, oid)] if (row_id, scope, oid) in idx.index else None
+            r = cell.get((row_id, scope, oid))
             spec.values.append(_value(r))
             if scope == "municipality":
                 chosen = r is not None and r["n_selected"] == 1
@@ -175,11 +191,13 @@ def clustered_spec(section: Section) -> ChartSpec:
     rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
     categories = [(row_label, olabel) for _, row_label in rows for _, olabel in opts]
     keys = [(row_id, oid) for row_id, _ in rows for oid, _ in opts]
-    idx = df.set_index(["scope", "row_id", "option_id"])
+    records = _records(df)
+    cell = {(r["scope"], r["row_id"], r["option_id"]): r for r in records}
+    base = _largest_base(df, ["scope"])
     series, others = [], 0
-    for _, s in _scopes(df).iterrows():
+    for s in _scope_records(records):
         scope = s["scope"]
-        n = df.loc[df["scope"] == scope, "n_base"].max()
+        n = base[scope]
         if scope == "municipality":
             name, colour = f"{focus.name}の{ANSWERED}", PINK_RGB
         else:
@@ -192,7 +210,7 @@ def clustered_spec(section: Section) -> ChartSpec:
                 colour, others = COMPARISON_RGB[others % len(COMPARISON_RGB)], others + 1
         spec = SeriesSpec(name, [], colour, focus=scope == focus_scope)
         for i, (row_id, oid) in enumerate(keys):
-            r = idx.loc[(scope, row_id, oid)] if (scope, row_id, oid) in idx.index else None
+            r = cell.get((scope, row_id, oid))
             spec.values.append(_value(r))
             if scope == "municipality":
                 spec.labels[i] = ANSWERED if r is not None and r["n_selected"] == 1 else ""

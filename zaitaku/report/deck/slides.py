@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -133,26 +134,36 @@ def _question_line(s: Section) -> str:
     return f"{q.number}　{q.text}"
 
 
-def _scope_source(s: Section, scope: str, sub: pd.DataFrame) -> str:
-    source = str(sub["source"].iloc[0]) if len(sub) else "computed"
+def _scope_source(sub: list[dict]) -> str:
+    source = str(sub[0]["source"]) if sub else "computed"
     return SOURCE_JA.get(source, source)
+
+
+def by_row_and_scope(df: pd.DataFrame) -> list[tuple[str, str, list[dict], Any]]:
+    """The figures as (row id, scope label, its records, its largest n), in the frame's order: what
+    notes and alternative texts walk through (plain records: a deck asks for thousands of cells)."""
+    groups: dict[tuple[Any, Any], list[dict]] = {}
+    for r in df.to_dict("records"):
+        groups.setdefault((r["row_id"], r["scope_label"]), []).append(r)
+    base = df.groupby(["row_id", "scope_label"], sort=False, dropna=False)["n_base"].max().to_dict() if len(df) else {}
+    rows = list(dict.fromkeys(row for row, _ in groups))  # a row's scopes together, rows in first-seen order
+    return sorted(((row, label, recs, base[(row, label)]) for (row, label), recs in groups.items()),
+                  key=lambda g: rows.index(g[0]))
 
 
 def figure_notes(s: Section) -> list[str]:
     """The figures behind one chart as speaker-note lines: scope, n, source, each option's value."""
-    q, df = s.question, s.figures
+    q = s.question
     lines = [f"■ {q.number} {q.title}（設問ID {q.id}）", q.text]
     lines += [n.text for n in s.notes]
-    for row_id in df["row_id"].drop_duplicates():
-        rows = df[df["row_id"] == row_id]
-        if row_id:
-            lines.append(f"［{rows['row_label'].iloc[0]}］")
-        for label in rows["scope_label"].drop_duplicates():
-            sub = rows[rows["scope_label"] == label]
-            scope = str(sub["scope"].iloc[0])
-            values = "、".join(f"{o}: {fmt.table_cell(a, b, c)}" for o, a, b, c in
-                               zip(sub["option_label"], sub["n_selected"], sub["n_base"], sub["share"], strict=True))
-            lines.append(f"{label}（n={fmt.n_label(sub['n_base'].max())}、{_scope_source(s, scope, sub)}）: {values}")
+    previous = None
+    for row_id, label, sub, n in by_row_and_scope(s.figures):
+        if row_id and row_id != previous:
+            lines.append(f"［{sub[0]['row_label']}］")
+        previous = row_id
+        values = "、".join(f"{r['option_label']}: {fmt.table_cell(r['n_selected'], r['n_base'], r['share'])}"
+                          for r in sub)
+        lines.append(f"{label}（n={fmt.n_label(n)}、{_scope_source(sub)}）: {values}")
     return lines
 
 
