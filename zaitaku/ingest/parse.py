@@ -35,7 +35,7 @@ from zaitaku.ingest.values import (
     parse_list,
 )
 from zaitaku.ingest.workbook import ReadError, col_letter
-from zaitaku.reference.codebook import Codebook
+from zaitaku.reference.codebook import Codebook, Question
 from zaitaku.reference.municipalities import (
     CodeError,
     check_digit,
@@ -394,13 +394,22 @@ class FileParser:
         row, col = self.t.locate(r, c.index)
         return row, f"{col}「{c.header}」"
 
+    def _questions_on(self, r: int, sheet: str) -> list[Question]:
+        """The questions whose answer columns a joined workbook takes from ``sheet``, in codebook order."""
+        on = {c.spec.question_id for c in self.answer_cols if self._at(r, c)[1].startswith(f"シート「{sheet}」 ")}
+        return [q for q in self.cb if q.id in on]
+
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
         for at_row, cell, value, why, action in self.t.unplaced:
             self.report(at_row, cell, value, why, action, ProblemKind.READ_AS_BLANK, rec.code)
-        for sheet in self.t.absent.get(r, []):
-            self.report(rec.row, f"シート「{sheet}」", "", f"シート「{sheet}」にこの市区町村の行がありません",
-                        "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
+        for sheet in self.t.absent.get(r, []):  # one row per question of that sheet: each is read as 未回答
+            on_sheet: list[Question | None] = [*self._questions_on(r, sheet)] or [None]
+            for q in on_sheet:
+                self.report(rec.row, f"シート「{sheet}」", "",
+                            (f"{q.id}: " if q else "") + f"シート「{sheet}」にこの市区町村の行がありません",
+                            f"{''.join(q.number.split())}を未回答として扱いました" if q else
+                            "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
         if self.t.locate is not None and self.columns:
             at = self.t.locate(r, self.key_col_index)
             rec.row, rec.code_column = at[0] if isinstance(at[0], int) else r + 1, at[1]
