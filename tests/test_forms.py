@@ -74,6 +74,10 @@ def test_filled_forms_read_with_the_drafted_map(style: str, quirks: bool, tmp_pa
     by_label = set(p.loc[p["kind"] == "read_by_label", "problem"].str.split(":").str[0])
     unnumbered = {"q3"} if style == "left" else set()  # a grid printing labels only: nothing renumbered
     assert by_label == {"q1", "q3", "q4_1_1", "q4_1_3_1", "q7"} - unnumbered  # reordered options read by label
+    cell_row = p["column"].str.extract(r"^セル [A-Z]+(\d+)「", expand=False)
+    named = p[cell_row.notna()]
+    assert len(named) >= len(by_label)  # header-level problems too name the form's row of their cell, never row 1
+    assert (named["row"] == cell_row[cell_row.notna()]).all(), named[["row", "column"]].to_string()
 
 
 def _cell(path: Path, text: str) -> tuple[int, int]:
@@ -104,6 +108,58 @@ def test_a_mark_outside_the_grid_is_a_problem_not_a_guess(tmp_path: Path, answer
     assert q2.iloc[0]["file"] == path.name and q2.iloc[0]["row"] == str(_cell(path, "郡市区医師会")[0])
     q49 = mine[mine["problem"].str.startswith("q4_1_9:")]
     assert len(q49) == 1 and q49.iloc[0]["value"] == "3" and q49.iloc[0]["column"].startswith("セル D")
+    assert q49.iloc[0]["action"] == "問4①-9を未回答として扱いました"  # a question without rows: the question
     got = result.responses
     na = got[(got.municipality_code == code) & (got.option_id == "na") & (got.value == 1)]
     assert {("q2", "med_assoc"), ("q4_1_9", "")} <= set(zip(na.question_id, na.row_id, strict=True))
+
+
+def _row_under(path: Path, heading: str, text: str) -> int:
+    """The first form row under the question ``heading`` whose cells hold ``text`` (a matrix row's label)."""
+    ws = openpyxl.load_workbook(path)["調査票"]
+    rows = [[str(v or "").strip() for v in row] for row in ws.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if heading in r)
+    return next(i for i, r in enumerate(rows) if i > start and text in r) + 1
+
+
+@pytest.mark.parametrize(("style", "qid", "heading", "row_id", "label", "breaks"), [
+    ("circles", "q2", "問2", "dental_assoc", "歯科医師会", "a ○ right of the grid"),
+    ("left", "q4_1_3_1", "問4 ①-3.1", "discharge", "【入退院支援】", "a lone number beside the 2nd option"),
+], ids=["grid", "sub-heading"])
+def test_one_broken_matrix_row_names_that_row(style: str, qid: str, heading: str, row_id: str, label: str,
+                                              breaks: str, tmp_path: Path, answers) -> None:
+    """One cell of one matrix row that cannot be placed: the problem row says that row (by its label) was read as
+    未回答, not the question; every other row of the question, and of the form, is still read as answered."""
+    folder = write_folder(tmp_path / "調査票", style, answers[:2])
+    path = folder / f"{answers[0]['name']}.xlsx"
+    r = _row_under(path, heading, label)
+    wb = openpyxl.load_workbook(path)
+    if style == "circles":
+        at = (r, 9)  # column I: the grid of 問2 prints its five options in D–H
+        wb["調査票"].cell(*at, "○")
+    else:
+        at = (r + 2, 5)  # beside the 2nd option of the row's own option list (labels in D, marks in C)
+        wb["調査票"].cell(*at, "3")
+    wb.save(path)
+    map_df, _ = draft([folder])
+    map_df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    result = ingest([folder], header_map=tmp_path / "map.csv", strict=False)
+    code = resolve(answers[0]["name"], prefecture="32")
+    p = result.problems
+    mine = p[(p["code"] == code) & (p["kind"] == "read_as_blank")]
+    assert len(mine) == 1, mine.to_string()
+    got = mine.iloc[0]
+    row_name = label.strip("【】")
+    number = heading.replace(" ", "")
+    assert got["action"] == f"{number}の『{row_name}』の行を未回答として扱いました", breaks
+    assert got["problem"].startswith(f"{qid}:") and got["row"] == str(at[0])
+    assert got["column"].startswith(f"セル {openpyxl.utils.get_column_letter(at[1])}{at[0]}")
+    cells, silent = compare(result, answers[:2])
+    assert silent == []
+    wrong = list(cells[~cells].index)
+    truth_blank = answers[0][f"{qid}:{row_id}"] == ""  # the answer table may itself leave the row 未回答
+    assert wrong == ([] if truth_blank else [(code, qid, row_id)])
+    na = result.responses
+    na = na[(na.municipality_code == code) & (na.question_id == qid) & (na.option_id == "na") & (na.value == 1)]
+    assert set(na.row_id) == {row_id} | {k.split(":")[1] for k, v in answers[0].items() if k.startswith(f"{qid}:")
+                                         and v == ""}

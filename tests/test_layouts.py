@@ -2,7 +2,8 @@
 
 Per layout: the drafted map ingests without a stop, every municipality is found without
 ``--prefecture``, ≥ 99% of (municipality, question, row) cells equal the answer table, no wrong
-cell without a problem row naming its question, and the raw files are byte-identical afterwards.
+cell without a problem row of that municipality naming its question (``q2: …``), and the raw files are
+byte-identical afterwards.
 """
 
 from __future__ import annotations
@@ -46,6 +47,21 @@ def observed(responses: pd.DataFrame) -> tuple[dict, dict]:
     return obs, texts
 
 
+def judge(want: dict, obs: dict, problems: pd.DataFrame) -> tuple[list, list]:
+    """The wrong (municipality, question, row) cells, and those of them no problem row reports: reported means a
+    row of that municipality naming that question (``q2: …``), as in tests/test_forms.py."""
+    named = set(zip(problems["code"], problems["problem"].str.split(":").str[0], strict=True))
+    wrong = [(k, v, obs.get(k)) for k, v in want.items() if obs.get(k) != v]
+    return wrong, [w for w in wrong if (w[0][0], w[0][1]) not in named]
+
+
+def truth(layout: str) -> dict:
+    """The answer table's cells of the municipalities ``layout`` writes."""
+    want, _ = gen.expected(gen.LAYOUTS[layout][1])
+    codes = gen.codes_written(layout)
+    return {k: v for k, v in want.items() if k[0] in codes}
+
+
 def run_layout(layout: str, tmp: Path) -> dict:
     write, pref = gen.LAYOUTS[layout]
     raw = write(tmp)
@@ -63,11 +79,7 @@ def run_layout(layout: str, tmp: Path) -> dict:
     want = {k: v for k, v in want.items() if k[0] in codes}
     obs, texts = observed(result.responses)
     found = {k[0] for k in obs}
-    problems = result.problems
-    flagged_q = {q.id for q in gen.CB if problems["problem"].str.contains(q.id, regex=False).any()
-                 or problems["column"].str.contains(q.number, regex=False).any()}
-    wrong = [(k, v, obs.get(k)) for k, v in want.items() if obs.get(k) != v]
-    silent = [w for w in wrong if w[0][1] not in flagged_q]
+    wrong, silent = judge(want, obs, result.problems)
     text_lost = [k for k, t in want_texts.items() if k[0] in codes and texts.get(k) != t]
     return {"missing": sorted(codes - found), "n": len(want), "right": len(want) - len(wrong), "wrong": wrong,
             "silent": silent, "text_lost": text_lost, "map": map_df}
@@ -136,11 +148,17 @@ def test_reshaped_layouts_name_the_cell_as_delivered(layout, damage, tmp_path: P
     row, col = damage(raw)
     map_path = tmp_path / "map.csv"
     map_df.to_csv(map_path, index=False, encoding="utf-8-sig")
-    problems = ingest([raw], header_map=map_path).problems
+    result = ingest([raw], header_map=map_path)
+    problems = result.problems
     bad = problems[problems["value"] == "9"]
     assert len(bad) == 1, problems.to_string()
     assert bad.iloc[0]["row"] == str(row) and bad.iloc[0]["column"].startswith(f"{col}「"), bad.iloc[0].to_dict()
     assert bad.iloc[0]["problem"].startswith("q1:") and bad.iloc[0]["kind"] == "read_as_blank"
+    wrong, silent = judge(truth(layout), observed(result.responses)[0], problems)
+    assert [w[0] for w in wrong] == [(bad.iloc[0]["code"], "q1", "")] and silent == []
+    elsewhere = problems.copy()  # the same problem row given to another municipality: the cell is then silent
+    elsewhere.loc[bad.index, "code"] = next(c for c in sorted(gen.codes_written(layout)) if c != bad.iloc[0]["code"])
+    assert judge(truth(layout), observed(result.responses)[0], elsewhere)[1] == wrong
 
 
 def test_a_municipality_missing_from_one_question_group_sheet_is_not_silent(tmp_path):
@@ -158,8 +176,12 @@ def test_a_municipality_missing_from_one_question_group_sheet_is_not_silent(tmp_
     result = ingest([path], header_map=tmp_path / "map.csv", strict=False)
     full = next(c for c in result.municipalities["code"] if c.startswith(code.zfill(6)[:5]))
     mine = result.problems[result.problems["code"] == full]
-    assert (mine["problem"] == f"シート「{sheet.title}」にこの市区町村の行がありません").sum() == 1
+    on_sheet = [q for q in gen.CB if q.group[:28] == sheet.title]
+    assert list(mine["problem"]) == [f"{q.id}: シート「{sheet.title}」にこの市区町村の行がありません" for q in on_sheet]
+    assert list(mine["action"]) == [f"{q.number.replace(' ', '')}を未回答として扱いました" for q in on_sheet]
     assert set(mine["kind"]) == {"read_as_blank"}
+    wrong, silent = judge(truth("multisheet"), observed(result.responses)[0], result.problems)
+    assert wrong and {w[0][:2] for w in wrong} <= {(full, q.id) for q in on_sheet} and silent == []
 
 
 def test_transposed_municipality_problems_name_the_cell_of_the_value(tmp_path: Path) -> None:

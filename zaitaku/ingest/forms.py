@@ -16,8 +16,8 @@ Options are kept as the form numbers them, with the labels it prints beside them
 Each answer becomes one "column" whose header is ``heading | row | 回答``, so the same drafted map
 (``zaitaku draft-map FOLDER``) and the same parser serve a whole folder of forms. A cell that cannot be placed
 (a mark outside the grid's option columns, a number beside an option that is neither the answer's code nor a
-1/0 mark) makes that answer 未回答 with a problem row naming the form's row, cell and value (``Table.unplaced``);
-it is never guessed. The municipality is the value beside a 市町村名 label near the top, else a name in the
+1/0 mark) makes that answer 未回答 with a problem row naming the form's row, cell and value (``Table.unplaced``)
+and what was read as 未回答 (the question, or one matrix row by its printed label); it is never guessed. The municipality is the value beside a 市町村名 label near the top, else a name in the
 first rows, else the file name. Problems name the form's cell (``B12``).
 """
 
@@ -114,6 +114,7 @@ class _Block:
     row_label: str
     cell: str = ""
     row: int = 0
+    label_row: int = 0  # the form row (1-based) that starts the block: its matrix row label, else the heading
     chosen: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # the answer written in a 回答欄 (codes or wording)
     printed: dict[str, str] = field(default_factory=dict)
@@ -152,24 +153,25 @@ class _Block:
 class _Question:
     """Reads the rows of one question of a form into blocks (see :func:`form_table`)."""
 
-    def __init__(self, q: Question, heading: str, fname: str) -> None:
+    def __init__(self, q: Question, heading: str, fname: str, row: int = 0) -> None:
         self.q, self.heading, self.fname = q, heading, fname
+        self.row = row  # 0-based grid row of the heading
         self.listing: dict[str, str] = {}  # options printed for the whole question (a list, a grid's header)
         self.blocks: dict[str, _Block] = {}
-        self.current: _Block | None = None if q.is_matrix else self._block("")
+        self.current: _Block | None = None if q.is_matrix else self._block("", row)
         self.grid: dict[int, str] = {}  # column → printed option number of a ○ grid
         self.grid_label_col = -1
         self.answer_col = -1  # 「回答（○）」 column of a 番号｜選択肢｜回答 table
         self.number_col = -1
         self.label_col = -1
 
-    def _block(self, label: str) -> _Block:
+    def _block(self, label: str, r: int) -> _Block:
         if label not in self.blocks:
-            self.blocks[label] = _Block(label)
+            self.blocks[label] = _Block(label, label_row=r + 1)
         return self.blocks[label]
 
     def _unplaced(self, r: int, c: int, value: str, why: str) -> None:
-        block = self.current or self._block("")
+        block = self.current or self._block("", r)
         block.unplaced.append((r + 1, f"セル {col_letter(c)}{r + 1}", value, f"{self.q.id}: {why}"))
 
     def _option_number(self, number: str | None, label: str, printed: dict[str, str]) -> str:
@@ -198,7 +200,7 @@ class _Question:
             return
         if _SKIP.match(filled[0][1]):
             if self.q.is_matrix and len(filled) == 1 and self._is_row(filled[0][1].strip("【】 ")):
-                self.current = self._block(filled[0][1])  # 「【日常の療養支援】」 heads a matrix row…
+                self.current = self._block(filled[0][1], r)  # 「【日常の療養支援】」 heads a matrix row…
                 self.current.tentative = True  # …when option rows follow it (else a section title)
             return
         heads = [(c, t) for c, t in filled if _TABLE_HEAD.match(t)]
@@ -251,7 +253,7 @@ class _Question:
                       and t not in ("1", "0")), "")
         if not label:
             return False
-        block = self._block(label)
+        block = self._block(label, r)
         block.printed = self.listing
         self.current = block
         for c, t in filled:
@@ -308,7 +310,7 @@ class _Question:
             for c, t in others:
                 self._unplaced(r, c, t, "行の分からない回答です")
             return True
-        block = self.current or self._block("")
+        block = self.current or self._block("", r)
         printed = block.printed if self.q.is_matrix else self.listing
         if self.q.is_matrix and not block.printed:
             block.printed = printed = {}
@@ -341,11 +343,11 @@ class _Question:
         """A 回答欄 row, a matrix row with its answer beside it, a matrix row's sub-heading, or text."""
         (c0, t0), rest = filled[0], filled[1:]
         if rest and _ANSWER_HEAD.match(t0):  # 「回答欄｜2」
-            block = self.current or self._block("")
+            block = self.current or self._block("", r)
             self._written(block, r, rest)
             return
         if self.q.is_matrix and (_ROW_LEAD.match(t0) or self._is_row(t0.strip("【】 "))):
-            block = self._block(t0)
+            block = self._block(t0, r)
             if not self.q.is_matrix or self.listing:
                 block.printed = block.printed or self.listing
             self.current = block
@@ -390,6 +392,18 @@ def _heading(codebook: Codebook, texts: list[str]) -> tuple[Question, str] | Non
     return None
 
 
+def treated_as_blank(q: Question, label: str) -> str:
+    """What a cell that cannot be placed made 未回答: the question, one matrix row (by its printed label), or,
+    for a value before any matrix row, nothing but the value itself."""
+    number = "".join(q.number.split())
+    if not q.is_matrix:
+        return f"{number}を未回答として扱いました"
+    row = label.strip("【】 \u3000")
+    if not row:
+        return f"どの行の回答か分からないため、この値は読みませんでした（{number}の各行はそのまま読みました）"
+    return f"{number}の『{row}』の行を未回答として扱いました"
+
+
 def form_table(grid: Grid, codebook: Codebook) -> Table:
     """The form as a one-row table: the municipality (and prefecture, code), then one column per answer."""
     name, nr, nc = _name_of(grid)
@@ -412,11 +426,11 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
         texts = [part_text(v) for v in row]
         found = _heading(codebook, texts)
         if found is not None:
-            questions.append(_Question(found[0], found[1], fname))
+            questions.append(_Question(found[0], found[1], fname, r))
         elif questions:
             questions[-1].feed(r, texts)
     printed: dict[int, dict[str, str]] = {}
-    unplaced: list[tuple[int, str, str, str]] = []
+    unplaced: list[tuple[int, str, str, str, str]] = []
     for qr in questions:
         for label, block in qr.blocks.items():
             block.resolve(qr.q.id)
@@ -432,11 +446,12 @@ def form_table(grid: Grid, codebook: Codebook) -> Table:
                 printed[len(parts) - 1] = dict(listed)
             answer = [*block.chosen, *block.written]
             if block.unplaced:
-                unplaced += block.unplaced
-                answer = []  # a cell that cannot be placed makes the whole answer 未回答, with a problem row
+                action = treated_as_blank(qr.q, label)
+                unplaced += [(*u, action) for u in block.unplaced]
+                answer = []  # a cell that cannot be placed makes this answer (question or matrix row) 未回答
             values.append("非該当" if block.not_asked and not answer else ",".join(answer))
             cells.append(block.cell or "回答欄")
-            rows.append(block.row or 1)
+            rows.append(block.row or block.label_row or qr.row + 1)
             for text, cell in block.texts:
                 parts.append([*base, "その他の内容"])
                 values.append(text)

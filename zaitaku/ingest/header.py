@@ -71,8 +71,8 @@ class Table:
     # data row → sheets of a joined workbook that have no row for that municipality (their questions read as 未回答)
     absent: dict[int, list[str]] = field(default_factory=dict)
     printed: dict[int, dict[str, str]] | None = None  # forms: column -> the options printed beside it (ingest.labels)
-    # forms: cells a reader could not place, (row as delivered, cell, value, "q1: why"); their answer is 未回答
-    unplaced: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # forms: cells a reader could not place, (row as delivered, cell, value, "q1: why", what was read as 未回答)
+    unplaced: list[tuple[int, str, str, str, str]] = field(default_factory=list)
 
     @property
     def headers(self) -> list[str]:

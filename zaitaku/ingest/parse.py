@@ -35,7 +35,7 @@ from zaitaku.ingest.values import (
     parse_list,
 )
 from zaitaku.ingest.workbook import ReadError, col_letter
-from zaitaku.reference.codebook import Codebook
+from zaitaku.reference.codebook import Codebook, Question
 from zaitaku.reference.municipalities import (
     CodeError,
     check_digit,
@@ -133,20 +133,21 @@ class FileParser:
         self.fname = table.grid.path.name
         self.pref = normalize_prefecture(prefecture) if prefecture else None
         self.clashes = 0  # columns dropped because another column had the same target
-        header_row = (table.header_rows[-1] + 1) if table.header_rows else 1
+        header_row = self.header_row = (table.header_rows[-1] + 1) if table.header_rows else 1
         cols: list[Column] = []
         for j, (shown, key) in enumerate(zip(table.headers, table.keys, strict=True)):
             letter = col_letter(j)
             spec = spec_map.spec(key, letter)
             if spec is None:
                 if key:
-                    self.report(header_row, f"{letter}列「{shown}」", "", "対応表にない列", "この列は読みませんでした",
+                    where = (f"セル {table.cell_names[j]}「{shown}」" if table.cell_names else f"{letter}列「{shown}」")
+                    self.report(self._head_row(j), where, "", "対応表にない列", "この列は読みませんでした",
                                 ProblemKind.COLUMN_IGNORED)
                 continue
             if spec.kind != "ignore":
                 cell = table.cell_names[j] if table.cell_names else ""
                 cols.append(Column(j, letter, shown, spec, j in table.grid.hidden_cols, cell, key in spec_map.guessed))
-        self.columns = self._check_labels(self._drop_duplicates(cols, header_row), header_row)
+        self.columns = self._check_labels(self._drop_duplicates(cols))
         for r, text, what in table.skipped:
             self.report(r + 1, "", text, f"{what}を読み飛ばしました", "集計に含めていません",
                         ProblemKind.SHEET_SKIPPED if what.endswith("シート") else ProblemKind.ROW_SKIPPED)
@@ -182,7 +183,14 @@ class FileParser:
             self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
                         "このファイルの市区町村はこの設問を未回答として扱いました", ProblemKind.QUESTION_MISSING)
 
-    def _check_labels(self, cols: list[Column], header_row: int) -> list[Column]:
+    def _head_row(self, j: int) -> int | str:
+        """The row to name for a problem with column ``j``'s header: a form names the form's row of that answer
+        (its cell), a table its (last) header row."""
+        if self.t.cell_names and self.t.locate is not None:
+            return self.t.locate(0, j)[0]
+        return self.header_row
+
+    def _check_labels(self, cols: list[Column]) -> list[Column]:
         """Options the headers print, matched to the codebook by label (see :mod:`zaitaku.ingest.labels`)."""
         self.printed: dict[int, PrintedOptions] = {}
         self._label_notes: dict[tuple[int, str], str] = {}
@@ -195,13 +203,13 @@ class FileParser:
                     po = match_printed(q, listed, f"{self.fname} {c.label}")
                     self.printed[c.index] = po
                     if po.note:
-                        self.report(header_row, c.label, "", f"{q.id}: {po.note}",
+                        self.report(self._head_row(c.index), c.label, "", f"{q.id}: {po.note}",
                                     "番号ではなく選択肢の文言で対応付けて読みました",
                                     ProblemKind.READ_BY_LABEL)
             elif q is not None and c.spec.kind in ("flag", "choice") and c.spec.option_id:
                 oid, note = check_option_column(q, c.header, c.spec.option_id, f"{self.fname} {c.label}")
                 if oid != c.spec.option_id:
-                    self.report(header_row, c.label, "", f"{q.id}: {note}", "見出しの選択肢の文言で対応付けて読みました",
+                    self.report(self._head_row(c.index), c.label, "", f"{q.id}: {note}", "見出しの選択肢の文言で対応付けて読みました",
                                 ProblemKind.READ_BY_LABEL)
                     c = Column(c.index, c.letter, c.header, replace(c.spec, option_id=oid), c.hidden, c.form_cell)
             out.append(c)
@@ -211,7 +219,7 @@ class FileParser:
                kind: ProblemKind, code: str = "") -> None:
         self.problems.append(Problem(self.fname, row, column, str(value), problem, action, kind, code))
 
-    def _drop_duplicates(self, cols: list[Column], header_row: int) -> list[Column]:
+    def _drop_duplicates(self, cols: list[Column]) -> list[Column]:
         """One column per target; a hidden copy loses to a visible column; each clash is a problem."""
         groups: dict[tuple, list[Column]] = {}
         for c in cols:
@@ -232,7 +240,7 @@ class FileParser:
         drop: set[int] = set()
         for key, group in groups.items():
             if len(group) > 1 and key[0] not in ("code", "name", "prefecture", "synthetic"):
-                drop |= self._pick(group, header_row)
+                drop |= self._pick(group)
         for keys in by_row.values():
             whole = [k for k in keys if k[2] == ""]
             opts = [k for k in keys if k[2] != ""]
@@ -241,20 +249,20 @@ class FileParser:
                 o = [c for k in opts for c in groups[k] if c.index not in drop]
                 loser, winner = (w, o) if all(c.hidden for c in w) and not all(c.hidden for c in o) else (o, w)
                 for c in loser:
-                    self.report(header_row, c.label, "", f"{winner[0].label} と同じ設問（{c.spec.question_id}）に対応しています",
+                    self.report(self._head_row(c.index), c.label, "", f"{winner[0].label} と同じ設問（{c.spec.question_id}）に対応しています",
                                 f"{winner[0].letter}列を使い、{c.letter}列は読みませんでした", ProblemKind.COLUMN_IGNORED)
                 drop |= {c.index for c in loser}
                 self.clashes += len(loser)
         return [c for c in cols if c.index not in drop]
 
-    def _pick(self, group: list[Column], header_row: int) -> set[int]:
+    def _pick(self, group: list[Column]) -> set[int]:
         visible = [c for c in group if not c.hidden]
         used = (visible or group)[0]
         others = [c for c in group if c is not used]
         where = f"{used.spec.question_id}" + (f" 行 {used.spec.row_id}" if used.spec.row_id else "") + (
             f" 選択肢 {used.spec.option_id}" if used.spec.option_id else "")
         for c in others:
-            self.report(header_row, c.label, "", f"{used.label} と同じ対応先（{where}）の列が 2 つあります",
+            self.report(self._head_row(c.index), c.label, "", f"{used.label} と同じ対応先（{where}）の列が 2 つあります",
                         f"{used.letter}列を使い、{c.letter}列は読みませんでした。違う場合は対応表の column 列で指定してください",
                         ProblemKind.COLUMN_IGNORED)
         self.clashes += len(others)
@@ -386,13 +394,22 @@ class FileParser:
         row, col = self.t.locate(r, c.index)
         return row, f"{col}「{c.header}」"
 
+    def _questions_on(self, r: int, sheet: str) -> list[Question]:
+        """The questions whose answer columns a joined workbook takes from ``sheet``, in codebook order."""
+        on = {c.spec.question_id for c in self.answer_cols if self._at(r, c)[1].startswith(f"シート「{sheet}」 ")}
+        return [q for q in self.cb if q.id in on]
+
     def parse_row(self, r: int, row: list[str], code: str) -> Record:
         rec = Record(code, self.fname, r + 1, self.key_letter)
-        for at_row, cell, value, why in self.t.unplaced:
-            self.report(at_row, cell, value, why, AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
-        for sheet in self.t.absent.get(r, []):
-            self.report(rec.row, f"シート「{sheet}」", "", f"シート「{sheet}」にこの市区町村の行がありません",
-                        "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
+        for at_row, cell, value, why, action in self.t.unplaced:
+            self.report(at_row, cell, value, why, action, ProblemKind.READ_AS_BLANK, rec.code)
+        for sheet in self.t.absent.get(r, []):  # one row per question of that sheet: each is read as 未回答
+            on_sheet: list[Question | None] = [*self._questions_on(r, sheet)] or [None]
+            for q in on_sheet:
+                self.report(rec.row, f"シート「{sheet}」", "",
+                            (f"{q.id}: " if q else "") + f"シート「{sheet}」にこの市区町村の行がありません",
+                            f"{''.join(q.number.split())}を未回答として扱いました" if q else
+                            "このシートの設問は未回答として扱いました", ProblemKind.READ_AS_BLANK, code)
         if self.t.locate is not None and self.columns:
             at = self.t.locate(r, self.key_col_index)
             rec.row, rec.code_column = at[0] if isinstance(at[0], int) else r + 1, at[1]
