@@ -261,7 +261,7 @@ def change_sentence(c: Change) -> str:
 
 def changes(df: pd.DataFrame, q: Question, year_a: str, year_b: str, scope: str = "prefecture") -> list[Change]:
     """One scope's changes between two years for every option (and group), largest first."""
-    rows = records(df[df["scope"] == scope])
+    rows = [r for r in records(df) if r["scope"] == scope]
     a = {(r["row_id"], r["option_id"]): r for r in rows if r["survey_year"] == year_a}
     out, keys = [], []
     for rb in rows:
