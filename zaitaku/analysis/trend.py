@@ -30,6 +30,7 @@ import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus, covers_nation, focus_of, national_part
 from zaitaku.analysis.processed import ProcessedData, year_order
+from zaitaku.analysis.records import records
 from zaitaku.reference.codebook import GROUP_PREFIX, NO_ANSWER, Question
 from zaitaku.reference.crosswalk import Link, comparability, crosswalk_path, load_crosswalk
 from zaitaku.reference.published import published_reference, year_ja
@@ -118,7 +119,7 @@ def _scope_rows(data: ProcessedData, year_b: str, q: Question, cw_q: str, scope:
     year = data.survey_year
     options = [*q.option_ids, NO_ANSWER, *(g.option_id for g in q.option_groups)]
     groups: dict[tuple[str, str], list[dict]] = {}  # plain records: a report asks for hundreds of tiny sums
-    for rec in part[["row_id", "option_id", "n_selected", "n_base", "share", "source"]].to_dict("records"):
+    for rec in records(part[["row_id", "option_id", "n_selected", "n_base", "share", "source"]]):
         groups.setdefault((str(rec["row_id"]), str(rec["option_id"])), []).append(rec)
     out: dict[tuple[str, str], dict] = {}
     for row in q.row_ids:
@@ -193,9 +194,10 @@ def trend(years: Mapping[str, ProcessedData], year_b: str, question_id: str, foc
           national: str = "auto") -> pd.DataFrame:
     """The figures of ``question_id`` (year B's codebook) in every held year up to ``year_b`` (see the module doc).
 
-    Kept with year B's loaded set (its index's bounded cache): the report's sections and its まとめ share it."""
+    Kept with year B's loaded set (its index's bounded cache): the report's sections, its まとめ and the
+    deck share it; each call returns its own shallow copy (under copy-on-write a write stays in it)."""
     key = f"trend:{question_id}:{focus.code or focus.pref_code}:{national}:{','.join(sorted(years))}"
-    return years[year_b].index.recent(key, lambda: _trend(years, year_b, question_id, focus, national))
+    return years[year_b].index.recent(key, lambda: _trend(years, year_b, question_id, focus, national)).copy(deep=False)
 
 
 def _trend(years: Mapping[str, ProcessedData], year_b: str, question_id: str, focus: Focus,
@@ -259,10 +261,10 @@ def change_sentence(c: Change) -> str:
 
 def changes(df: pd.DataFrame, q: Question, year_a: str, year_b: str, scope: str = "prefecture") -> list[Change]:
     """One scope's changes between two years for every option (and group), largest first."""
-    records = df[df["scope"] == scope].to_dict("records")
-    a = {(r["row_id"], r["option_id"]): r for r in records if r["survey_year"] == year_a}
+    rows = records(df[df["scope"] == scope])
+    a = {(r["row_id"], r["option_id"]): r for r in rows if r["survey_year"] == year_a}
     out, keys = [], []
-    for rb in records:
+    for rb in rows:
         if rb["survey_year"] != year_b:
             continue
         key = (rb["row_id"], rb["option_id"])

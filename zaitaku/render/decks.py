@@ -2,7 +2,10 @@
 
 A deck is a job of its own (``Job.kind == "deck"``) planned after its scope's reports, so it travels in
 the same chunk to the same worker and is built there (decks of different scopes in parallel). The worker
-builds the deck in memory with :func:`zaitaku.report.deck.build.build_deck` and returns its bytes; the
+has its warm kernel build it (:func:`deck_code`), after the reset every report gets: the kernel holds the
+processed data already, and the scope's reports have just computed the same sections and trends (kept in
+the data index's bounded cache), so the deck reuses them instead of a second copy of the data in the
+worker. The kernel writes the ``.pptx`` into the worker's temp folder and the worker returns its bytes; the
 parent writes it atomically beside the reports and records it in ``manifest.json`` like a report. A deck
 that fails is a failed item: in ``failures.csv``, in the summary and in the exit code. Its input hash is the
 scope's report hashes (and the closing template's), so it is rebuilt exactly when one of them changed.
@@ -66,3 +69,14 @@ def build_deck_bytes(parameters: dict[str, Any]) -> bytes:
     closing = Path(parameters["closing"]) if parameters.get("closing") else None
     prs, _ = build_deck(data, focus, parameters["national"], closing_template=closing)
     return to_bytes(prs)
+
+
+def write_deck_file(parameters: dict[str, Any], path: str) -> None:
+    """Build the deck of one scope and write it to ``path`` (a temp file of the worker; run in its kernel)."""
+    Path(path).write_bytes(build_deck_bytes(parameters))
+
+
+def deck_code(parameters: dict[str, Any], path: Path | str) -> str:
+    """The code a worker's kernel runs to build a deck into ``path``."""
+    return (f"__import__('zaitaku.render.decks', fromlist=['write_deck_file'])"
+            f".write_deck_file({dict(parameters)!r}, {str(path)!r})\n")

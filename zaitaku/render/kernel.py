@@ -124,6 +124,14 @@ class KernelStartError(RuntimeError):
     pass
 
 
+class KernelCodeError(RuntimeError):
+    """Code sent to the kernel raised: its exception's name and value, as the kernel reported them."""
+
+    def __init__(self, ename: str, evalue: str):
+        super().__init__(f"{ename}: {evalue}")
+        self.ename, self.evalue = ename, evalue
+
+
 class WarmKernel:
     """A kernel over IPC in ``tmpdir``, started on first use, reset before each report."""
 
@@ -195,14 +203,14 @@ class WarmKernel:
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel setup failed: {content.get('ename')}: {content.get('evalue')}")
 
-    async def _arun(self, code: str, timeout: float = 120) -> None:
+    async def _arun(self, code: str, timeout: float | None = 120) -> None:
         reply = await self.kc.execute_interactive(
             code, silent=True, store_history=False, allow_stdin=False, timeout=timeout,
             output_hook=lambda msg: None,
         )
         content = reply["content"]
         if content.get("status") != "ok":
-            raise RuntimeError(f"kernel setup/reset failed: {content.get('ename')}: {content.get('evalue')}")
+            raise KernelCodeError(str(content.get("ename")), str(content.get("evalue")))
 
     @staticmethod
     async def _ateardown(km, kc) -> None:
@@ -252,8 +260,9 @@ class WarmKernel:
 
         run_sync(self._aprepare)()
 
-    def run(self, code: str, timeout: float = 60) -> None:
-        """Run ``code`` silently in the kernel (raises if it fails)."""
+    def run(self, code: str, timeout: float | None = 60) -> None:
+        """Run ``code`` silently in the kernel; :class:`KernelCodeError` if it raised, ``TimeoutError``
+        when it ran longer than ``timeout`` seconds (None: no limit)."""
         from jupyter_core.utils import run_sync
 
         run_sync(self._arun)(code, timeout=timeout)

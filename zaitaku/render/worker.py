@@ -210,16 +210,31 @@ class Worker:
             return holder.get("nb"), (type(exc).__name__, str(exc), None, None, False)
 
     def run_deck(self, job: Job) -> Result:
-        """Build a scope's slide deck here (see :mod:`.decks`); its bytes travel back in the result."""
-        from zaitaku.render.decks import build_deck_bytes
+        """Have the warm kernel build a scope's slide deck (see :mod:`.decks`); its bytes travel back in the result."""
+        from zaitaku.render.decks import deck_code
+        from zaitaku.render.kernel import KernelCodeError
 
         t0 = time.perf_counter()
+        starts0 = self.kernel.starts
         res = Result(key=job.key, status="ok", worker=self.name, input_hash=job.input_hash)
+        path = self.tmpdir / "deck.pptx"
         try:
-            res.content = build_deck_bytes(dict(job.parameters))
-        except Exception as exc:
+            path.unlink(missing_ok=True)
+            self.kernel.prepare()
+            self.kernel.data_dir = str(job.parameters.get("data_dir") or "") or None
+            self.kernel.run(deck_code(job.parameters, path), timeout=self.settings.cell_timeout)
+            res.content = path.read_bytes()
+        except KernelCodeError as exc:  # the deck's own error (a broken closing template, ...): the kernel is fine
+            res.status, res.ename, res.evalue = "failed", exc.ename, exc.evalue
+        except Exception as exc:  # timed out, died, did not start: replaced before the next job
+            self.kernel.broken = True
             res.status, res.ename, res.evalue = "failed", type(exc).__name__, str(exc)
+            if isinstance(exc, TimeoutError):
+                res.evalue = f"a deck took longer than {self.settings.cell_timeout:g} s"
+        finally:
+            path.unlink(missing_ok=True)
         res.seconds = time.perf_counter() - t0
+        res.kernel_starts = self.kernel.starts - starts0
         return res
 
     def run(self, job: Job) -> Result:

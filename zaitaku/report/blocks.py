@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus, ProcessedData
+from zaitaku.analysis.index import data_index
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report.section import Section, build_section, sentence_for
 
@@ -155,10 +156,8 @@ def deck_blocks(codebook: Codebook, group: str | None = None) -> list[Block]:
     return out
 
 
-def subset_section(section: Section, part: Part) -> Section:
-    """The Section restricted to a part's rows or options (figures, answers and sentences)."""
-    if not part.is_subset:
-        return section
+def _restricted(section: Section, part: Part) -> tuple[pd.DataFrame, dict, str]:
+    """A Section's figures, answers and sentence restricted to a part's rows or options."""
     f = section.figures
     keep = f.index == f.index
     if part.rows is not None:
@@ -171,15 +170,38 @@ def subset_section(section: Section, part: Part) -> Section:
         selected = {r: v for r, v in selected.items() if r in part.rows}
     if part.options is not None:
         selected = {r: (None if v is None else [o for o in v if o in part.options]) for r, v in selected.items()}
-    sentence = sentence_for(section.question, figures, section.focus, selected, section.codebook)
-    extras = dict(section.extras, part=part)
-    return dataclasses.replace(section, figures=figures, selected=selected,
-                               sentences=[sentence] if sentence else [], extras=extras)
+    return figures, selected, sentence_for(section.question, figures, section.focus, selected, section.codebook)
+
+
+def _with_part(section: Section, part: Part, figures: pd.DataFrame, selected: dict, sentence: str) -> Section:
+    return dataclasses.replace(section, figures=figures, selected=selected, sentences=[sentence] if sentence else [],
+                               extras=dict(section.extras, part=part))
+
+
+def subset_section(section: Section, part: Part) -> Section:
+    """The Section restricted to a part's rows or options (figures, answers and sentences)."""
+    if not part.is_subset:
+        return section
+    return _with_part(section, part, *_restricted(section, part))
+
+
+def part_section(data: ProcessedData, part: Part, focus: Focus, national: str = "auto") -> Section:
+    """The Section of a block's part, as ``subset_section(build_section(...), part)``; the restriction,
+    like the Section, is computed once per data set, part, focus and national rule (kept in the data
+    index's bounded cache, so a municipality's reports and its deck share it), and every call returns
+    a Section of its own (shallow copies: under copy-on-write a write stays in them)."""
+    section = build_section(data, part.question_id, focus, national)
+    if not part.is_subset:
+        return section
+    figures, selected, sentence = data_index(data).recent(
+        f"part:{part!r}:{national}:{focus!r}", lambda: _restricted(section, part))
+    return _with_part(section, part, figures.copy(deep=False),
+                      {r: None if v is None else list(v) for r, v in selected.items()}, sentence)
 
 
 def block_sections(data: ProcessedData, block: Block, focus: Focus, national: str = "computed") -> list[Section]:
     """The Sections a block shows (one per part), for the reports and the slide deck."""
-    return [subset_section(build_section(data, p.question_id, focus, national), p) for p in block.parts]
+    return [part_section(data, p, focus, national) for p in block.parts]
 
 
 def is_paired(block: Block, codebook: Codebook) -> bool:

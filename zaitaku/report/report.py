@@ -46,8 +46,8 @@ from zaitaku.report.blocks import (
     Part,
     block_sections,
     deck_blocks,
+    part_section,
     side_by_side,
-    subset_section,
 )
 from zaitaku.report.format import SMALL_N
 from zaitaku.report.html_summary import (
@@ -59,7 +59,6 @@ from zaitaku.report.html_summary import (
 from zaitaku.report.opendata import with_codes
 from zaitaku.report.section import (
     Section,
-    build_section,
     coverage_note,
     mark_shown,
     municipality_answers,
@@ -231,8 +230,7 @@ class Report:
 
     def build(self, question_id: str, block: str | None = None) -> Section:
         """The Section of one question (or of the part of it deck block ``block`` shows)."""
-        s = build_section(self.data, question_id, self.focus, self.national)
-        return subset_section(s, self.part(question_id, block))
+        return part_section(self.data, self.part(question_id, block), self.focus, self.national)
 
     def section(self, question_id: str | Section, block: str | None = None) -> Section | None:
         """Display one question (or its part in deck block ``block``) and return its Section.

@@ -296,15 +296,26 @@ def mark_shown(section: Section) -> None:
     _SHOWN.add(id(section))
 
 
-def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
-    """Build the Section of one question for a focus."""
-    q = find_question(data.codebook, question_id)
+def _section_parts(data: ProcessedData, q: Question, focus: Focus,
+                   national: str) -> tuple[pd.DataFrame, Selected, tuple[Note, ...], str]:
     df = comparison(data, q.id, focus, national)
     sel = selected_of(data, focus, q)
     notes = question_notes(q, data.codebook)
     nat_note = national_note(data, q, df, national)
     if nat_note is not None:
         notes.append(nat_note)
-    sentence = sentence_for(q, df, focus, sel, data.codebook)
-    return Section(q, focus, df, sel, [sentence] if sentence else [], notes, data.codebook, national,
+    return df, sel, tuple(notes), sentence_for(q, df, focus, sel, data.codebook)
+
+
+def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
+    """Build the Section of one question for a focus.
+
+    Its parts are computed once per data set, question, focus and national rule (kept in the data
+    index's bounded cache), so a municipality's reports and its deck share them; every call returns
+    a Section of its own (a shallow copy of the figures: under copy-on-write a write stays in it)."""
+    q = find_question(data.codebook, question_id)
+    df, sel, notes, sentence = data_index(data).recent(
+        f"section:{q.id}:{national}:{focus!r}", lambda: _section_parts(data, q, focus, national))
+    return Section(q, focus, df.copy(deep=False), {row: None if v is None else list(v) for row, v in sel.items()},
+                   [sentence] if sentence else [], list(notes), data.codebook, national,
                    extras={"synthetic": bool(data.synthetic)})

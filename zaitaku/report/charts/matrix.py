@@ -50,7 +50,7 @@ def matrix_grid(df: pd.DataFrame, selected: dict[str, list[str]] | None, focus_s
     label_w = min(max((block_width(lab, FS) for lab in labels), default=0.0), 260) + 14
     col_w = (width - 2 * PAD - label_w) / max(len(opts), 1)
     heads = [wrap(lab, col_w - 10, FS_SMALL) for _, lab in opts]
-    head_h = lines_height(max(len(h) for h in heads), FS_SMALL) + 10
+    head_h = lines_height(max((len(h) for h in heads), default=1), FS_SMALL) + 10  # no options: no figures held
     small_h = FS_SMALL * 1.25
     row_hs = [max(34.0 + small_h * len(others), lines_height(len(lab)) + 10) for lab in labels]
     caption = []

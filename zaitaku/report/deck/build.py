@@ -26,13 +26,13 @@ from pptx.presentation import Presentation as PresentationType
 from zaitaku.analysis.aggregate import Focus, ProcessedData, covers_nation
 from zaitaku.files import atomic
 from zaitaku.reference.codebook_source import describe
-from zaitaku.report.blocks import Block, deck_blocks, subset_section
+from zaitaku.report.blocks import Block, deck_blocks, part_section
 from zaitaku.report.deck import slides
 from zaitaku.report.deck.accessibility import finish_deck
 from zaitaku.report.deck.style import SLIDE_HEIGHT, SLIDE_WIDTH
 from zaitaku.report.deck.summary import standing_summary
 from zaitaku.report.format import SMALL_N
-from zaitaku.report.section import Section, build_section
+from zaitaku.report.section import Section
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CLOSING_TEMPLATE = TEMPLATES / "closing.txt.j2"
@@ -50,16 +50,8 @@ class BuiltBlock:
 
 def block_sections(data: ProcessedData, focus: Focus, national: str) -> list[tuple[Block, list[Section]]]:
     """Each deck block with the Sections (subset to the block's rows/options) its slide shows."""
-    cache: dict[str, Section] = {}
-    out = []
-    for block in deck_blocks(data.codebook):
-        sections = []
-        for part in block.parts:
-            if part.question_id not in cache:
-                cache[part.question_id] = build_section(data, part.question_id, focus, national)
-            sections.append(subset_section(cache[part.question_id], part))
-        out.append((block, sections))
-    return out
+    return [(block, [part_section(data, part, focus, national) for part in block.parts])
+            for block in deck_blocks(data.codebook)]
 
 
 def _respondents(data: ProcessedData, focus: Focus) -> list[str]:

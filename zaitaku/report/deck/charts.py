@@ -30,6 +30,7 @@ from pptx.shapes.graphfrm import GraphicFrame
 from pptx.slide import Slide
 from pptx.util import Emu, Pt
 
+from zaitaku.analysis.records import records
 from zaitaku.reference.codebook import NO_ANSWER
 from zaitaku.report import format as fmt
 from zaitaku.report.charts.style import text_colour
@@ -120,7 +121,7 @@ def chart_figures(section: Section) -> pd.DataFrame:
 
 def _records(df: pd.DataFrame) -> list[dict]:
     """The figures as plain records (a chart asks for each cell once: dict lookups, not ``.loc``)."""
-    return df.to_dict("records")
+    return records(df)
 
 
 def _scope_records(records: list[dict]) -> list[dict]:

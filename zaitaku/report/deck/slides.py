@@ -18,6 +18,7 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches
 
 from zaitaku.analysis.aggregate import Focus
+from zaitaku.analysis.records import records
 from zaitaku.report import format as fmt
 from zaitaku.report.blocks import Block
 from zaitaku.report.deck.accessibility import chart_alt_text
@@ -143,7 +144,7 @@ def by_row_and_scope(df: pd.DataFrame) -> list[tuple[str, str, list[dict], Any]]
     """The figures as (row id, scope label, its records, its largest n), in the frame's order: what
     notes and alternative texts walk through (plain records: a deck asks for thousands of cells)."""
     groups: dict[tuple[Any, Any], list[dict]] = {}
-    for r in df.to_dict("records"):
+    for r in records(df):
         groups.setdefault((r["row_id"], r["scope_label"]), []).append(r)
     base = df.groupby(["row_id", "scope_label"], sort=False, dropna=False)["n_base"].max().to_dict() if len(df) else {}
     rows = list(dict.fromkeys(row for row, _ in groups))  # a row's scopes together, rows in first-seen order

@@ -1,0 +1,83 @@
+"""Decks built by ``zaitaku render`` in a worker's warm kernel equal the decks ``zaitaku deck`` builds in a
+fresh process, part by part, even after the scope's reports (the same kernel, the same cached sections
+and trends) and after a notebook that writes into every Section and trend frame it is handed.
+
+Truth: ``zaitaku deck`` run as its own process on the same folder (nothing cached, nothing written into).
+Data: the hand-built two-year set of 島根県 (synthetic), so the deck has its trend slide.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from zaitaku.cli import main
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MATSUE = ("322016", "32_島根県/322016_松江市", "R4_322016_松江市.pptx")
+
+
+def deck_parts(blob: bytes) -> dict[str, bytes]:
+    """Every part of a .pptx but its timestamps (docProps/core.xml); embedded workbooks by their sheets."""
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        for name in sorted(z.namelist()):
+            if name == "docProps/core.xml":
+                continue
+            data = z.read(name)
+            if name.endswith(".xlsx"):  # a workbook zip carries its own timestamps: compare its sheets
+                with zipfile.ZipFile(io.BytesIO(data)) as book:
+                    data = b"".join(book.read(m) for m in sorted(book.namelist())
+                                    if m.startswith("xl/worksheets") or "sharedStrings" in m)
+            parts[name] = data
+    return parts
+
+
+def fresh_deck(data_dir: Path, out: Path) -> bytes:
+    """The deck as ``zaitaku deck`` writes it in a process of its own."""
+    argv = ["deck", "--prefecture", "32", "--municipality", MATSUE[0], "--year", "R4", "--data-dir", str(data_dir),
+            "--out", str(out)]
+    subprocess.run([sys.executable, "-c", f"import sys; from zaitaku.cli import main; sys.exit(main({argv!r}))"],
+                   check=True, capture_output=True)
+    return (out / MATSUE[2]).read_bytes()
+
+
+def rendered_deck(data_dir: Path, out: Path, notebooks: Path, groups: str) -> bytes:
+    argv = ["render", "--municipality", MATSUE[0], "--year", "R4", "--groups", groups, "--notebooks",
+            str(notebooks), "--out", str(out), "--data-dir", str(data_dir), "--workers", "1", "--quiet",
+            "--formats", "html,pptx"]
+    assert main(argv) == 0
+    return (out / "R4" / MATSUE[1] / MATSUE[2]).read_bytes()
+
+
+def assert_same_deck(got: bytes, want: bytes) -> None:
+    a, b = deck_parts(got), deck_parts(want)
+    assert sorted(a) == sorted(b)
+    differing = [name for name in a if a[name] != b[name]]
+    assert not differing, f"parts that differ from the fresh deck: {differing[:5]}"
+
+
+def test_a_deck_built_after_the_scopes_reports_equals_a_fresh_deck(tmp_path, two_years_dir):
+    """The real notebooks (all four groups) run first in the same kernel and fill its section and trend caches."""
+    want = fresh_deck(two_years_dir, tmp_path / "fresh")
+    got = rendered_deck(two_years_dir, tmp_path / "reports", Path(__file__).resolve().parents[1] / "notebooks",
+                        "partnerships,pdca_indicators,four_scenes,prefectural_support")
+    assert b"<c:chart" in b"".join(deck_parts(got).values())  # native charts, not an empty deck
+    assert_same_deck(got, want)
+
+
+def test_a_notebook_writing_into_its_sections_and_trends_does_not_reach_the_deck(tmp_path, two_years_dir):
+    """The fixture notebook overwrites the figures, sentences, notes and choices of every question's Section
+    and every trend frame, for the same municipality, just before its deck is built in the same kernel."""
+    want = fresh_deck(two_years_dir, tmp_path / "fresh")
+    got = rendered_deck(two_years_dir, tmp_path / "reports", FIXTURES / "meddling", "meddling")
+    text = b"".join(deck_parts(got).values()).decode("utf-8", errors="replace")
+    assert "ノートブックによる改変" not in text
+    assert_same_deck(got, want)
