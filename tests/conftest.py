@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import fixture_module
 from zaitaku.demo.generate import DEFAULT_SEED, generate, write_demo
 from zaitaku.ingest.pipeline import ingest, write_outputs
-
-PROJECT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +41,4 @@ def processed_dir(demo_result, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def two_years_dir(tmp_path_factory) -> Path:
     """The hand-built two-year set of tests/fixtures/two_years.py (島根県, 令和3年度 and 令和4年度; synthetic)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("two_years_fixture", PROJECT / "tests" / "fixtures" / "two_years.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_two_years(tmp_path_factory.mktemp("two_years"))
+    return fixture_module("two_years.py").write_two_years(tmp_path_factory.mktemp("two_years"))

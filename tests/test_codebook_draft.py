@@ -4,20 +4,17 @@ conditions, and every miss must be on a question marked 要確認."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from helpers import fixture_module
 from zaitaku.reference.codebook import load_codebook, parse_codebook
 from zaitaku.reference.codebook_draft import REVIEW, draft
 
-_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("forms/generate.py")
 
 
 def compare(truth: dict[str, Any], drafted: dict[str, Any]) -> tuple[dict[str, list[int]], list[tuple[str, str]]]:

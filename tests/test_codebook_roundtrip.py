@@ -4,12 +4,12 @@ processed set, the report footer and the deck's notes name the codebook in use w
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from helpers import fixture_module
 from zaitaku.analysis.aggregate import focus_of
 from zaitaku.analysis.processed import load_processed
 from zaitaku.cli import main
@@ -18,10 +18,7 @@ from zaitaku.reference.codebook import load_codebook
 from zaitaku.reference.codebook_source import describe, use_codebook
 from zaitaku.report.section import build_section
 
-_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("forms/generate.py")
 
 
 @pytest.fixture(scope="module")

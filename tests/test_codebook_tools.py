@@ -3,12 +3,12 @@ later year's questionnaire written by tests/fixtures/forms/generate.py (its chan
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
+from helpers import fixture_module
 from zaitaku.cli import main
 from zaitaku.reference.codebook import CodebookError, load_codebook, parse_codebook
 from zaitaku.reference.codebook_check import check_text
@@ -16,10 +16,7 @@ from zaitaku.reference.codebook_diff import diff_codebooks
 from zaitaku.reference.codebook_draft import draft
 from zaitaku.reference.codebook_source import codebook_from_file, describe, use_codebook
 
-_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("forms/generate.py")
 R3_TEXT = gen.R3_YAML.read_text(encoding="utf-8")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import tops
 from zaitaku.demo.generate import DEFAULT_SEED, export_frame, generate, write_csv
 from zaitaku.reference.codebook import load_codebook
 from zaitaku.reference.municipalities import load_registry
@@ -45,14 +46,6 @@ def grid(demo_raw) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def sheets(demo_raw) -> dict[str, pd.DataFrame]:
     return pd.read_excel(demo_raw / XLSX, sheet_name=None, header=None, dtype=object, engine="calamine")
-
-
-def tops(grid: pd.DataFrame) -> list[str]:
-    out, last = [], ""
-    for t in grid.iloc[0]:
-        last = t or last
-        out.append(last)
-    return out
 
 
 def columns_of(grid: pd.DataFrame, top_prefix: str) -> list[int]:

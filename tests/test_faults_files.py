@@ -11,10 +11,7 @@ file, and the other files of the batch are still read.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import importlib.util
-import io
 import json
 import os
 import shutil
@@ -25,21 +22,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from zaitaku.cli import main
+from helpers import cli_text as cli
+from helpers import fixture_module
 from zaitaku.ingest.draft_map import draft
 from zaitaku.ingest.limits import MAX_CELL_CHARS, MAX_LINE_CHARS, MAX_SHEET_XML_BYTES
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("prefecture_build", ROOT / "tests" / "fixtures" / "prefecture" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
-
-
-def cli(*args) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main([str(a) for a in args])
-    return rc, out.getvalue() + err.getvalue()
+build = fixture_module("prefecture/build.py")
 
 
 @pytest.fixture(scope="module")

@@ -6,37 +6,19 @@ table) and its drafted map; "old" and "new" data sets differ in which municipali
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers import cli, fixture_module, ingest_process, kill_ingest_at
 from zaitaku.analysis.processed import ProcessedDataError, load_processed, processed_lock
-from zaitaku.cli import main
 from zaitaku.ingest.draft_map import draft
-from zaitaku.ingest.output import PAUSE_ENV
 from zaitaku.ingest.problems import COLUMNS_JA as PROBLEM_COLUMNS_JA
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("prefecture_build", ROOT / "tests" / "fixtures" / "prefecture" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
-
-
-def cli(*args) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main([str(a) for a in args])
-    return rc, out.getvalue(), err.getvalue()
+build = fixture_module("prefecture/build.py")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -77,21 +59,7 @@ def test_kill_9_at_each_step_leaves_the_old_or_the_new_set(raw, old_set, tmp_pat
     reference = tmp_path / "reference"
     assert cli("ingest", raw["new"], "--header-map", raw["map"], "--out", reference)[0] == 0
     new = frames(reference)
-    env = dict(os.environ, **{PAUSE_ENV: f"60@{step}", "PYTHONPATH": str(ROOT)})
-    proc = subprocess.Popen([sys.executable, "-m", "zaitaku.cli", "ingest", str(raw["new"]), "--header-map",
-                             str(raw["map"]), "--out", str(old_set)], env=env, stderr=subprocess.PIPE, text=True,
-                            stdout=subprocess.DEVNULL)
-    try:
-        for line in proc.stderr:
-            if line.startswith(f"ZAITAKU_INGEST_STEP {step} "):
-                break
-        else:
-            pytest.fail(f"step {step} never reached")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    kill_ingest_at(step, raw["new"], "--header-map", raw["map"], "--out", old_set)
     got = frames(old_set)
     assert same(got, old) if step < 5 else same(got, new)  # the commit is step 5 (meta replaced)
     # the next ingest runs normally and leaves only its own members
@@ -190,12 +158,9 @@ def test_problems_csv_is_safe_in_excel(raw, tmp_path):
 
 @pytest.mark.slow  # a separate ingest process reads the files, then waits
 def test_ingest_waits_for_the_lock(raw, old_set):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     before = snapshot(old_set)
     with processed_lock(old_set):  # what a render holds while it loads the data
-        proc = subprocess.Popen([sys.executable, "-m", "zaitaku.cli", "ingest", str(raw["new"]), "--header-map",
-                                 str(raw["map"]), "--out", str(old_set)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = ingest_process(raw["new"], "--header-map", raw["map"], "--out", old_set)
         assert proc.stderr is not None
         line = proc.stderr.readline()  # said as soon as it finds the lock taken: no sleep needed to see it wait
         assert "終わるのを待っています" in line

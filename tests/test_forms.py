@@ -8,21 +8,18 @@ value (never a guess).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import fixture_module
 from zaitaku.ingest.draft_map import draft
 from zaitaku.ingest.pipeline import ingest
 from zaitaku.reference.municipalities import resolve
 
-_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("forms/generate.py")
 
 NAMES = ["松江市", "浜田市", "出雲市", "益田市", "奥出雲町", "知夫村"]
 KEYS = ["municipality_code", "question_id", "row_id", "option_id"]

@@ -8,9 +8,7 @@ only read).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -21,7 +19,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from zaitaku import cli
+from helpers import cli_text as run_cli
+from helpers import tops
 from zaitaku.analysis.processed import load_processed
 from zaitaku.ingest.pipeline import IngestError, ingest, write_outputs
 from zaitaku.reference.codebook import load_codebook
@@ -63,15 +62,6 @@ def read_grid(path: Path, encoding: str = "cp932") -> pd.DataFrame:
 def write_grid(grid: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
     grid.to_csv(path, header=False, index=False, encoding=encoding)
     return path
-
-
-def tops(grid: pd.DataFrame) -> list[str]:
-    """The top header row with merged (blank) cells filled from the left."""
-    out, last = [], ""
-    for t in grid.iloc[0]:
-        last = t or last
-        out.append(last)
-    return out
 
 
 def col(grid: pd.DataFrame, top: str, option: str | None = None) -> int:
@@ -138,14 +128,6 @@ def header_of(column: str) -> str:
 
 def problems_as_tuples(problems: pd.DataFrame) -> set[tuple]:
     return {(p.file, int(p.row), header_of(p.column), p.value, p.action) for p in problems.itertuples()}
-
-
-def run_cli(*args) -> tuple[int, str]:
-    """Exit status and everything printed (stdout, then stderr)."""
-    buf, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        rc = cli.main([str(a) for a in args])
-    return rc, buf.getvalue() + err.getvalue()
 
 
 # ---------------------------------------------------------------- fixtures

@@ -8,7 +8,6 @@ kept answer table tests/fixtures/prefecture/answers.csv (invented answers, 19 mu
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -16,15 +15,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import cli, fixture_module
 from zaitaku.analysis.processed import load_processed
-from zaitaku.cli import main
 from zaitaku.ingest.draft_map import draft
 from zaitaku.ingest.pipeline import ingest
 
-_spec = importlib.util.spec_from_file_location(
-    "prefecture_build", Path(__file__).parent / "fixtures" / "prefecture" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+build = fixture_module("prefecture/build.py")
 
 KEYS = ["municipality_code", "question_id", "row_id", "option_id"]
 
@@ -55,21 +51,15 @@ def mismatches(responses: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
     return m[~same]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    rc = main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
-
-
 @pytest.mark.parametrize("kind", ["compiled", "csv", "forms"])
-def test_drafted_map_needs_no_edits_and_ingest_equals_the_answer_table(kind, files, expected, tmp_path, capsys):
+def test_drafted_map_needs_no_edits_and_ingest_equals_the_answer_table(kind, files, expected, tmp_path):
     raw = files[kind]
     before = md5(raw)
-    rc, out, _ = run(capsys, "draft-map", raw, "--out", tmp_path / "map.csv")
+    rc, out, _ = cli("draft-map", raw, "--out", tmp_path / "map.csv")
     assert rc == 0 and "要確認 0 行" in out
     drafted = pd.read_csv(tmp_path / "map.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert (drafted["review"] == "").all()
-    rc, out, err = run(capsys, "ingest", raw, "--header-map", tmp_path / "map.csv", "--out", tmp_path / "out",
+    rc, out, err = cli("ingest", raw, "--header-map", tmp_path / "map.csv", "--out", tmp_path / "out",
                        "--prefecture", "島根県")
     assert rc == 0, err
     assert "19 市区町村" in out
@@ -103,13 +93,13 @@ def test_hidden_duplicate_in_the_draft_is_ignored_by_column(files):
     assert values == [["設置済", "q1", "1"], ["未設置", "q1", "2"]]  # the prefecture's wording of 問1
 
 
-def test_hidden_duplicate_with_a_typed_map_fails_loudly(files, expected, tmp_path, capsys):
+def test_hidden_duplicate_with_a_typed_map_fails_loudly(files, expected, tmp_path):
     df, _ = draft([files["compiled"]])
     df.loc[df["header"].str.startswith("問1 |") & (df["kind"] != "value"), ["kind", "question_id", "column"]] = \
         ["answer", "q1", ""]  # what a person typing headers would write: one row for the header
     typed = df.drop_duplicates(subset=["header", "kind", "question_id", "row_id", "option_id", "column"])
     typed.to_csv(tmp_path / "typed.csv", index=False, encoding="utf-8-sig")
-    rc, _, err = run(capsys, "ingest", files["compiled"], "--header-map", tmp_path / "typed.csv", "--out",
+    rc, _, err = cli("ingest", files["compiled"], "--header-map", tmp_path / "typed.csv", "--out",
                      tmp_path / "out", "--prefecture", "島根県")
     assert rc == 1 and "警告" in err and "1 列を読みませんでした" in err
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, encoding="utf-8-sig")
@@ -121,9 +111,9 @@ def test_hidden_duplicate_with_a_typed_map_fails_loudly(files, expected, tmp_pat
     assert mismatches(load_processed(tmp_path / "out").responses, expected).empty  # the visible 問1 won
 
 
-def test_only_names_matched_stops_with_a_message(files, tmp_path, capsys):
+def test_only_names_matched_stops_with_a_message(files, tmp_path):
     out = tmp_path / "out"
-    rc, stdout, err = run(capsys, "ingest", files["compiled"], "--out", out)  # the standard layout's map
+    rc, stdout, err = cli("ingest", files["compiled"], "--out", out)  # the standard layout's map
     assert rc == 2 and not (out / "ingest_meta.json").exists()
     assert "回答の列が 0 問分しか対応付けられませんでした" in err and "zaitaku draft-map" in err
     assert "Traceback" not in err + stdout

@@ -7,22 +7,19 @@ labels in the file's own numbering. Ingest must give the answer table back: 0 ce
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers import fixture_module
 from zaitaku.analysis.processed import load_processed
 from zaitaku.cli import main
 from zaitaku.ingest.labels import match_printed, printed_options, read_by_label
 from zaitaku.reference.codebook import load_codebook
 from zaitaku.reference.municipalities import resolve
 
-_spec = importlib.util.spec_from_file_location("forms_generate", Path(__file__).parent / "fixtures" / "forms" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("forms/generate.py")
 
 NAMES = ["松江市", "浜田市", "出雲市", "益田市", "大田市", "安来市", "江津市", "雲南市", "奥出雲町", "飯南町", "川本町",
          "美郷町", "邑南町", "津和野町", "吉賀町", "海士町", "西ノ島町", "知夫村", "隠岐の島町"]

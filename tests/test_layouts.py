@@ -9,21 +9,17 @@ byte-identical afterwards.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import fixture_module
 from zaitaku.ingest.draft_map import draft
 from zaitaku.ingest.pipeline import ingest
 
-_spec = importlib.util.spec_from_file_location(
-    "layouts_generate", Path(__file__).parent / "fixtures" / "layouts" / "generate.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = fixture_module("layouts/generate.py")
 
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib.util
 import re
 from pathlib import Path
 
@@ -22,12 +21,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from zaitaku.cli import main
+from helpers import cli_text, fixture_module
 
-_spec = importlib.util.spec_from_file_location(
-    "prefecture_build", Path(__file__).parent / "fixtures" / "prefecture" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+build = fixture_module("prefecture/build.py")
 
 pytestmark = pytest.mark.slow
 
@@ -95,23 +91,17 @@ def forms_with_problems(folder: Path) -> list[Path]:
 LAYOUTS = {"compiled": compiled_with_problems, "csv": csv_with_problems, "forms": forms_with_problems}
 
 
-def run(capsys, *args) -> tuple[int, str]:
-    rc = main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return rc, cap.out + cap.err
-
-
 def text_of(page: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_walkthrough_on_a_file_with_problems(layout, tmp_path, capsys):
+def test_walkthrough_on_a_file_with_problems(layout, tmp_path):
     raw = LAYOUTS[layout](tmp_path)
-    rc, out = run(capsys, "draft-map", *raw, "--out", tmp_path / "map.csv")
+    rc, out = cli_text("draft-map", *raw, "--out", tmp_path / "map.csv")
     assert rc == 0, out
-    rc, out = run(capsys, "ingest", *raw, "--header-map", tmp_path / "map.csv", "--out", tmp_path / "processed",
-                  "--prefecture", "島根県")
+    rc, out = cli_text("ingest", *raw, "--header-map", tmp_path / "map.csv", "--out", tmp_path / "processed",
+                       "--prefecture", "島根県")
     assert rc == 1, out  # written, with rows left out (安来市) and listed
     assert "一部を読まずに書き出しました（除外 2 件）" in out and "Traceback" not in out
 
@@ -123,8 +113,8 @@ def test_walkthrough_on_a_file_with_problems(layout, tmp_path, capsys):
 
     # the three municipalities that matter here, all four reports and the deck of each
     reports = tmp_path / "reports"
-    rc, out = run(capsys, "render", "--municipality", UNREADABLE, TWICE, CLEAN, "--formats", "html,pptx",
-                  "--data-dir", tmp_path / "processed", "--out", reports, "--workers", "2")
+    rc, out = cli_text("render", "--municipality", UNREADABLE, TWICE, CLEAN, "--formats", "html,pptx",
+                       "--data-dir", tmp_path / "processed", "--out", reports, "--workers", "2")
     assert rc == 0, out
     assert "Traceback" not in out
     pref = reports / "R3" / "32_島根県"
@@ -148,12 +138,12 @@ def test_walkthrough_on_a_file_with_problems(layout, tmp_path, capsys):
     assert int(counts.get(UNREADABLE, 0)) >= 1 and int(counts.get(TWICE, 0)) >= 1
 
     # the prefecture: its report (one group, with every municipality's) counts the problems, its deck is written
-    rc, out = run(capsys, "render", "--prefecture", "島根県", "--groups", "partnerships",
-                  "--data-dir", tmp_path / "processed", "--out", reports, "--workers", "2")
+    rc, out = cli_text("render", "--prefecture", "島根県", "--groups", "partnerships",
+                       "--data-dir", tmp_path / "processed", "--out", reports, "--workers", "2")
     assert rc == 0, out
     prefecture = text_of(pref / "prefecture" / "partnerships.html")
     assert "取り込み時の問題" in prefecture and "回答を除外" in prefecture
-    rc, out = run(capsys, "deck", "--prefecture", "島根県", "--data-dir", tmp_path / "processed",
-                  "--out", tmp_path / "decks")
+    rc, out = cli_text("deck", "--prefecture", "島根県", "--data-dir", tmp_path / "processed",
+                       "--out", tmp_path / "decks")
     assert rc == 0, out
     assert len(list((tmp_path / "decks").rglob("*.pptx"))) == 1

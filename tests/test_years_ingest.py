@@ -7,40 +7,22 @@ Data: the prefecture fixture CSV (tests/fixtures/prefecture, built from its answ
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers import cli, fixture_module, kill_ingest_at
 from zaitaku.analysis.processed import (
-    PAUSE_ENV,
     ProcessedDataError,
     available_years,
     load_processed,
     load_years,
 )
-from zaitaku.cli import main
 from zaitaku.ingest.draft_map import draft
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("prefecture_build", ROOT / "tests" / "fixtures" / "prefecture" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
-
-
-def cli(*args) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main([str(a) for a in args])
-    return rc, out.getvalue(), err.getvalue()
+build = fixture_module("prefecture/build.py")
 
 
 def listed_names(members: dict) -> set[str]:
@@ -119,21 +101,7 @@ def test_kill_9_during_an_r4_ingest_leaves_r3_and_the_old_or_new_r4(raw, two_yea
     r3_before = year_files(two_years, "R3")
     r3 = load_processed(two_years, "R3").responses
     old_r4 = load_processed(two_years, "R4").responses
-    env = dict(os.environ, **{PAUSE_ENV: f"60@{step}", "PYTHONPATH": str(ROOT)})
-    proc = subprocess.Popen([sys.executable, "-m", "zaitaku.cli", "ingest", str(raw["r4_new"]), "--header-map",
-                             str(raw["map_r4"]), "--year", "R4", "--out", str(two_years)], env=env,
-                            stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL)
-    try:
-        for line in proc.stderr:
-            if line.startswith(f"ZAITAKU_INGEST_STEP {step} "):
-                break
-        else:
-            pytest.fail(f"step {step} never reached")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    kill_ingest_at(step, raw["r4_new"], "--header-map", raw["map_r4"], "--year", "R4", "--out", two_years)
     assert year_files(two_years, "R3") == r3_before
     pd.testing.assert_frame_equal(load_processed(two_years, "R3").responses, r3)
     r4 = load_processed(two_years, "R4").responses
