@@ -155,7 +155,8 @@ def test_excel_error_cells_are_problems(files, tmp_path):
     p = result.problems[result.problems["problem"].str.contains("Excel|数式")]
     assert [(int(r), c[:2], v) for r, c, v in p[["row", "column", "value"]].values] == [
         (8, "C列", "#N/A"), (9, "F列", "=1/0")]
-    assert p["action"].eq("この設問は未回答として扱いました").all()
+    assert list(p["action"]) == ["この設問は未回答として扱いました",  # 担当部署: the question
+                                 "問2の『郡市区医師会』の行を未回答として扱いました"]  # a matrix: only its row
 
 
 def test_two_marks_in_a_single_choice_grid_row(files, tmp_path):
@@ -172,6 +173,7 @@ def test_two_marks_in_a_single_choice_grid_row(files, tmp_path):
     result = ingest([path], header_map=tmp_path / "map.csv", prefecture="島根県")
     p = result.problems[result.problems["problem"].str.contains("印が 2 つ")]
     assert [(int(r), c) for r, c in p[["row", "column"]].values] == [(8, "F列・G列")]
+    assert list(p["action"]) == ["問2の『郡市区医師会』の行を未回答として扱いました"]  # that row, not the question
     na = result.responses.query("municipality_code == '322016' and question_id == 'q2' and row_id == 'med_assoc'")
     assert na.set_index("option_id")["value"].to_dict() == {"A": 0, "B": 0, "C": 0, "D": 0, "E": 0, "na": 1}
 

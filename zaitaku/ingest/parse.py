@@ -25,7 +25,7 @@ from zaitaku.ingest.labels import (
 from zaitaku.ingest.layout import ColumnSpec, HeaderMap, value_key
 from zaitaku.ingest.prefecture import infer as infer_prefecture
 from zaitaku.ingest.problems import Problem, ProblemKind
-from zaitaku.ingest.records import AS_NA, BLANK, INVALID, NOT_ASKED, Record
+from zaitaku.ingest.records import BLANK, INVALID, NOT_ASKED, Record, as_na
 from zaitaku.ingest.values import (
     CellError,
     is_not_asked,
@@ -425,7 +425,7 @@ class FileParser:
                              if spec.kind == "answer" and hit[0] == "set" else None)
             self.reads[(spec.question_id, spec.kind, c.guessed or wording_guess is not None)] += 1
             if hit[0] == "error":
-                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", AS_NA,
+                self.report(*self._at(r, c), value, f"{spec.question_id}: {hit[1]}", as_na(self.cb[key[0]], key[1]),
                             ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID
             elif hit[0] == "na":
@@ -472,7 +472,7 @@ class FileParser:
                     where = "・".join(a[1] for a in ats)
                 self.report(row_at, where, ",".join(sorted(chosen)),
                             f"{q.id}{'（' + key[1] + '）' if key[1] else ''}: 単一回答の行に印が {len(chosen)} つあります",
-                            AS_NA, ProblemKind.READ_AS_BLANK, rec.code)
+                            as_na(q, key[1]), ProblemKind.READ_AS_BLANK, rec.code)
                 rec.answers[key] = INVALID
                 continue
             rec.answers[key] = chosen if chosen else BLANK

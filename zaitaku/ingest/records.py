@@ -22,6 +22,18 @@ Answer = AbstractSet[str] | str
 AS_NA = "この設問は未回答として扱いました"
 
 
+def as_na(q: Question, row_id: str = "") -> str:
+    """The 対応 of an answer read as 未回答: the question (:data:`AS_NA`), or for a matrix the one row, by its label
+    (「問2の『歯科医師会』の行を未回答として扱いました」)."""
+    if not row_id:
+        return AS_NA
+    try:
+        label = q.row(row_id).label
+    except KeyError:
+        label = row_id
+    return f"{''.join(q.number.split())}の『{label}』の行を未回答として扱いました"
+
+
 @dataclass
 class Record:
     code: str
@@ -45,7 +57,7 @@ def check_logic(rec: Record, codebook: Codebook, report: Report) -> None:
                 excl = [o.id for o in q.options if o.exclusive and o.id in val]
                 if excl:
                     report(rec, q, row, ",".join(sorted(val)),
-                           f"排他的な選択肢 {excl[0]} が他の選択肢と同時に選ばれています", AS_NA,
+                           f"排他的な選択肢 {excl[0]} が他の選択肢と同時に選ばれています", as_na(q, row),
                            ProblemKind.READ_AS_BLANK)
                     val = INVALID
             if q.asked_if is not None and not _condition_met(q, rec):
