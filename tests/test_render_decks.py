@@ -81,3 +81,51 @@ def test_a_notebook_writing_into_its_sections_and_trends_does_not_reach_the_deck
     text = b"".join(deck_parts(got).values()).decode("utf-8", errors="replace")
     assert "ノートブックによる改変" not in text
     assert_same_deck(got, want)
+
+
+def _report_job(code: str, data_dir: Path):
+    from zaitaku.render.jobs import Job
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "partnerships.ipynb"
+    p = {"municipality_code": code, "prefecture": "", "survey_year": "R4", "data_dir": str(data_dir),
+         "national": "auto"}
+    return Job(key=f"{code}/partnerships.html", group="partnerships", notebook=str(notebook), parameters=p,
+               code=code, name="", pref_code="32", prefecture="島根県")
+
+
+def _deck_job(code: str, data_dir: Path):
+    from zaitaku.render.jobs import Job
+
+    p = {"municipality_code": code, "prefecture": "", "data_dir": str(data_dir), "national": "auto",
+         "survey_year": "R4", "closing": ""}
+    return Job(key=f"{code}/deck.pptx", group="deck", notebook="", parameters=p, code=code, name="",
+               pref_code="32", prefecture="島根県", kind="deck")
+
+
+def test_a_report_after_a_deck_on_the_same_kernel_equals_a_fresh_report(two_years_dir):
+    """The deck runs in the kernel between two municipalities' reports; the next report is as a fresh kernel's."""
+    from zaitaku.render.jobs import WorkerSettings, notebook_imports
+    from zaitaku.render.worker import Worker
+
+    notebook = _report_job("322016", two_years_dir).notebook
+    settings = WorkerSettings(preload=tuple(notebook_imports(notebook)), cell_timeout=300,
+                              data_dir=str(two_years_dir))
+    warm = Worker(settings)
+    try:
+        warm.warm_up()
+        assert warm.run(_report_job("322016", two_years_dir)).status == "ok"
+        deck = warm.run(_deck_job("322016", two_years_dir))
+        assert deck.status == "ok" and deck.content and deck.content[:2] == b"PK"
+        after_deck = warm.run(_report_job("322024", two_years_dir))
+        assert warm.kernel.starts == 1  # one kernel for reports and deck
+    finally:
+        warm.close()
+    fresh = Worker(settings)
+    try:
+        fresh.warm_up()
+        truth = fresh.run(_report_job("322024", two_years_dir))
+    finally:
+        fresh.close()
+    assert after_deck.status == truth.status == "ok"
+    assert after_deck.figures_csv == truth.figures_csv and truth.figures_csv
+    assert after_deck.html == truth.html  # byte for byte, charts included
