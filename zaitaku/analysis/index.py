@@ -25,6 +25,19 @@ ANSWERS_KEPT = 256  # municipalities whose answer frames stay indexed: more than
 RECENT_KEPT = 2048  # per-prefecture results kept by recent(): 37 questions × 6 peer groups for ~9 prefectures
 
 
+def copy_on_write() -> bool:
+    """pandas copies a shared block before writing to it (always from pandas 3; opt-in before)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return pd.get_option("mode.copy_on_write") is True
+
+
+def handed_out(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a cached frame its caller may write into without reaching the cache: shallow under
+    copy-on-write (a write copies the block it touches), deep on pandas 2 without it."""
+    return frame.copy(deep=not copy_on_write())
+
+
 class DataIndex:
     """Positional indexes into one loaded data set (see the module docstring)."""
 

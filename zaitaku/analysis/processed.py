@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from zaitaku.analysis.index import handed_out
 from zaitaku.files import atomic
 from zaitaku.reference.codebook import Codebook, load_codebook
 
@@ -385,7 +386,7 @@ class ProcessedData:
         A shallow copy: under copy-on-write a change to it never reaches the cached frame, so a
         notebook cannot change what the next report on the same kernel reads."""
         frame = self._shares_by_question.get(question_id)
-        return frame.copy(deep=False) if frame is not None else self.shares.iloc[0:0]
+        return handed_out(frame) if frame is not None else self.shares.iloc[0:0]
 
     def municipality_responses(self, code: str) -> pd.DataFrame:
         """Tidy answers of one municipality (indexed once per loaded set)."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from zaitaku.analysis.aggregate import Focus, covers_nation, focus_of, national_part
+from zaitaku.analysis.index import handed_out
 from zaitaku.analysis.processed import ProcessedData, year_order
 from zaitaku.analysis.records import records
 from zaitaku.reference.codebook import GROUP_PREFIX, NO_ANSWER, Question
@@ -197,7 +198,7 @@ def trend(years: Mapping[str, ProcessedData], year_b: str, question_id: str, foc
     Kept with year B's loaded set (its index's bounded cache): the report's sections, its まとめ and the
     deck share it; each call returns its own shallow copy (under copy-on-write a write stays in it)."""
     key = f"trend:{question_id}:{focus.code or focus.pref_code}:{national}:{','.join(sorted(years))}"
-    return years[year_b].index.recent(key, lambda: _trend(years, year_b, question_id, focus, national)).copy(deep=False)
+    return handed_out(years[year_b].index.recent(key, lambda: _trend(years, year_b, question_id, focus, national)))
 
 
 def _trend(years: Mapping[str, ProcessedData], year_b: str, question_id: str, focus: Focus,
@@ -261,7 +262,7 @@ def change_sentence(c: Change) -> str:
 
 def changes(df: pd.DataFrame, q: Question, year_a: str, year_b: str, scope: str = "prefecture") -> list[Change]:
     """One scope's changes between two years for every option (and group), largest first."""
-    rows = records(df[df["scope"] == scope])
+    rows = [r for r in records(df) if r["scope"] == scope]
     a = {(r["row_id"], r["option_id"]): r for r in rows if r["survey_year"] == year_a}
     out, keys = [], []
     for rb in rows:

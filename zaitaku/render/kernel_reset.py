@@ -271,12 +271,9 @@ def frame_print(df: Any) -> tuple:
 
 
 def _copy_on_write() -> bool:
-    """pandas copies a shared block before writing to it (always from pandas 3; opt-in before)."""
-    import pandas as pd
+    from zaitaku.analysis.index import copy_on_write
 
-    if int(pd.__version__.split(".")[0]) >= 3:
-        return True
-    return pd.get_option("mode.copy_on_write") is True
+    return copy_on_write()
 
 
 def protect_data(data: Any) -> None:

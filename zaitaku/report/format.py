@@ -18,26 +18,26 @@ MISSING = "–"
 # below mark the float()/int() conversions of such values once they are known not to be missing.
 
 
-def _missing(x: object) -> bool:
+def is_missing(x: object) -> bool:
     """None, NaN, pd.NA or NaT (scalars only)."""
     return x is None or bool(pd.isna(x))  # type: ignore[call-overload]
 
 
 def is_small(n_base: object) -> bool:
     """Whether a base is under the small-n rule (an unknown base is not small)."""
-    return not _missing(n_base) and 0 < float(n_base) < SMALL_N  # type: ignore[arg-type]
+    return not is_missing(n_base) and 0 < float(n_base) < SMALL_N  # type: ignore[arg-type]
 
 
 def pct(share: object, digits: int = 1) -> str:
     """「42.1%」, or 「–」 for a missing share."""
-    return MISSING if _missing(share) else f"{float(share) * 100:.{digits}f}%"  # type: ignore[arg-type]
+    return MISSING if is_missing(share) else f"{float(share) * 100:.{digits}f}%"  # type: ignore[arg-type]
 
 
 def cell(n_selected: object, n_base: object, share: object) -> str:
     """A chart label: a percentage, 「3/4」 under the small-n rule, 「–」 when there is no figure."""
-    if _missing(share):
+    if is_missing(share):
         return MISSING
-    if _missing(n_base):  # a published share whose n was not printed
+    if is_missing(n_base):  # a published share whose n was not printed
         return pct(share)
     if not float(n_base):  # type: ignore[arg-type]
         return MISSING
@@ -48,7 +48,7 @@ def cell(n_selected: object, n_base: object, share: object) -> str:
 
 def table_cell(n_selected: object, n_base: object, share: object) -> str:
     """A table cell: 「42.1%（8/19）」, 「3/4」 under the small-n rule, 「–」 without a figure."""
-    if _missing(n_base):
+    if is_missing(n_base):
         return pct(share)
     if not float(n_base):  # type: ignore[arg-type]
         return MISSING
@@ -59,7 +59,7 @@ def table_cell(n_selected: object, n_base: object, share: object) -> str:
 
 def count_share(n_selected: object, n_base: object) -> str:
     """A sentence figure: 「15（79%）」, or 「15」 under the small-n rule."""
-    if _missing(n_base) or not float(n_base):  # type: ignore[arg-type]
+    if is_missing(n_base) or not float(n_base):  # type: ignore[arg-type]
         return MISSING
     if is_small(n_base):
         return f"{int(n_selected)}"  # type: ignore[call-overload]
@@ -68,7 +68,7 @@ def count_share(n_selected: object, n_base: object) -> str:
 
 def n_label(n_base: object) -> str:
     """「1,741」 or 「–」."""
-    return MISSING if _missing(n_base) else f"{int(n_base):,}"  # type: ignore[call-overload]
+    return MISSING if is_missing(n_base) else f"{int(n_base):,}"  # type: ignore[call-overload]
 
 
 def esc(text: object) -> str:

@@ -33,7 +33,7 @@ from zaitaku.analysis.aggregate import (
     selected_options,
     without_groups,
 )
-from zaitaku.analysis.index import data_index
+from zaitaku.analysis.index import data_index, handed_out
 from zaitaku.lookup import find_question
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
 from zaitaku.report import format as fmt
@@ -316,6 +316,6 @@ def build_section(data: ProcessedData, question_id: str, focus: Focus, national:
     q = find_question(data.codebook, question_id)
     df, sel, notes, sentence = data_index(data).recent(
         f"section:{q.id}:{national}:{focus!r}", lambda: _section_parts(data, q, focus, national))
-    return Section(q, focus, df.copy(deep=False), {row: None if v is None else list(v) for row, v in sel.items()},
+    return Section(q, focus, handed_out(df), {row: None if v is None else list(v) for row, v in sel.items()},
                    [sentence] if sentence else [], list(notes), data.codebook, national,
                    extras={"synthetic": bool(data.synthetic)})

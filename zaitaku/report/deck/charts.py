@@ -132,20 +132,35 @@ def _scope_records(records: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def _largest_base(df: pd.DataFrame, by: list[str]) -> dict:
-    """The largest n of each group (NA where none is known), as pandas' ``max`` gives it."""
-    return df.groupby(by, sort=False, dropna=False)["n_base"].max().to_dict()
+def _largest_base(records: list[dict], by: list[str]) -> dict:
+    """The largest n of each group (None where none is known)."""
+    out: dict[Any, Any] = {}
+    for r in records:
+        key = tuple(r[k] for k in by) if len(by) > 1 else r[by[0]]
+        n = r["n_base"]
+        if fmt.is_missing(n):
+            out.setdefault(key, None)
+        elif out.get(key) is None or n > out[key]:
+            out[key] = n
+    return out
+
+
+def _firsts(records: list[dict], key: str, label: str) -> list[list[Any]]:
+    """[id, label] of each distinct ``key`` in first-seen order (``drop_duplicates`` over records)."""
+    seen: dict[Any, list[Any]] = {}
+    for r in records:
+        seen.setdefault(r[key], [r[key], r[label]])
+    return list(seen.values())
 
 
 def stacked_spec(section: Section) -> ChartSpec:
     """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
     df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
-    opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
-    rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
     records = _records(df)
+    opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     cell = {(r["row_id"], r["scope"], r["option_id"]): r for r in records}
-    base = _largest_base(df, ["row_id", "scope"])
+    base = _largest_base(records, ["row_id", "scope"])
     categories, keys = [], []
     for row_id, row_label in rows:
         for s in _scope_records([r for r in records if r["row_id"] == row_id]):
@@ -188,13 +203,12 @@ def clustered_spec(section: Section) -> ChartSpec:
     """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
     df, focus = chart_figures(section), section.focus
     focus_scope = section.focus_scope
-    opts = df.drop_duplicates("option_id")[["option_id", "option_label"]].to_numpy().tolist()
-    rows = df.drop_duplicates("row_id")[["row_id", "row_label"]].to_numpy().tolist()
+    records = _records(df)
+    opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     categories = [(row_label, olabel) for _, row_label in rows for _, olabel in opts]
     keys = [(row_id, oid) for row_id, _ in rows for oid, _ in opts]
-    records = _records(df)
     cell = {(r["scope"], r["row_id"], r["option_id"]): r for r in records}
-    base = _largest_base(df, ["scope"])
+    base = _largest_base(records, ["scope"])
     series, others = [], 0
     for s in _scope_records(records):
         scope = s["scope"]

@@ -140,16 +140,21 @@ def _scope_source(sub: list[dict]) -> str:
     return SOURCE_JA.get(source, source)
 
 
+def _largest_base(recs: list[dict]) -> Any:
+    """The largest n of a scope's records, skipping missing ones (None when all are missing)."""
+    bases = [r["n_base"] for r in recs if not fmt.is_missing(r["n_base"])]
+    return max(bases) if bases else None
+
+
 def by_row_and_scope(df: pd.DataFrame) -> list[tuple[str, str, list[dict], Any]]:
     """The figures as (row id, scope label, its records, its largest n), in the frame's order: what
     notes and alternative texts walk through (plain records: a deck asks for thousands of cells)."""
     groups: dict[tuple[Any, Any], list[dict]] = {}
     for r in records(df):
         groups.setdefault((r["row_id"], r["scope_label"]), []).append(r)
-    base = df.groupby(["row_id", "scope_label"], sort=False, dropna=False)["n_base"].max().to_dict() if len(df) else {}
-    rows = list(dict.fromkeys(row for row, _ in groups))  # a row's scopes together, rows in first-seen order
-    return sorted(((row, label, recs, base[(row, label)]) for (row, label), recs in groups.items()),
-                  key=lambda g: rows.index(g[0]))
+    first = {row: i for i, row in enumerate(dict.fromkeys(row for row, _ in groups))}  # rows in first-seen order
+    return sorted(((row, label, recs, _largest_base(recs)) for (row, label), recs in groups.items()),
+                  key=lambda g: first[g[0]])
 
 
 def figure_notes(s: Section) -> list[str]:
