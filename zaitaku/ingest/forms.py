@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from zaitaku.ingest.header import Table, part_text
 from zaitaku.ingest.labels import label_to_option
 from zaitaku.ingest.qmatch import fold, number_key, question_by_number, row_of
+from zaitaku.ingest.records import row_as_na
 from zaitaku.ingest.values import is_not_asked
 from zaitaku.ingest.workbook import Grid, ReadError, col_letter
 from zaitaku.reference.codebook import Codebook, Question
@@ -401,7 +402,7 @@ def treated_as_blank(q: Question, label: str) -> str:
     row = label.strip("【】 \u3000")
     if not row:
         return f"どの行の回答か分からないため、この値は読みませんでした（{number}の各行はそのまま読みました）"
-    return f"{number}の『{row}』の行を未回答として扱いました"
+    return row_as_na(q, row)
 
 
 def form_table(grid: Grid, codebook: Codebook) -> Table:

@@ -31,6 +31,11 @@ def as_na(q: Question, row_id: str = "") -> str:
         label = q.row(row_id).label
     except KeyError:
         label = row_id
+    return row_as_na(q, label)
+
+
+def row_as_na(q: Question, label: str) -> str:
+    """「問2の『歯科医師会』の行を未回答として扱いました」: one matrix row, by the label given."""
     return f"{''.join(q.number.split())}の『{label}』の行を未回答として扱いました"
 
 
