@@ -38,17 +38,18 @@ def _scope_figures(sub: list[dict], label: str, n_base: Any, focus_name: str | N
     return f"{head}：{values}"
 
 
-def chart_alt_text(section: Section) -> str:
+def chart_alt_text(section: Section, drawn: list[dict] | None = None) -> str:
     """The chart's alternative text: the report's sentence about the chart, then every figure it draws
-    (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」)."""
+    (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」). ``drawn``: the
+    figures the chart draws as records (:func:`zaitaku.report.deck.charts.drawn_records`; read from the
+    Section when None)."""
+    from zaitaku.report.deck.charts import chart_figures
     from zaitaku.report.deck.slides import by_row_and_scope
 
-    df = section.figures
-    if "is_group" in df.columns:  # the chart draws options, not their named sums
-        df = df[~df["is_group"].fillna(False).astype(bool)]
+    figures = by_row_and_scope(chart_figures(section) if drawn is None else drawn)  # options, not their named sums
     parts = [section.chart_description]
     rows: dict[Any, list[str]] = {}
-    for row_id, label, sub, n in by_row_and_scope(df):
+    for row_id, label, sub, n in figures:
         if row_id not in rows:
             rows[row_id] = [f"［{sub[0]['row_label']}］" if row_id else ""]
         rows[row_id].append(_scope_figures(sub, str(label), n, section.focus.name))

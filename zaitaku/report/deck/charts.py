@@ -119,9 +119,13 @@ def chart_figures(section: Section) -> pd.DataFrame:
     return df
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    """The figures as plain records (a chart asks for each cell once: dict lookups, not ``.loc``)."""
-    return records(df)
+def drawn_records(figures: list[dict]) -> list[dict]:
+    """:func:`chart_figures` over plain records (a chart asks for each cell once: dict lookups, not ``.loc``)."""
+    return [r for r in figures if not r.get("is_group")]
+
+
+def _drawn(section: Section, figures: list[dict] | None) -> list[dict]:
+    return drawn_records(records(section.figures) if figures is None else figures)
 
 
 def _scope_records(records: list[dict]) -> list[dict]:
@@ -153,11 +157,12 @@ def _firsts(records: list[dict], key: str, label: str) -> list[list[Any]]:
     return list(seen.values())
 
 
-def stacked_spec(section: Section) -> ChartSpec:
-    """100% stacked bars: categories (row ×) scope, series = options (未回答 last)."""
-    df, focus = chart_figures(section), section.focus
+def stacked_spec(section: Section, figures: list[dict] | None = None) -> ChartSpec:
+    """100% stacked bars: categories (row ×) scope, series = options (未回答 last). ``figures``: the
+    section's figures as :func:`zaitaku.analysis.records.records` (read from the Section when None)."""
+    focus = section.focus
     focus_scope = section.focus_scope
-    records = _records(df)
+    records = _drawn(section, figures)
     opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     cell = {(r["row_id"], r["scope"], r["option_id"]): r for r in records}
     base = _largest_base(records, ["row_id", "scope"])
@@ -199,11 +204,11 @@ def stacked_spec(section: Section) -> ChartSpec:
     return ChartSpec("stacked", categories, series, keys)
 
 
-def clustered_spec(section: Section) -> ChartSpec:
+def clustered_spec(section: Section, figures: list[dict] | None = None) -> ChartSpec:
     """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
-    df, focus = chart_figures(section), section.focus
+    focus = section.focus
     focus_scope = section.focus_scope
-    records = _records(df)
+    records = _drawn(section, figures)
     opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     categories = [(row_label, olabel) for _, row_label in rows for _, olabel in opts]
     keys = [(row_id, oid) for row_id, _ in rows for oid, _ in opts]
@@ -239,9 +244,9 @@ def clustered_spec(section: Section) -> ChartSpec:
     return ChartSpec("clustered", categories, series, keys)
 
 
-def chart_spec(section: Section) -> ChartSpec:
+def chart_spec(section: Section, figures: list[dict] | None = None) -> ChartSpec:
     """The chart of a Section: stacked for single-choice (incl. matrix rows), clustered for multi."""
-    return clustered_spec(section) if section.question.is_multi else stacked_spec(section)
+    return clustered_spec(section, figures) if section.question.is_multi else stacked_spec(section, figures)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from zaitaku.analysis.records import records
 from zaitaku.report import format as fmt
 from zaitaku.report.blocks import Block
 from zaitaku.report.deck.accessibility import chart_alt_text
-from zaitaku.report.deck.charts import add_chart, chart_spec
+from zaitaku.report.deck.charts import add_chart, chart_spec, drawn_records
 from zaitaku.report.deck.style import (
     CONTENT_WIDTH,
     MARGIN,
@@ -146,24 +146,26 @@ def _largest_base(recs: list[dict]) -> Any:
     return max(bases) if bases else None
 
 
-def by_row_and_scope(df: pd.DataFrame) -> list[tuple[str, str, list[dict], Any]]:
-    """The figures as (row id, scope label, its records, its largest n), in the frame's order: what
-    notes and alternative texts walk through (plain records: a deck asks for thousands of cells)."""
+def by_row_and_scope(figures: pd.DataFrame | list[dict]) -> list[tuple[str, str, list[dict], Any]]:
+    """The figures (a frame, or its :func:`records`) as (row id, scope label, its records, its largest n),
+    in the frame's order: what notes and alternative texts walk through (plain records: a deck asks for
+    thousands of cells)."""
     groups: dict[tuple[Any, Any], list[dict]] = {}
-    for r in records(df):
+    for r in records(figures) if isinstance(figures, pd.DataFrame) else figures:
         groups.setdefault((r["row_id"], r["scope_label"]), []).append(r)
     first = {row: i for i, row in enumerate(dict.fromkeys(row for row, _ in groups))}  # rows in first-seen order
     return sorted(((row, label, recs, _largest_base(recs)) for (row, label), recs in groups.items()),
                   key=lambda g: first[g[0]])
 
 
-def figure_notes(s: Section) -> list[str]:
-    """The figures behind one chart as speaker-note lines: scope, n, source, each option's value."""
+def figure_notes(s: Section, figures: list[dict] | None = None) -> list[str]:
+    """The figures behind one chart as speaker-note lines: scope, n, source, each option's value
+    (``figures``: the Section's figures as records, read from it when None)."""
     q = s.question
     lines = [f"■ {q.number} {q.title}（設問ID {q.id}）", q.text]
     lines += [n.text for n in s.notes]
     previous = None
-    for row_id, label, sub, n in by_row_and_scope(s.figures):
+    for row_id, label, sub, n in by_row_and_scope(s.figures if figures is None else figures):
         if row_id and row_id != previous:
             lines.append(f"［{sub[0]['row_label']}］")
         previous = row_id
@@ -181,6 +183,7 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
                      12 if len(questions) == 1 else 11, colour=MUTED_RGB, name="設問文", space_after=1)
     q_box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
     chart_top, chart_height = Inches(1.8), Inches(4.05)
+    figures = {id(s): records(s.figures) for s in sections}  # read once: chart, alternative text, notes
     shown = [s for s in sections if s.has_figures]
     gap = Inches(0.2)
     width = Emu(int((CONTENT_WIDTH - gap * (len(shown) - 1)) / max(len(shown), 1)))
@@ -191,8 +194,9 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
             add_text(slide, left, chart_top, width, Inches(0.35), f"{s.question.number} {s.question.title}", 12,
                      bold=True, name=f"グラフ見出し{i + 1}")
             top, height = Emu(chart_top + Inches(0.35)), Emu(chart_height - Inches(0.35))
-        frame = add_chart(slide, chart_spec(s), left, top, width, height, name=f"グラフ {s.question.id}")
-        set_alt_text(frame, f"{s.question.number} {s.question.title}", chart_alt_text(s))
+        drawn = drawn_records(figures[id(s)])
+        frame = add_chart(slide, chart_spec(s, drawn), left, top, width, height, name=f"グラフ {s.question.id}")
+        set_alt_text(frame, f"{s.question.number} {s.question.title}", chart_alt_text(s, drawn))
     if not shown:
         add_text(slide, MARGIN, chart_top, CONTENT_WIDTH, Inches(1), "この設問には表示できる数値がありません。", 14,
                  name="数値なし")
@@ -211,7 +215,7 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
     if ctx.synthetic:
         lines.append("※ デモ用の架空データ（synthetic）です。")
     for s in sections:
-        lines += ["", *figure_notes(s)]
+        lines += ["", *figure_notes(s, figures[id(s)])]
     notes(slide, lines)
     return slide
 
