@@ -118,6 +118,7 @@ def test_a_report_after_a_deck_on_the_same_kernel_equals_a_fresh_report(two_year
         assert deck.status == "ok" and deck.content and deck.content[:2] == b"PK"
         after_deck = warm.run(_report_job("322024", two_years_dir))
         assert warm.kernel.starts == 1  # one kernel for reports and deck
+        assert warm.seconds_by_kind["report after deck"] == pytest.approx(after_deck.seconds)  # the bench's split
     finally:
         warm.close()
     fresh = Worker(settings)

@@ -112,6 +112,7 @@ class Worker:
         self.name = f"{os.uname().nodename}:{os.getpid()}"
         self.ready_cpu_seconds: float | None = None  # CPU when warm_up ended (the start-up, for the bench)
         self.seconds_by_kind: dict[str, float] = {}  # wall seconds spent on reports and on decks (the bench)
+        self._last_kind = ""
         for name in ("papermill", "traitlets", "nbclient"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
@@ -240,6 +241,9 @@ class Worker:
     def run(self, job: Job) -> Result:
         result = self.run_deck(job) if job.kind == "deck" else self.run_report(job)
         self.seconds_by_kind[job.kind] = self.seconds_by_kind.get(job.kind, 0.0) + result.seconds
+        if job.kind == "report" and self._last_kind == "deck":  # also counted apart: does a deck slow the next report?
+            self.seconds_by_kind["report after deck"] = self.seconds_by_kind.get("report after deck", 0.0) + result.seconds
+        self._last_kind = job.kind
         return result
 
     def run_report(self, job: Job) -> Result:
