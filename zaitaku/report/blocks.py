@@ -25,7 +25,7 @@ import pandas as pd
 from zaitaku.analysis.aggregate import Focus, ProcessedData
 from zaitaku.analysis.index import data_index, handed_out
 from zaitaku.reference.codebook import NO_ANSWER, Codebook, Question
-from zaitaku.report.section import Section, build_section, sentence_for
+from zaitaku.report.section import Section, build_section, copy_selected, sentence_for
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 NO_NUMBER = "-"  # a question the deck shows without a block number (問1)
@@ -195,8 +195,7 @@ def part_section(data: ProcessedData, part: Part, focus: Focus, national: str = 
         return section
     figures, selected, sentence = data_index(data).recent(
         f"part:{part!r}:{national}:{focus!r}", lambda: _restricted(section, part))
-    return _with_part(section, part, handed_out(figures),
-                      {r: None if v is None else list(v) for r, v in selected.items()}, sentence)
+    return _with_part(section, part, handed_out(figures), copy_selected(selected), sentence)
 
 
 def block_sections(data: ProcessedData, block: Block, focus: Focus, national: str = "computed") -> list[Section]:

@@ -307,6 +307,11 @@ def _section_parts(data: ProcessedData, q: Question, focus: Focus,
     return df, sel, tuple(notes), sentence_for(q, df, focus, sel, data.codebook)
 
 
+def copy_selected(selected: Selected) -> Selected:
+    """The chosen options with lists of their own (what a cached Section part hands out)."""
+    return {row: None if v is None else list(v) for row, v in selected.items()}
+
+
 def build_section(data: ProcessedData, question_id: str, focus: Focus, national: str = "auto") -> Section:
     """Build the Section of one question for a focus.
 
@@ -316,6 +321,6 @@ def build_section(data: ProcessedData, question_id: str, focus: Focus, national:
     q = find_question(data.codebook, question_id)
     df, sel, notes, sentence = data_index(data).recent(
         f"section:{q.id}:{national}:{focus!r}", lambda: _section_parts(data, q, focus, national))
-    return Section(q, focus, handed_out(df), {row: None if v is None else list(v) for row, v in sel.items()},
-                   [sentence] if sentence else [], list(notes), data.codebook, national,
+    return Section(q, focus, handed_out(df), copy_selected(sel), [sentence] if sentence else [], list(notes),
+                   data.codebook, national,
                    extras={"synthetic": bool(data.synthetic)})

@@ -38,18 +38,17 @@ def _scope_figures(sub: list[dict], label: str, n_base: Any, focus_name: str | N
     return f"{head}：{values}"
 
 
-def chart_alt_text(section: Section, drawn: list[dict] | None = None) -> str:
+def chart_alt_text(section: Section, figures: list[dict] | None = None) -> str:
     """The chart's alternative text: the report's sentence about the chart, then every figure it draws
-    (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」). ``drawn``: the
-    figures the chart draws as records (:func:`zaitaku.report.deck.charts.drawn_records`; read from the
-    Section when None)."""
-    from zaitaku.report.deck.charts import chart_figures
+    (per matrix row, per comparison scope, per option; small bases as 「該当数/分母」). ``figures``: the
+    Section's figures as records (read from the Section when None)."""
+    from zaitaku.report.deck.charts import drawn_figures
     from zaitaku.report.deck.slides import by_row_and_scope
 
-    figures = by_row_and_scope(chart_figures(section) if drawn is None else drawn)  # options, not their named sums
+    drawn = by_row_and_scope(drawn_figures(section, figures))  # options, not their named sums
     parts = [section.chart_description]
     rows: dict[Any, list[str]] = {}
-    for row_id, label, sub, n in figures:
+    for row_id, label, sub, n in drawn:
         if row_id not in rows:
             rows[row_id] = [f"［{sub[0]['row_label']}］" if row_id else ""]
         rows[row_id].append(_scope_figures(sub, str(label), n, section.focus.name))

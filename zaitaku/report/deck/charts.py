@@ -110,22 +110,11 @@ def _value(r: Mapping[str, Any] | None) -> float | None:
     return round(float(r["share"]) * 100, 6)
 
 
-def chart_figures(section: Section) -> pd.DataFrame:
-    """The figures a chart draws: the options, not the named option groups (those are sums of options;
-    a stacked bar would count them twice). The groups stay in the speaker notes."""
-    df = section.figures
-    if "is_group" in df.columns:
-        df = df[~df["is_group"].fillna(False).astype(bool)]
-    return df
-
-
-def drawn_records(figures: list[dict]) -> list[dict]:
-    """:func:`chart_figures` over plain records (a chart asks for each cell once: dict lookups, not ``.loc``)."""
-    return [r for r in figures if not r.get("is_group")]
-
-
-def _drawn(section: Section, figures: list[dict] | None) -> list[dict]:
-    return drawn_records(records(section.figures) if figures is None else figures)
+def drawn_figures(section: Section, figures: list[dict] | None = None) -> list[dict]:
+    """The figures a chart draws, as plain records: the options, not the named option groups (those are
+    sums of options; a stacked bar would count them twice; the groups stay in the speaker notes).
+    ``figures``: the Section's figures as :func:`records` (read from the Section when None)."""
+    return [r for r in (records(section.figures) if figures is None else figures) if not r.get("is_group")]
 
 
 def _scope_records(records: list[dict]) -> list[dict]:
@@ -136,8 +125,8 @@ def _scope_records(records: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def _largest_base(records: list[dict], by: list[str]) -> dict:
-    """The largest n of each group (None where none is known)."""
+def largest_base(records: list[dict], by: list[str]) -> dict:
+    """The largest n of each group of records (by the values of ``by``; None where none is known)."""
     out: dict[Any, Any] = {}
     for r in records:
         key = tuple(r[k] for k in by) if len(by) > 1 else r[by[0]]
@@ -158,14 +147,14 @@ def _firsts(records: list[dict], key: str, label: str) -> list[list[Any]]:
 
 
 def stacked_spec(section: Section, figures: list[dict] | None = None) -> ChartSpec:
-    """100% stacked bars: categories (row ×) scope, series = options (未回答 last). ``figures``: the
-    section's figures as :func:`zaitaku.analysis.records.records` (read from the Section when None)."""
+    """100% stacked bars: categories (row ×) scope, series = options (未回答 last). ``figures``: as
+    :func:`drawn_figures`."""
     focus = section.focus
     focus_scope = section.focus_scope
-    records = _drawn(section, figures)
+    records = drawn_figures(section, figures)
     opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     cell = {(r["row_id"], r["scope"], r["option_id"]): r for r in records}
-    base = _largest_base(records, ["row_id", "scope"])
+    base = largest_base(records, ["row_id", "scope"])
     categories, keys = [], []
     for row_id, row_label in rows:
         for s in _scope_records([r for r in records if r["row_id"] == row_id]):
@@ -208,12 +197,12 @@ def clustered_spec(section: Section, figures: list[dict] | None = None) -> Chart
     """Clustered bars: categories (row ×) option, series = scopes (the focus pink)."""
     focus = section.focus
     focus_scope = section.focus_scope
-    records = _drawn(section, figures)
+    records = drawn_figures(section, figures)
     opts, rows = _firsts(records, "option_id", "option_label"), _firsts(records, "row_id", "row_label")
     categories = [(row_label, olabel) for _, row_label in rows for _, olabel in opts]
     keys = [(row_id, oid) for row_id, _ in rows for oid, _ in opts]
     cell = {(r["scope"], r["row_id"], r["option_id"]): r for r in records}
-    base = _largest_base(records, ["scope"])
+    base = largest_base(records, ["scope"])
     series, others = [], 0
     for s in _scope_records(records):
         scope = s["scope"]

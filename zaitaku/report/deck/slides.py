@@ -22,7 +22,7 @@ from zaitaku.analysis.records import records
 from zaitaku.report import format as fmt
 from zaitaku.report.blocks import Block
 from zaitaku.report.deck.accessibility import chart_alt_text
-from zaitaku.report.deck.charts import add_chart, chart_spec, drawn_records
+from zaitaku.report.deck.charts import add_chart, chart_spec, largest_base
 from zaitaku.report.deck.style import (
     CONTENT_WIDTH,
     MARGIN,
@@ -140,21 +140,17 @@ def _scope_source(sub: list[dict]) -> str:
     return SOURCE_JA.get(source, source)
 
 
-def _largest_base(recs: list[dict]) -> Any:
-    """The largest n of a scope's records, skipping missing ones (None when all are missing)."""
-    bases = [r["n_base"] for r in recs if not fmt.is_missing(r["n_base"])]
-    return max(bases) if bases else None
-
-
 def by_row_and_scope(figures: pd.DataFrame | list[dict]) -> list[tuple[str, str, list[dict], Any]]:
     """The figures (a frame, or its :func:`records`) as (row id, scope label, its records, its largest n),
     in the frame's order: what notes and alternative texts walk through (plain records: a deck asks for
     thousands of cells)."""
+    recs = records(figures) if isinstance(figures, pd.DataFrame) else figures
     groups: dict[tuple[Any, Any], list[dict]] = {}
-    for r in records(figures) if isinstance(figures, pd.DataFrame) else figures:
+    for r in recs:
         groups.setdefault((r["row_id"], r["scope_label"]), []).append(r)
+    base = largest_base(recs, ["row_id", "scope_label"])
     first = {row: i for i, row in enumerate(dict.fromkeys(row for row, _ in groups))}  # rows in first-seen order
-    return sorted(((row, label, recs, _largest_base(recs)) for (row, label), recs in groups.items()),
+    return sorted(((row, label, group, base[(row, label)]) for (row, label), group in groups.items()),
                   key=lambda g: first[g[0]])
 
 
@@ -194,9 +190,9 @@ def block_slide(prs: Presentation, ctx: DeckContext, block: Block, sections: Seq
             add_text(slide, left, chart_top, width, Inches(0.35), f"{s.question.number} {s.question.title}", 12,
                      bold=True, name=f"グラフ見出し{i + 1}")
             top, height = Emu(chart_top + Inches(0.35)), Emu(chart_height - Inches(0.35))
-        drawn = drawn_records(figures[id(s)])
-        frame = add_chart(slide, chart_spec(s, drawn), left, top, width, height, name=f"グラフ {s.question.id}")
-        set_alt_text(frame, f"{s.question.number} {s.question.title}", chart_alt_text(s, drawn))
+        frame = add_chart(slide, chart_spec(s, figures[id(s)]), left, top, width, height,
+                          name=f"グラフ {s.question.id}")
+        set_alt_text(frame, f"{s.question.number} {s.question.title}", chart_alt_text(s, figures[id(s)]))
     if not shown:
         add_text(slide, MARGIN, chart_top, CONTENT_WIDTH, Inches(1), "この設問には表示できる数値がありません。", 14,
                  name="数値なし")
