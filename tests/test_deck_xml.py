@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
-from pptx.enum.chart import XL_CHART_TYPE
-from pptx.util import Inches
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.util import Inches, Pt
 
 from zaitaku.report.deck import xml
 
@@ -61,6 +62,50 @@ def test_hide_point_label_deletes_one_label_and_keeps_the_value():
     assert dlbl.find("c:idx", NS).get("val") == "1"
     assert dlbl.find("c:delete", NS).get("val") == "1"
     assert [v.text for v in chart.findall(".//c:ser/c:val//c:v", NS)] == ["0.5", "0.4", "0.3"]
+
+
+def _labelled(series, index: int, text: str) -> None:
+    """A point label written through python-pptx's API, as zaitaku's charts write the first of a colour."""
+    label = series.points[index].data_label
+    label.text_frame.text = text
+    label.text_frame.word_wrap = False
+    label.text_frame.paragraphs[0].runs[0].font.size = Pt(9)
+    label.position = XL_LABEL_POSITION.OUTSIDE_END
+
+
+def test_a_copied_point_label_is_the_label_python_pptx_writes():
+    """Truth: every label written through python-pptx's API; the copies must give the same chart XML."""
+    prs_api, _, _, _, frame_api = _deck()
+    prs_copy, _, _, _, frame_copy = _deck()
+    by_api, by_copy = frame_api.chart.plots[0].series[0], frame_copy.chart.plots[0].series[0]
+    for series in (by_api, by_copy):
+        series.data_labels.show_value = True
+    _labelled(by_api, 0, "50%<")
+    xml.hide_point_label(by_api, 1)
+    _labelled(by_api, 2, "30% & 一部")
+    _labelled(by_copy, 0, "50%<")
+    model = xml.point_label(by_copy, 0)
+    xml.hide_point_label(by_copy, 1)
+    xml.copy_point_label(by_copy, model, 2, "30% & 一部")
+    chart_api, chart_copy = _xml(prs_api, "ppt/charts/chart"), _xml(prs_copy, "ppt/charts/chart")
+    assert etree.tostring(chart_copy) == etree.tostring(chart_api)
+    assert [e.get("val") for e in chart_copy.findall(".//c:dLbls/c:dLbl/c:idx", NS)] == ["0", "1", "2"]
+    with pytest.raises(ValueError):
+        xml.copy_point_label(by_copy, model, 2, "again")  # a point has one label
+    with pytest.raises(ValueError):
+        xml.copy_point_label(by_copy, model, 3, "two\nlines")  # python-pptx would write two paragraphs
+
+
+def test_a_label_copied_out_of_order_is_put_in_index_order():
+    prs, _, _, _, frame = _deck()
+    series = frame.chart.plots[0].series[0]
+    _labelled(series, 1, "40%")
+    model = xml.point_label(series, 1)
+    xml.copy_point_label(series, model, 2, "30%")
+    xml.copy_point_label(series, model, 0, "50%")
+    labels = _xml(prs, "ppt/charts/chart").findall(".//c:ser/c:dLbls/c:dLbl", NS)
+    assert [(d.find("c:idx", NS).get("val"), d.find(".//a:t", NS).text) for d in labels] == [
+        ("0", "50%"), ("1", "40%"), ("2", "30%")]
 
 
 def test_show_every_label_sets_tick_label_skip_in_schema_order():

@@ -29,6 +29,7 @@ from zaitaku.reference.codebook_source import describe
 from zaitaku.report.blocks import Block, deck_blocks, part_section
 from zaitaku.report.deck import slides
 from zaitaku.report.deck.accessibility import finish_deck
+from zaitaku.report.deck.parts import number_parts_as_added
 from zaitaku.report.deck.style import SLIDE_HEIGHT, SLIDE_WIDTH
 from zaitaku.report.deck.summary import standing_summary
 from zaitaku.report.format import SMALL_N
@@ -124,6 +125,7 @@ def build_deck(data: ProcessedData, focus: Focus, national: str = "auto", *,
     ctx = slides.DeckContext(focus, survey, year, data.synthetic, data.data_hash, national,
                              describe(data.codebook)["label"])
     prs = Presentation()
+    number_parts_as_added(prs)
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     prs.core_properties.title = f"{slides.who(focus)} {survey}"
     prs.core_properties.subject = "zaitaku deck" + ("（デモ用の架空データ）" if data.synthetic else "")

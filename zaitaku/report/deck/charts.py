@@ -292,9 +292,15 @@ def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
         dls.font.name = FONT
         dls.font.color.rgb = ink
         xml.set_east_asian(dls.font, FONT)
+        models: dict[str, Any] = {}  # one label written through python-pptx per colour; the rest copy it
         for i, text in sorted(s.labels.items()):
             if text == "":
                 xml.hide_point_label(ser, i)
+                continue
+            colour = _white() if i in s.pink_points else ink
+            model = models.get(str(colour))
+            if model is not None and text.isprintable():
+                xml.copy_point_label(ser, model, i, text)
                 continue
             dl = ser.points[i].data_label
             tf = dl.text_frame
@@ -303,9 +309,11 @@ def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
             run = tf.paragraphs[0].runs[0]
             run.font.size = Pt(label_size)
             run.font.name = FONT
-            run.font.color.rgb = _white() if i in s.pink_points else ink
+            run.font.color.rgb = colour
             xml.set_east_asian(run.font, FONT)
             dl.position = position
+            if text.isprintable():
+                models[str(colour)] = xml.point_label(ser, i)
 
 
 def label_rgb(fill: object) -> RGBColor:
