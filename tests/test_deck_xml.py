@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.util import Inches, Pt
 
@@ -94,6 +95,43 @@ def test_a_copied_point_label_is_the_label_python_pptx_writes():
         xml.copy_point_label(by_copy, model, 2, "again")  # a point has one label
     with pytest.raises(ValueError):
         xml.copy_point_label(by_copy, model, 3, "two\nlines")  # python-pptx would write two paragraphs
+
+
+def _style_by_api(series) -> None:
+    series.format.fill.solid()
+    series.format.fill.fore_color.rgb = RGBColor(0x1F, 0x4E, 0x79)
+    series.format.line.width = Pt(0.75)
+    series.invert_if_negative = False
+    series.data_labels.show_value = True
+    series.data_labels.font.size = Pt(9)
+    series.data_labels.position = XL_LABEL_POSITION.CENTER
+
+
+def test_a_copied_series_style_is_the_style_python_pptx_writes():
+    """Truth: both series of a chart styled through python-pptx's API; the copy must give the same XML."""
+    def two_series_deck():
+        prs = Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        data = CategoryChartData()
+        data.categories = ["松江市", "島根県", "全国"]
+        data.add_series("実施", (0.5, 0.4, 0.3))
+        data.add_series("未実施", (0.5, 0.6, 0.7))
+        frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_STACKED_100, Inches(1), Inches(1), Inches(6), Inches(4), data)
+        return prs, frame.chart.plots[0].series
+
+    prs_api, (a1, a2) = two_series_deck()
+    prs_copy, (c1, c2) = two_series_deck()
+    for series in (a1, a2, c1):
+        _style_by_api(series)
+    _labelled(c1, 0, "50%")  # a point label of the model is not part of its style
+    style = xml.series_style(c1)
+    xml.copy_series_style(c2, style)
+    xml.copy_series_style(c2, style)  # replaced, not repeated
+    _labelled(a1, 0, "50%")
+    chart_api, chart_copy = _xml(prs_api, "ppt/charts/chart"), _xml(prs_copy, "ppt/charts/chart")
+    assert etree.tostring(chart_copy) == etree.tostring(chart_api)
+    second = chart_copy.findall(".//c:ser", NS)[1]
+    assert [etree.QName(e).localname for e in second][:6] == ["idx", "order", "tx", "spPr", "invertIfNegative", "dLbls"]
 
 
 def test_a_label_copied_out_of_order_is_put_in_index_order():

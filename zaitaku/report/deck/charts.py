@@ -13,6 +13,7 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -264,12 +265,14 @@ def _font_everywhere(chart_element, size: float) -> None:
 def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
     position = XL_LABEL_POSITION.CENTER if spec.kind == "stacked" else XL_LABEL_POSITION.OUTSIDE_END
     for s, ser in zip(spec.series, plot.series, strict=True):
-        ser.format.fill.solid()
-        ser.format.fill.fore_color.rgb = s.colour
-        ser.invert_if_negative = False
-        if spec.kind == "stacked":
-            ser.format.line.color.rgb = _white()
-            ser.format.line.width = Pt(0.75)
+        ink = label_rgb(s.colour) if spec.kind == "stacked" else TEXT_RGB  # inside a segment / beside a bar
+        key = (spec.kind, str(s.colour), label_size)
+        style = _SERIES_STYLES.get(key)
+        if style is not None:
+            xml.copy_series_style(ser, style)
+        else:
+            _style_series(ser, spec.kind, s.colour, ink, label_size, position)
+            _SERIES_STYLES[key] = xml.series_style(ser)
         for i in s.pink_points:
             point = ser.points[i]
             point.format.fill.solid()
@@ -281,24 +284,13 @@ def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
             point.format.fill.fore_color.rgb = s.colour
             point.format.line.color.rgb = PINK_RGB
             point.format.line.width = Pt(2.5)
-        ink = label_rgb(s.colour) if spec.kind == "stacked" else TEXT_RGB  # inside a segment / beside a bar
-        # series-level labels override the plot's: state them in full
-        dls = ser.data_labels
-        dls.show_value = True
-        dls.number_format = PERCENT_FORMAT
-        dls.number_format_is_linked = False
-        dls.position = position
-        dls.font.size = Pt(label_size)
-        dls.font.name = FONT
-        dls.font.color.rgb = ink
-        xml.set_east_asian(dls.font, FONT)
-        models: dict[str, Any] = {}  # one label written through python-pptx per colour; the rest copy it
         for i, text in sorted(s.labels.items()):
             if text == "":
                 xml.hide_point_label(ser, i)
                 continue
             colour = _white() if i in s.pink_points else ink
-            model = models.get(str(colour))
+            label_key = (spec.kind, str(colour), label_size)
+            model = _LABELS.get(label_key)
             if model is not None and text.isprintable():
                 xml.copy_point_label(ser, model, i, text)
                 continue
@@ -313,7 +305,35 @@ def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
             xml.set_east_asian(run.font, FONT)
             dl.position = position
             if text.isprintable():
-                models[str(colour)] = xml.point_label(ser, i)
+                _LABELS[label_key] = copy.deepcopy(xml.point_label(ser, i))
+
+
+_SERIES_STYLES: dict[tuple[str, str, float], tuple[Any, ...]] = {}
+"""The first series of each kind, colour and label size styled through python-pptx, as copied XML
+(:func:`xml.series_style`); the same for every deck, a few dozen at most."""
+_LABELS: dict[tuple[str, str, float], Any] = {}
+"""The first point label of each kind, text colour and size written through python-pptx (a copy of its
+``c:dLbl``, :func:`xml.point_label`); every other label with one line of text copies it."""
+
+
+def _style_series(ser: Any, kind: str, colour: Any, ink: RGBColor, label_size: float, position: Any) -> None:
+    """A whole series' fill, outline and labels, through python-pptx's API."""
+    ser.format.fill.solid()
+    ser.format.fill.fore_color.rgb = colour
+    ser.invert_if_negative = False
+    if kind == "stacked":
+        ser.format.line.color.rgb = _white()
+        ser.format.line.width = Pt(0.75)
+    # series-level labels override the plot's: state them in full
+    dls = ser.data_labels
+    dls.show_value = True
+    dls.number_format = PERCENT_FORMAT
+    dls.number_format_is_linked = False
+    dls.position = position
+    dls.font.size = Pt(label_size)
+    dls.font.name = FONT
+    dls.font.color.rgb = ink
+    xml.set_east_asian(dls.font, FONT)
 
 
 def label_rgb(fill: object) -> RGBColor:

@@ -89,6 +89,45 @@ def _insert_label(dlbls: Any, label: Any, index: int) -> None:
         dlbls.insert(0, label)
 
 
+_SERIES_STYLE = ("c:spPr", "c:invertIfNegative", "c:dLbls")
+"""What styles a bar series as a whole: its fill and outline, no inversion, its labels' settings."""
+_SERIES_RANK = {qn(tag): rank for rank, tag in enumerate((
+    "c:idx", "c:order", "c:tx", "c:spPr", "c:invertIfNegative", "c:pictureOptions", "c:dPt", "c:dLbls",
+    "c:trendline", "c:errBars", "c:cat", "c:val", "c:shape", "c:extLst"))}
+"""The children of a bar chart's ``c:ser`` in schema order (ECMA-376 CT_BarSer)."""
+
+
+def series_style(series: Any) -> tuple[Any, ...]:
+    """Copies of the elements that style ``series`` as a whole (:data:`_SERIES_STYLE`; labels of single
+    points left out), written through python-pptx's API, for :func:`copy_series_style`."""
+    ser = _element(series)
+    style = []
+    for tag in _SERIES_STYLE:
+        element = ser.find(qn(tag))
+        if element is None:
+            raise ValueError(f"python-pptx: 系列に {tag} がありません: update zaitaku/report/deck/xml.py")
+        element = copy.deepcopy(element)
+        for label in element.findall(qn("c:dLbl")):
+            element.remove(label)
+        style.append(element)
+    return tuple(style)
+
+
+def copy_series_style(series: Any, style: tuple[Any, ...]) -> None:
+    """Style ``series`` as the series :func:`series_style` copied: the same XML the API writes, at a
+    fraction of the cost (a deck has about two hundred series)."""
+    ser = _element(series)
+    for element in style:
+        for old in ser.findall(element.tag):
+            ser.remove(old)
+        rank = _SERIES_RANK[element.tag]
+        later = next((child for child in ser if _SERIES_RANK.get(child.tag, -1) > rank), None)
+        if later is not None:
+            later.addprevious(copy.deepcopy(element))
+        else:
+            ser.append(copy.deepcopy(element))
+
+
 def show_every_label(axis: Any) -> None:
     """Show every category label of ``axis`` (``c:tickLblSkip`` 1; viewers skip crowded ones otherwise)."""
     ax = _element(axis)
