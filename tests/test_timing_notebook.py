@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 from nbconvert import HTMLExporter
@@ -94,6 +95,12 @@ def test_timing_report_rendered_once_per_batch_and_reused(tmp_path):
     assert path.name == "implementation_timing.html"
     assert "（ア）" in html and "（ク）" in html and 'lang="ja"' in html
     assert "<svg" in html and "Traceback" not in html
+    # every file the page links is there: the figures of its charts, as the municipality reports have them
+    links = [h for h in re.findall(r'href="([^"#][^"]*)"', html) if "://" not in h and not h.startswith("mailto:")]
+    assert "implementation_timing_figures.csv" in links
+    assert [h for h in links if not (tmp_path / h).is_file()] == []
+    figures = pd.read_csv(tmp_path / "implementation_timing_figures.csv", encoding="utf-8-sig")
+    assert len(figures) > 0 and figures.notna().any().all()
     mtime = path.stat().st_mtime_ns
     assert render_timing_report(NOTEBOOKS_DIR, tmp_path) == path
     assert path.stat().st_mtime_ns == mtime  # unchanged inputs: not rendered again

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zaitaku.files.atomic import md5_file, write_text
+from zaitaku.files.atomic import md5_file, write_bytes, write_text
 from zaitaku.render.fingerprint import md5_bytes
+from zaitaku.render.results import figures_path
 from zaitaku.render.worker import Job, Worker, WorkerSettings, notebook_imports
 
 TIMING_NOTEBOOK = "implementation_timing"
@@ -31,7 +32,9 @@ def render_timing_report(notebooks_dir: Path, out_year: Path, *, force: bool = F
     inputs = [nb_path, *sorted((REFERENCE_DIR / "timing").glob("*.csv"))]
     digest = md5_bytes("".join(md5_file(p) for p in inputs).encode())
     target, stamp = out_year / f"{TIMING_NOTEBOOK}.html", out_year / f".{TIMING_NOTEBOOK}.md5"
-    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == digest:
+    figures = figures_path(out_year, target.name)  # the report links its charts' figures there
+    if (not force and target.is_file() and figures.is_file() and stamp.is_file()
+            and stamp.read_text() == digest):
         return target
     settings = WorkerSettings(kernel_name=kernel_name, cell_timeout=cell_timeout, kernel_cwd=str(nb_path.parent),
                               preload=tuple(notebook_imports(nb_path)))
@@ -45,6 +48,10 @@ def render_timing_report(notebooks_dir: Path, out_year: Path, *, force: bool = F
         worker.close()
     if res.status != "ok" or res.html is None:
         raise TimingReportError(f"実施時期のレポート（{nb_path.name}）の作成に失敗しました: {res.ename}: {res.evalue}")
+    if res.figures_csv is not None:
+        write_bytes(figures, res.figures_csv)
+    else:
+        figures.unlink(missing_ok=True)
     write_text(target, res.html)
     write_text(stamp, digest)
     return target
