@@ -160,3 +160,37 @@ def test_one_broken_matrix_row_names_that_row(style: str, qid: str, heading: str
     na = na[(na.municipality_code == code) & (na.question_id == qid) & (na.option_id == "na") & (na.value == 1)]
     assert set(na.row_id) == {row_id} | {k.split(":")[1] for k, v in answers[0].items() if k.startswith(f"{qid}:")
                                          and v == ""}
+
+
+def test_a_form_without_a_question_says_so_for_the_whole_file(tmp_path: Path, answers) -> None:
+    """A form whose 問7 block was cut off (the last question, rows cleared): 問7 is 未回答 for that municipality and
+    one problem row names the file and the question, with no row (the form has none for it); the other form is
+    read in full."""
+    folder = write_folder(tmp_path / "調査票", "circles", answers[:2])
+    path = folder / f"{answers[0]['name']}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["調査票"]
+    start, _ = _cell(path, "問7")
+    for row in ws.iter_rows(min_row=start):
+        for c in row:
+            if not isinstance(c, openpyxl.cell.cell.MergedCell):
+                c.value = None
+    wb.save(path)
+    map_df, _ = draft([folder])
+    map_df.to_csv(tmp_path / "map.csv", index=False, encoding="utf-8-sig")
+    result = ingest([folder], header_map=tmp_path / "map.csv", strict=False)
+    assert result.failed == []
+    p = result.problems
+    cut, whole = (resolve(a["name"], prefecture="32") for a in answers[:2])
+    missing = p[p["kind"] == "question_missing"]
+    assert len(missing) == 1, p.to_string()
+    assert missing.iloc[0]["file"] == path.name and missing.iloc[0]["row"] == "" and missing.iloc[0]["code"] == cut
+    assert missing.iloc[0]["column"].startswith("問7") and missing.iloc[0]["problem"] == "q7: 調査票にこの設問の欄がありません"
+    got = result.responses
+    q7 = got[got.question_id == "q7"]
+    assert set(q7[(q7.municipality_code == cut) & (q7.value == 1)].option_id) == {"na"}
+    cells, silent = compare(result, answers[:2])
+    assert silent == []
+    keys = cells.index.to_frame()
+    assert cells[(keys.iloc[:, 0] == whole).to_numpy()].all()  # the other form: every cell right
+    assert not cells[(keys.iloc[:, 0] == cut).to_numpy() & (keys.iloc[:, 1] == "q7").to_numpy()].any()

@@ -179,9 +179,15 @@ class FileParser:
         self._cells: dict[tuple[int, str], CellReading] = {}
         self.reads: Counter[tuple[str, str, bool]] = Counter()  # (question, kind, under a guess) → cells read
         self._codes: dict[tuple[str, ...], str | None] = {}
-        for q in missing:
-            self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
-                        "このファイルの市区町村はこの設問を未回答として扱いました", ProblemKind.QUESTION_MISSING)
+        self._form_missing: list[Problem] = []  # a form's absent questions: its municipality's, once read
+        for q in missing:  # a form has no row of its own for an absent question: the whole file ("")
+            if table.cell_names:
+                self.report("", f"{q.number} {q.title}", "", f"{q.id}: 調査票にこの設問の欄がありません",
+                            "この市区町村はこの設問を未回答として扱いました", ProblemKind.QUESTION_MISSING)
+                self._form_missing.append(self.problems[-1])
+            else:
+                self.report(header_row, f"{q.number} {q.title}", "", f"設問 {q.id} の列がありません",
+                            "このファイルの市区町村はこの設問を未回答として扱いました", ProblemKind.QUESTION_MISSING)
 
     def _head_row(self, j: int) -> int | str:
         """The row to name for a problem with column ``j``'s header: a form names the form's row of that answer
@@ -345,6 +351,10 @@ class FileParser:
                 code = self._codes[key]
             if code is not None:
                 records.append(self.parse_row(r, row, code))
+        codes = {rec.code for rec in records}
+        if len(codes) == 1:  # a form is one municipality's: so are the questions it lacks
+            for problem in self._form_missing:
+                problem.code = next(iter(codes))
         return records
 
     def _read(self, c: Column, value: str) -> CellReading:
