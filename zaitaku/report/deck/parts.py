@@ -21,7 +21,8 @@ from pptx.opc.packuri import PackURI
 def number_parts_as_added(presentation: Any) -> None:
     """Make ``presentation``'s package hand out part names from memory (see the module docstring).
 
-    Only for a presentation being built, never one whose parts are removed afterwards."""
+    For a presentation being built. Were a part dropped, its name would stay taken: the names would still
+    be unique, only no longer python-pptx's numbering."""
     package = presentation.part.package
     taken: dict[str, set[str]] = {}  # name prefix -> names in use
 
