@@ -13,7 +13,6 @@ pink; clustered: a pink bar at 100% on each option it chose), labelled 「<名�
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -305,15 +304,15 @@ def _style_points(plot: Any, spec: ChartSpec, label_size: float) -> None:
             xml.set_east_asian(run.font, FONT)
             dl.position = position
             if text.isprintable():
-                _LABELS[label_key] = copy.deepcopy(xml.point_label(ser, i))
+                _LABELS[label_key] = xml.point_label(ser, i)
 
 
 _SERIES_STYLES: dict[tuple[str, str, float], tuple[Any, ...]] = {}
 """The first series of each kind, colour and label size styled through python-pptx, as copied XML
 (:func:`xml.series_style`); the same for every deck, a few dozen at most."""
 _LABELS: dict[tuple[str, str, float], Any] = {}
-"""The first point label of each kind, text colour and size written through python-pptx (a copy of its
-``c:dLbl``, :func:`xml.point_label`); every other label with one line of text copies it."""
+"""The first point label of each kind, text colour and size written through python-pptx (a detached copy
+of its ``c:dLbl``, :func:`xml.point_label`); every other label with one line of text copies it."""
 
 
 def _style_series(ser: Any, kind: str, colour: Any, ink: RGBColor, label_size: float, position: Any) -> None:

@@ -45,14 +45,15 @@ def hide_point_label(series: Any, index: int) -> None:
 
 
 def point_label(series: Any, index: int) -> Any:
-    """The ``c:dLbl`` of point ``index`` (written through python-pptx's ``Point.data_label``), to be
-    copied by :func:`copy_point_label`; it must hold its text as one run of one paragraph."""
+    """A copy of the ``c:dLbl`` of point ``index`` (written through python-pptx's ``Point.data_label``;
+    detached, so it does not hold the chart), the model for :func:`copy_point_label`; it must hold its text
+    as one run of one paragraph."""
     dlbls = _element(series).get_or_add_dLbls()
     for label in dlbls.iterfind(qn("c:dLbl")):
         if label.find(qn("c:idx")).get("val") == str(index):
             if len(label.findall(_LABEL_RUN)) != 1 or len(label.findall(_LABEL_RUN + "/" + qn("a:t"))) != 1:
                 raise ValueError(f"点 {index} のデータラベルは一つの段落の一つの文字列ではありません")
-            return label
+            return copy.deepcopy(label)
     raise ValueError(f"python-pptx: 点 {index} のデータラベル (c:dLbl) がありません: update zaitaku/report/deck/xml.py")
 
 
@@ -60,7 +61,7 @@ _LABEL_RUN = f"{qn('c:tx')}/{qn('c:rich')}/{qn('a:p')}/{qn('a:r')}"
 
 
 def copy_point_label(series: Any, model: Any, index: int, text: str) -> None:
-    """Label point ``index`` as ``model`` (a :func:`point_label` of the same series) is labelled, with
+    """Label point ``index`` as ``model`` (a :func:`point_label` of the same kind) is labelled, with
     ``text`` instead of its text: the same XML python-pptx writes, at a tenth of the cost (a deck has
     thousands of labels). ``text`` must be one printable line (python-pptx turns line breaks and tabs
     into elements of their own)."""
